@@ -1,4 +1,11 @@
 //! gridpatrol: patrol and coverage analysis for the supervision of small
 //! construction works (小微工程).
 
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod ingest;
+pub mod service;
 pub mod spatial;
+pub mod store;

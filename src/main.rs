@@ -1,1 +1,25 @@
-fn main() {}
+//! The `gridpatrol` binary: parses the command line, starts logging and hands
+//! over to the library.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = gridpatrol::cli::Cli::parse();
+    match gridpatrol::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // one readable line: the error and its causes
+            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            eprintln!("error: {}", chain.join(": "));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -13,7 +13,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// The coordinate reference system of input coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Crs {
     /// WGS-84 (EPSG:4326), what GPS receivers and phones report.

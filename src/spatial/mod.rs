@@ -167,7 +167,11 @@ impl FromStr for Bbox {
 
 impl fmt::Display for Bbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{},{},{},{}", self.min.lon, self.min.lat, self.max.lon, self.max.lat)
+        write!(
+            f,
+            "{},{},{},{}",
+            self.min.lon, self.min.lat, self.max.lon, self.max.lat
+        )
     }
 }
 
@@ -179,4 +183,16 @@ pub struct TrackPoint {
     pub lon: f64,
     pub lat: f64,
     pub t_ms: i64,
+}
+
+/// Serialises a geometry as RFC 7946 GeoJSON text.
+#[must_use]
+pub fn geometry_to_geojson(g: &geo::Geometry<f64>) -> String {
+    geojson::Geometry::from(geojson::GeometryValue::from(g)).to_string()
+}
+
+/// Parses RFC 7946 GeoJSON geometry text.
+pub fn geometry_from_geojson(s: &str) -> Result<geo::Geometry<f64>, String> {
+    let g: geojson::Geometry = s.parse().map_err(|e: geojson::Error| e.to_string())?;
+    geo::Geometry::try_from(&g.value).map_err(|e| e.to_string())
 }

@@ -1,0 +1,87 @@
+//! A small construction work (小微工程) and the rules of its attributes.
+
+use chrono::NaiveDate;
+use geo::Geometry;
+
+use super::{Category, Funding, Invalid, ProjectStatus, check_code, check_name, is_site_geometry};
+
+/// Works at or above this investment are outside the 小微工程 scope and must
+/// be registered and handed over (应报建未报建).
+pub const INVESTMENT_LIMIT_CNY: i64 = 1_000_000;
+/// Fit-outs at or above this floor area are outside the scope as well.
+pub const FIT_OUT_AREA_LIMIT_M2: f64 = 300.0;
+
+/// A small construction work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    /// The ledger number (工程编号), the natural key.
+    pub code: String,
+    pub name: String,
+    pub category: Category,
+    pub funding: Funding,
+    /// Investment in CNY (元).
+    pub investment_cny: i64,
+    /// Floor area in m², where the category has one.
+    pub floor_area_m2: Option<f64>,
+    pub status: ProjectStatus,
+    pub started_on: Option<NaiveDate>,
+    /// The completion filing date (竣工备案).
+    pub completed_on: Option<NaiveDate>,
+    /// Hot work (动火作业) on site.
+    pub hot_work: bool,
+    /// Insulation materials (保温材料) on site.
+    pub insulation: bool,
+    /// A steel mezzanine (钢结构夹层) was added.
+    pub steel_mezzanine: bool,
+    /// The work is insured.
+    pub insured: bool,
+    pub address: String,
+    /// The town code; derived from the geometry when absent.
+    pub town: Option<String>,
+    /// A Point or a Polygon, WGS-84.
+    pub geometry: Geometry<f64>,
+}
+
+impl Project {
+    /// Checks the attribute rules; the first broken one is returned.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        check_code("code", &self.code)?;
+        check_name("name", &self.name)?;
+        if self.investment_cny < 0 {
+            return Err(Invalid::new("investment_cny", "must not be negative"));
+        }
+        if let Some(a) = self.floor_area_m2 {
+            if !a.is_finite() || a < 0.0 {
+                return Err(Invalid::new(
+                    "floor_area_m2",
+                    "must be a non-negative number",
+                ));
+            }
+        }
+        if let (Some(s), Some(c)) = (self.started_on, self.completed_on) {
+            if c < s {
+                return Err(Invalid::new("completed_on", "is before started_on"));
+            }
+        }
+        if self.address.chars().count() > 300 {
+            return Err(Invalid::new("address", "must be at most 300 characters"));
+        }
+        if !is_site_geometry(&self.geometry) {
+            return Err(Invalid::new(
+                "geometry",
+                "must be a Point, Polygon or MultiPolygon",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the work is above the 小微工程 limit and must be handed over.
+    #[must_use]
+    pub fn above_limit(&self) -> bool {
+        self.investment_cny >= INVESTMENT_LIMIT_CNY
+            || (self.category == Category::FitOut
+                && self
+                    .floor_area_m2
+                    .is_some_and(|a| a >= FIT_OUT_AREA_LIMIT_M2))
+    }
+}

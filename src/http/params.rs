@@ -1,0 +1,77 @@
+//! Query parameters, validated into typed values; a bad one is a 422 naming
+//! the parameter.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use super::error::ApiError;
+use crate::spatial::{Bbox, Crs};
+use crate::store::ListQuery;
+
+/// The raw query string as name → value.
+pub type RawQuery = HashMap<String, String>;
+
+/// The default and largest page sizes.
+pub const DEFAULT_LIMIT: u32 = 1000;
+pub const MAX_LIMIT: u32 = 10_000;
+
+/// Reads an optional parameter with `FromStr`.
+pub fn opt<T: FromStr>(q: &RawQuery, name: &str, what: &str) -> Result<Option<T>, ApiError> {
+    match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(name, format!("{s:?} is not {what}"))),
+    }
+}
+
+/// The `crs` parameter, WGS-84 by default.
+pub fn crs(q: &RawQuery) -> Result<Crs, ApiError> {
+    match q.get("crs") {
+        None => Ok(Crs::Wgs84),
+        Some(s) => s
+            .parse()
+            .map_err(|e: crate::spatial::crs::UnknownCrs| ApiError::invalid("crs", e.to_string())),
+    }
+}
+
+/// `bbox`, `town`, `limit`, `offset` and the layer's equality filters.
+pub fn list_query(q: &RawQuery, filters: &[&'static str]) -> Result<ListQuery, ApiError> {
+    let bbox = match q.get("bbox") {
+        None => None,
+        Some(s) => Some(s.parse::<Bbox>().map_err(|e| {
+            ApiError::invalid(
+                "bbox",
+                format!("{e} (minLon,minLat,maxLon,maxLat in WGS-84 degrees)"),
+            )
+        })?),
+    };
+    let limit = opt::<u32>(q, "limit", "a whole number")?.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be from 1 to {MAX_LIMIT}"),
+        ));
+    }
+    let offset = opt::<u32>(q, "offset", "a whole number")?.unwrap_or(0);
+    let towns = q.get("town").map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let mut eq = Vec::new();
+    for f in filters {
+        if let Some(v) = q.get(*f) {
+            eq.push((*f, v.trim().to_owned()));
+        }
+    }
+    Ok(ListQuery {
+        bbox,
+        towns,
+        eq,
+        limit,
+        offset,
+    })
+}

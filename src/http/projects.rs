@@ -1,0 +1,116 @@
+//! Writing works: `POST /api/v1/projects` (a GeoJSON Feature, `?crs=`) and
+//! `PATCH /api/v1/projects/{id}` (changed properties, and a geometry if moved).
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use geojson::Feature;
+use serde_json::{Map, Value as Json};
+
+type JsonBody<T> = axum::Json<T>;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Id, json_body};
+use super::features::{feature, project_properties};
+use super::params::{RawQuery, crs};
+use crate::domain::Project;
+use crate::ingest::features::{Props, convert_geometry, project_from_feature, project_from_props};
+use crate::service;
+use crate::store::typed;
+
+/// Reads a body that must be a GeoJSON Feature.
+fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
+    let v: Json = json_body(body)?;
+    if v.get("type").and_then(Json::as_str) != Some("Feature") {
+        return Err(ApiError::bad_request(
+            "type",
+            "the body must be a GeoJSON Feature",
+        ));
+    }
+    serde_json::from_value(v)
+        .map_err(|e| ApiError::bad_request("body", format!("malformed GeoJSON Feature: {e}")))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects",
+    params(("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09")),
+    request_body(content = String, description = "a GeoJSON Feature with the project's properties", content_type = "application/geo+json"),
+    responses((status = 201, description = "created; Location names it"),
+              (status = 400, description = "malformed", body = super::error::Problem),
+              (status = 409, description = "the code exists", body = super::error::Problem),
+              (status = 422, description = "invalid field", body = super::error::Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let crs = crs(&q)?;
+    let f = read_feature(&body)?;
+    let project: Project = project_from_feature(&f, crs)?;
+    let stored = service::create_project(&st.store, project).await?;
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/projects/{}", stored.id)) {
+        headers.insert(header::LOCATION, v);
+    }
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        JsonBody::from(feature(&stored)),
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/projects/{id}", tag = "projects",
+    params(("id" = i64, Path), ("crs" = Option<String>, Query)),
+    request_body(content = String, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "the updated Feature"),
+              (status = 404, description = "unknown id", body = super::error::Problem),
+              (status = 422, description = "invalid field", body = super::error::Problem)))]
+pub async fn patch(
+    State(st): State<AppState>,
+    Id(id): Id,
+    Query(q): Query<RawQuery>,
+    body: Bytes,
+) -> ApiResult<JsonBody<Feature>> {
+    let crs = crs(&q)?;
+    let current = typed::get::<Project>(&st.store, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("project {id}")))?;
+    let v: Json = json_body(&body)?;
+    let Json::Object(obj) = v else {
+        return Err(ApiError::bad_request("body", "must be a JSON object"));
+    };
+    let (changes, geometry) = if obj.get("type").and_then(Json::as_str) == Some("Feature") {
+        let f: Feature = serde_json::from_value(Json::Object(obj)).map_err(|e| {
+            ApiError::bad_request("body", format!("malformed GeoJSON Feature: {e}"))
+        })?;
+        let g = match &f.geometry {
+            Some(g) => Some(convert_geometry(
+                &geo::Geometry::try_from(&g.value)
+                    .map_err(|e| ApiError::invalid("geometry", e.to_string()))?,
+                crs,
+            )?),
+            None => None,
+        };
+        (f.properties.unwrap_or_default(), g)
+    } else {
+        (obj, None)
+    };
+    let mut merged: Map<String, Json> = project_properties(&current.value);
+    for (k, v) in changes {
+        if k == "above_limit" {
+            continue;
+        }
+        merged.insert(k, v);
+    }
+    // the code is the natural key; it cannot be changed through PATCH
+    if merged.get("code") != Some(&Json::String(current.value.code.clone())) {
+        return Err(ApiError::invalid("code", "cannot be changed"));
+    }
+    let project = project_from_props(
+        &Props::from_map(&merged),
+        Some(geometry.unwrap_or(current.value.geometry)),
+    )?;
+    let stored = service::update_project(&st.store, id, project).await?;
+    Ok(JsonBody::from(feature(&stored)))
+}

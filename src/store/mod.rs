@@ -1,0 +1,226 @@
+//! Persistence behind one trait, [`Store`], with two backends: PostGIS, the
+//! system of record ([`postgis`]), and SQLite, the embedded zero-setup
+//! default ([`sqlite`]). Both pass the same store test suite.
+//!
+//! The backends know tables and columns, not the domain: every layer is
+//! described once in [`layer`] (its table, typed columns and geometry) and
+//! converted between domain types and generic [`Record`]s there, so that the
+//! two backends stay small and cannot drift apart.
+
+pub mod layer;
+pub mod postgis;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+use crate::domain::{ImportSummary, Invalid};
+use crate::spatial::Bbox;
+
+pub use layer::{Layer, LayerItem};
+
+/// Errors of the persistence layer. Internal details stay in `source`; the
+/// HTTP layer logs them and never shows SQL to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("unsupported database url {0:?}: expected postgres://... or sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => Self::Unavailable(e),
+            _ => Self::Database(e),
+        }
+    }
+}
+
+/// Which backend a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgis,
+    Sqlite,
+}
+
+/// One column value of a [`Record`], typed as the column is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptReal(Option<f64>),
+    Bool(bool),
+    Date(Option<NaiveDate>),
+    Json(serde_json::Value),
+}
+
+/// A row of a layer's table as the backends see it: the id, the column
+/// values in the order of the layer's columns, the geometry and, for grids,
+/// the compacted H3 cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub id: i64,
+    pub values: Vec<Value>,
+    pub geometry: Option<geo::Geometry<f64>>,
+    pub cells: Vec<u64>,
+}
+
+/// Filters and paging of a list.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Features whose bounding box intersects this one.
+    pub bbox: Option<Bbox>,
+    /// Only features in one of these towns (by code); `None` is no filter.
+    /// Layers without a town column are filtered spatially.
+    pub towns: Option<Vec<String>>,
+    /// Exact matches on columns of the layer, e.g. `("status", "filed")`.
+    pub eq: Vec<(&'static str, String)>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl ListQuery {
+    /// Everything, for the analyses.
+    #[must_use]
+    pub fn all() -> Self {
+        Self {
+            limit: u32::MAX,
+            ..Self::default()
+        }
+    }
+}
+
+/// One page of a list and the total number of matches.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+}
+
+/// A callback told how many items of an import are done.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+/// The persistence operations every backend provides.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts or updates by natural key (`code`) in one transaction;
+    /// unchanged rows are left alone, so a repeated import changes nothing.
+    async fn upsert(
+        &self,
+        layer: Layer,
+        records: Vec<Record>,
+        progress: Progress<'_>,
+    ) -> Result<ImportSummary, StoreError>;
+
+    async fn list(&self, layer: Layer, query: &ListQuery) -> Result<Page<Record>, StoreError>;
+
+    async fn get(&self, layer: Layer, id: i64) -> Result<Option<Record>, StoreError>;
+
+    /// Inserts a new row; a taken natural key is a [`StoreError::Conflict`].
+    async fn insert(&self, layer: Layer, record: Record) -> Result<i64, StoreError>;
+
+    /// Replaces the row `id`; `false` when there is none.
+    async fn update(&self, layer: Layer, id: i64, record: Record) -> Result<bool, StoreError>;
+}
+
+/// A shared store handle.
+pub type DynStore = Arc<dyn Store>;
+
+/// The default embedded store: a file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gridpatrol.db";
+
+/// Opens the store a URL names and brings its schema up to date.
+pub async fn open(url: &str) -> Result<DynStore, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgis::PostgisStore::connect(url).await?))
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// Typed access on top of the generic record operations.
+pub mod typed {
+    use super::{DynStore, ListQuery, Page, Progress, StoreError};
+    use crate::domain::{ImportSummary, Stored};
+    use crate::store::LayerItem;
+
+    pub async fn import<T: LayerItem>(
+        store: &DynStore,
+        items: &[T],
+        progress: Progress<'_>,
+    ) -> Result<ImportSummary, StoreError> {
+        let records = items.iter().map(|i| i.to_record(0)).collect();
+        store.upsert(T::LAYER, records, progress).await
+    }
+
+    pub async fn list<T: LayerItem>(
+        store: &DynStore,
+        query: &ListQuery,
+    ) -> Result<Page<Stored<T>>, StoreError> {
+        let page = store.list(T::LAYER, query).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(T::from_record)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            total: page.total,
+            items,
+        })
+    }
+
+    pub async fn all<T: LayerItem>(store: &DynStore) -> Result<Vec<Stored<T>>, StoreError> {
+        Ok(list(store, &ListQuery::all()).await?.items)
+    }
+
+    pub async fn get<T: LayerItem>(
+        store: &DynStore,
+        id: i64,
+    ) -> Result<Option<Stored<T>>, StoreError> {
+        store
+            .get(T::LAYER, id)
+            .await?
+            .map(T::from_record)
+            .transpose()
+    }
+
+    pub async fn insert<T: LayerItem>(store: &DynStore, item: &T) -> Result<i64, StoreError> {
+        store.insert(T::LAYER, item.to_record(0)).await
+    }
+
+    pub async fn update<T: LayerItem>(
+        store: &DynStore,
+        id: i64,
+        item: &T,
+    ) -> Result<bool, StoreError> {
+        store.update(T::LAYER, id, item.to_record(id)).await
+    }
+}

@@ -4,12 +4,13 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use geojson::{Feature, FeatureCollection};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
+use super::extract::Id;
 use super::features::{collection, feature, with_geometry};
 use super::params::{RawQuery, list_query};
 use crate::domain::{
@@ -67,7 +68,7 @@ macro_rules! area_layer {
         #[utoipa::path(get, path = concat!("/api/v1/", $what, "s/{id}"), tag = "layers",
             params(("id" = i64, Path)),
             responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-        pub async fn $get(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Feature>> {
+        pub async fn $get(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<Feature>> {
             let item = typed::get::<$ty>(&st.store, id).await?.ok_or_else(|| ApiError::not_found(format!(concat!($what, " {}"), id)))?;
             let items = with_geometry(vec![item]);
             Ok(Json(feature(&items[0])))
@@ -96,10 +97,7 @@ pub async fn list_venues(
 
 #[utoipa::path(get, path = "/api/v1/venues/{id}", tag = "layers", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-pub async fn get_venue(
-    State(st): State<AppState>,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<Feature>> {
+pub async fn get_venue(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<Feature>> {
     let item = typed::get::<Venue>(&st.store, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("venue {id}")))?;
@@ -125,10 +123,7 @@ pub async fn list_projects(
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-pub async fn get_project(
-    State(st): State<AppState>,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<Feature>> {
+pub async fn get_project(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<Feature>> {
     let item = typed::get::<Project>(&st.store, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("project {id}")))?;

@@ -145,9 +145,27 @@ pub fn gcj02_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
     (w_lon, w_lat)
 }
 
-/// BD-09 to GCJ-02 (Baidu's published formula).
+/// BD-09 to GCJ-02: Baidu's published formula, which is only an
+/// approximate inverse (off by up to ~10 cm), refined by fixed-point
+/// iteration on the exact forward transform [`gcj02_to_bd09`].
 #[must_use]
 pub fn bd09_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
+    let (mut g_lon, mut g_lat) = bd09_to_gcj02_approx(lon, lat);
+    for _ in 0..10 {
+        let (b_lon, b_lat) = gcj02_to_bd09(g_lon, g_lat);
+        let (e_lon, e_lat) = (b_lon - lon, b_lat - lat);
+        g_lon -= e_lon;
+        g_lat -= e_lat;
+        if e_lon.abs() < 1e-11 && e_lat.abs() < 1e-11 {
+            break;
+        }
+    }
+    (g_lon, g_lat)
+}
+
+/// Baidu's published BD-09 to GCJ-02 formula.
+#[must_use]
+pub fn bd09_to_gcj02_approx(lon: f64, lat: f64) -> (f64, f64) {
     let x = lon - 0.0065;
     let y = lat - 0.006;
     let z = (x * x + y * y).sqrt() - 0.000_02 * (y * X_PI).sin();

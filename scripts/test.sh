@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what it needs (PostGIS,
+# Chromium and CJK fonts for the map tests), makes sure PostgreSQL runs,
+# then runs cargo test (PostGIS tests included) and the map-ui tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
+# sqlx::test makes a fresh database per test on this server
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+psql "$DATABASE_URL" -qAtc "select 1" >/dev/null
+
+cargo test --locked --all-targets
+
+if [ -x map-ui/scripts/e2e.sh ]; then
+  map-ui/scripts/e2e.sh
+fi

@@ -1,0 +1,76 @@
+//! Shared test helpers: stores on both backends and small slices of the
+//! Songjiang fixtures.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gridpatrol::store::sqlite::SqliteStore;
+use gridpatrol::store::{DynStore, postgis::PostgisStore};
+
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/songjiang")
+}
+
+pub fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixtures().join(name)).expect("fixture readable")
+}
+
+/// A GeoJSON FeatureCollection with the first `n` features of a fixture
+/// (all when `n` is `None`), optionally filtered by a property.
+pub fn fixture_slice(
+    name: &str,
+    n: Option<usize>,
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fixture_text(name)).expect("fixture is JSON");
+    let features = v["features"].as_array_mut().expect("a FeatureCollection");
+    features.retain(|f| keep(&f["properties"]));
+    if let Some(n) = n {
+        features.truncate(n);
+    }
+    v.to_string()
+}
+
+pub async fn sqlite_store() -> DynStore {
+    Arc::new(
+        SqliteStore::open(":memory:")
+            .await
+            .expect("in-memory sqlite"),
+    )
+}
+
+pub async fn postgis_store(pool: sqlx::PgPool) -> DynStore {
+    Arc::new(
+        PostgisStore::from_pool(pool)
+            .await
+            .expect("postgis migrations"),
+    )
+}
+
+/// Generates one test per backend from an async fn taking a `DynStore`:
+/// `<name>_sqlite` on an in-memory database and `<name>_postgis` on a
+/// fresh PostGIS database (from `DATABASE_URL`, via `#[sqlx::test]`).
+#[macro_export]
+macro_rules! store_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite_backend {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::common::sqlite_store().await).await;
+                }
+            )+
+        }
+        mod postgis_backend {
+            $(
+                #[sqlx::test(migrations = false)]
+                async fn $name(pool: sqlx::PgPool) {
+                    super::$name(super::common::postgis_store(pool).await).await;
+                }
+            )+
+        }
+    };
+}

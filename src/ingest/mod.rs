@@ -4,6 +4,7 @@
 
 pub mod features;
 pub mod projects_csv;
+pub mod track;
 
 use std::fmt;
 

@@ -10,6 +10,7 @@ pub mod layers;
 pub mod openapi;
 pub mod params;
 pub mod projects;
+pub mod ui;
 
 use std::future::Future;
 use std::time::Duration;
@@ -77,7 +78,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi::document))
         .merge(layers::router())
-        .fallback(not_found)
+        .fallback(ui::fallback)
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

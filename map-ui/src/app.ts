@@ -1,0 +1,167 @@
+// State shared by the views: the map, the time window, the towns, the
+// details panel and a toast for messages.
+
+import type { Feature, FeatureCollection, Geometry } from 'geojson';
+import { MapView } from './map';
+import { t, onLangChange, type MessageKey } from './i18n';
+import { addDays, esc, formatValue, h, isoDate, propLabel, townName } from './util';
+import { api, isNotAvailable, offers } from './api';
+
+export type Props = Record<string, unknown>;
+
+export interface TimeWindow {
+  from: string; // YYYY-MM-DD, inclusive
+  to: string; // YYYY-MM-DD, inclusive
+}
+
+type DetailsKind = 'cell' | 'project' | 'venue' | 'district' | 'track' | 'town';
+
+export class App {
+  readonly mapView: MapView;
+  window: TimeWindow;
+  towns: Feature<Geometry, Props>[] = [];
+  private windowListeners: Array<() => void> = [];
+  private detailsEl: HTMLElement;
+  private toastEl: HTMLElement;
+  private toastTimer = 0;
+  private lastDetails: { kind: DetailsKind; feature: Feature<Geometry | null, Props> } | null = null;
+
+  constructor(mapView: MapView, detailsEl: HTMLElement, toastEl: HTMLElement) {
+    this.mapView = mapView;
+    this.detailsEl = detailsEl;
+    this.toastEl = toastEl;
+    const today = new Date();
+    this.window = { from: isoDate(addDays(today, -29)), to: isoDate(today) };
+    onLangChange(() => {
+      if (this.lastDetails) void this.showDetails(this.lastDetails.kind, this.lastDetails.feature);
+    });
+  }
+
+  setWindow(w: TimeWindow): void {
+    this.window = w;
+    for (const fn of this.windowListeners) fn();
+  }
+
+  onWindowChange(fn: () => void): void {
+    this.windowListeners.push(fn);
+  }
+
+  /** The window as API parameters: `to` is exclusive there (the day after). */
+  windowParams(): { from: string; to: string } {
+    return { from: this.window.from, to: isoDate(addDays(new Date(`${this.window.to}T00:00:00`), 1)) };
+  }
+
+  toast(message: string, ms = 4000): void {
+    this.toastEl.textContent = message;
+    this.toastEl.hidden = false;
+    window.clearTimeout(this.toastTimer);
+    this.toastTimer = window.setTimeout(() => (this.toastEl.hidden = true), ms);
+  }
+
+  /** A message for a failed call: "not available yet" or the problem's detail. */
+  errorText(e: unknown): string {
+    if (isNotAvailable(e)) return t('common.not_available');
+    return `${t('common.error')}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+
+  hideDetails(): void {
+    this.detailsEl.hidden = true;
+    this.lastDetails = null;
+    this.mapView.highlight(null);
+  }
+
+  async showDetails(kind: DetailsKind, feature: Feature<Geometry | null, Props>): Promise<void> {
+    this.lastDetails = { kind, feature };
+    const p = feature.properties ?? {};
+    const el = this.detailsEl;
+    el.hidden = false;
+    el.dataset.kind = kind;
+    el.dataset.id = String(feature.id ?? p.id ?? p.cell ?? '');
+    const title = String(p.name ?? p.cell ?? p.code ?? p.officer ?? feature.id ?? '');
+    const close = h('button', { class: 'close', type: 'button', title: t('common.close'), 'aria-label': t('common.close') }, '×');
+    close.addEventListener('click', () => this.hideDetails());
+    el.replaceChildren(
+      h('header', {}, h('div', {}, h('div', { class: 'kind', text: t(`details.${kind}` as MessageKey) }), h('h2', { text: title })), close),
+      this.kvTable(p, kind),
+    );
+    if (feature.geometry) this.mapView.highlight(feature.geometry);
+    if (kind === 'project' && feature.id !== undefined) await this.projectExtras(Number(feature.id));
+  }
+
+  private kvTable(p: Props, kind: DetailsKind): HTMLTableElement {
+    const layer = kind === 'venue' ? 'venues' : kind === 'town' ? 'towns' : kind;
+    const hidden = new Set(['cells', 'center', 'geometry', 'times', 'coordTimes', 'source_crs_note', 'reasons']);
+    const table = h('table', { class: 'kv' });
+    for (const [k, v] of Object.entries(p)) {
+      if (hidden.has(k) || (k === 'name' && kind !== 'cell')) continue;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) continue;
+      table.append(h('tr', {}, h('th', { text: propLabel(k) }), h('td', { text: formatValue(k, v, layer) })));
+    }
+    return table;
+  }
+
+  /** Inspections and hazards of a project, when the server offers them. */
+  private async projectExtras(id: number): Promise<void> {
+    const section = h('section', { class: 'extras' });
+    this.detailsEl.append(section);
+    const path = `/api/v1/projects/${id}/inspections`;
+    section.append(h('h3', { text: t('details.inspections') }));
+    if (!offers('/api/v1/projects/{id}/inspections', 'get')) {
+      section.append(h('p', { class: 'layer-note na', text: t('common.not_available') }));
+      return;
+    }
+    try {
+      const data = await api<unknown>(path);
+      const list = asList(data);
+      if (list.length === 0) {
+        section.append(h('p', { class: 'muted small', text: t('details.no_inspections') }));
+        return;
+      }
+      for (const ins of list) {
+        const box = h('div', { class: 'inspection' });
+        box.append(this.kvTable(pick(ins, ['inspected_at', 'inspector', 'note']), 'project'));
+        const hazards = asList(ins.hazards ?? ins.findings);
+        box.append(h('h3', { text: t('details.hazards') }));
+        if (hazards.length === 0) box.append(h('p', { class: 'muted small', text: t('details.no_hazards') }));
+        const ul = h('ul', { class: 'reasons' });
+        for (const hz of hazards) {
+          ul.append(
+            h('li', {
+              text: `${formatValue('kind', hz.kind, 'hazards')} · ${formatValue('status', hz.status, 'hazards')}${hz.deadline ? ` · ${t('prop.deadline')} ${formatValue('deadline', hz.deadline)}` : ''}`,
+            }),
+          );
+        }
+        box.append(ul);
+        section.append(box);
+      }
+    } catch (e) {
+      section.append(h('p', { class: 'layer-note na', text: this.errorText(e) }));
+    }
+  }
+
+  townLabel(code: unknown): string {
+    return esc(townName(code));
+  }
+}
+
+export function asList(data: unknown): Props[] {
+  if (Array.isArray(data)) return data as Props[];
+  if (data && typeof data === 'object') {
+    const o = data as Props;
+    if (Array.isArray(o.features)) {
+      return (o.features as Feature<Geometry | null, Props>[]).map((f) => ({ ...(f.properties ?? {}), id: f.id ?? f.properties?.id, geometry: f.geometry }));
+    }
+    for (const k of ['items', 'rows', 'data', 'results', 'inspections', 'hazards', 'towns']) {
+      if (Array.isArray(o[k])) return o[k] as Props[];
+    }
+  }
+  return [];
+}
+
+function pick(o: Props, keys: string[]): Props {
+  const r: Props = {};
+  for (const k of keys) if (o[k] !== undefined) r[k] = o[k];
+  return r;
+}
+
+export type { FeatureCollection };

@@ -9,10 +9,6 @@
 //! otherwise a one-page fallback that says how to build the UI.
 //!
 //! `GRIDPATROL_SKIP_UI_BUILD=1` never runs npm (it embeds what is there).
-#![expect(
-    clippy::print_stdout,
-    reason = "cargo reads a build script's directives from its standard output"
-)]
 
 use std::env;
 use std::fmt::Write as _;
@@ -48,12 +44,14 @@ fn main() {
 
     let dist = ui.join("dist");
     let skip = env::var_os("GRIDPATROL_SKIP_UI_BUILD").is_some_and(|v| !v.is_empty() && v != "0");
-    if !skip && ui.join("package.json").is_file() && is_stale(&ui, &dist) {
-        if let Err(e) = build_ui(&ui) {
-            warn(&format!(
-                "map-ui was not built ({e}); run `npm ci && npm run build` in map-ui/"
-            ));
-        }
+    if !skip
+        && ui.join("package.json").is_file()
+        && is_stale(&ui, &dist)
+        && let Err(e) = build_ui(&ui)
+    {
+        warn(&format!(
+            "map-ui was not built ({e}); run `npm ci && npm run build` in map-ui/"
+        ));
     }
 
     let Some(out_dir) = env::var_os("OUT_DIR").map(PathBuf::from) else {

@@ -111,10 +111,10 @@ fn asset_response(asset: &'static Asset, head: bool) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if asset.content_type.starts_with("text/html") {
-        if let Ok(v) = HeaderValue::from_str(&content_security_policy(config())) {
-            h.insert(header::CONTENT_SECURITY_POLICY, v);
-        }
+    if asset.content_type.starts_with("text/html")
+        && let Ok(v) = HeaderValue::from_str(&content_security_policy(config()))
+    {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
 }

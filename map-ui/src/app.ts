@@ -92,7 +92,10 @@ export class App {
     const layer = kind === 'venue' ? 'venues' : kind === 'town' ? 'towns' : kind;
     const hidden = new Set(['cells', 'center', 'geometry', 'times', 'coordTimes', 'source_crs_note', 'reasons']);
     const table = h('table', { class: 'kv' });
-    for (const [k, v] of Object.entries(p)) {
+    const order = FIELD_ORDER[kind] ?? [];
+    const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+    const entries = Object.entries(p).sort((a, b) => rank(a[0]) - rank(b[0]));
+    for (const [k, v] of entries) {
       if (hidden.has(k) || (k === 'name' && kind !== 'cell')) continue;
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) continue;
       table.append(h('tr', {}, h('th', { text: propLabel(k) }), h('td', { text: formatValue(k, v, layer) })));
@@ -143,6 +146,21 @@ export class App {
     return esc(townName(code));
   }
 }
+
+/** The order in which a person reads the attributes of each kind of feature. */
+const FIELD_ORDER: Partial<Record<DetailsKind, string[]>> = {
+  project: [
+    'code', 'category', 'status', 'funding', 'investment_cny', 'floor_area_m2', 'started_on', 'completed_on',
+    'above_limit', 'hot_work', 'insulation', 'steel_mezzanine', 'insured', 'address', 'town',
+  ],
+  cell: [
+    'cell', 'rank', 'risk', 'patrolled', 'patrolled_share', 'last_patrolled', 'days_since_patrol', 'days_since', 'visits',
+    'overdue', 'overdue_share', 'interval_days', 'never_patrolled', 'projects', 'venues_near', 'commercial_district', 'grid_id', 'town',
+  ],
+  venue: ['code', 'kind', 'town', 'proxy', 'source'],
+  district: ['code', 'one_stop_plan', 'type', 'human_traffic'],
+  track: ['officer', 'device', 'started_at', 'ended_at', 'start', 'end', 'length_m', 'points'],
+};
 
 export function asList(data: unknown): Props[] {
   if (Array.isArray(data)) return data as Props[];

@@ -19,6 +19,9 @@ export interface CoverageProps {
   visits?: number | null;
   last_patrolled?: string | null;
   overdue?: boolean | number | null;
+  /** Aggregated cells (res below 10): the shares of children patrolled / overdue. */
+  patrolled_share?: number | null;
+  overdue_share?: number | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -37,6 +40,13 @@ export function daysSince(iso: string | null | undefined, now: Date): number | n
  */
 export function coverageClass(p: CoverageProps, now: Date): CoverageClass {
   const days = daysSince(p.last_patrolled, now);
+  if (typeof p.patrolled_share === 'number') {
+    // A coarser cell aggregating its children: the class most of them have.
+    if (1 - p.patrolled_share >= 0.5) return 'never';
+    if ((p.overdue_share ?? 0) >= 0.5) return 'overdue';
+    if (days === null || days <= 3) return 'recent0';
+    return days <= 7 ? 'recent1' : 'recent2';
+  }
   const patrolled = p.patrolled === true || (typeof p.patrolled === 'number' && p.patrolled > 0) || days !== null;
   if (!patrolled) return 'never';
   if (p.overdue === true || (typeof p.overdue === 'number' && p.overdue > 0)) return 'overdue';

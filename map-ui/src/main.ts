@@ -147,6 +147,7 @@ async function start(): Promise<void> {
     document.querySelectorAll<HTMLAnchorElement>('.tabs a').forEach((a) => a.classList.toggle('active', a.dataset.view === name));
     document.querySelectorAll<HTMLElement>('.sidebar .panel').forEach((p) => (p.hidden = p.dataset.panel !== name));
     $('#scorecard').hidden = name !== 'scorecard';
+    if (document.body.dataset.view && document.body.dataset.view !== name) app.hideDetails();
     document.body.dataset.view = name;
     if (name === 'routes') routes.show();
     else routes.hide();

@@ -85,6 +85,7 @@ export function formatValue(key: string, value: unknown, layer = ''): string {
   }
   if (key === 'status' && layer === 'hazards') return tv('hstatus', value);
   if (ENUMS[key]) return tv(ENUMS[key], value);
+  if (typeof value === 'number' && /(_share|ratio)$/.test(key) && value >= 0 && value <= 1) return `${(value * 100).toFixed(1)}%`;
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}(T|$)/.test(value)) return formatDateTime(value);
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ');

@@ -38,6 +38,14 @@ describe('coverage colour scale', () => {
     expect([...COVERAGE_ORDER].sort()).toEqual(Object.keys(COVERAGE_COLORS).sort());
   });
 
+  it('aggregated cells take the class most of their children have', () => {
+    const base = { patrolled: true, last_patrolled: ago(1), overdue: false };
+    expect(coverageClass({ ...base, patrolled_share: 0.2, overdue_share: 0.8 }, now)).toBe('never');
+    expect(coverageClass({ ...base, patrolled_share: 0.9, overdue_share: 0.6 }, now)).toBe('overdue');
+    expect(coverageClass({ ...base, patrolled_share: 0.9, overdue_share: 0.1 }, now)).toBe('recent0');
+    expect(coverageClass({ patrolled: false, last_patrolled: null, overdue: true, patrolled_share: 0, overdue_share: 1 }, now)).toBe('never');
+  });
+
   it('officer colours are stable', () => {
     expect(officerColor('王伟')).toBe(officerColor('王伟'));
     expect(officerColor('a')).not.toBe(officerColor('b'));

@@ -132,6 +132,7 @@ export class BlindspotView {
       const sub: string[] = [];
       if (item.town) sub.push(townName(item.town));
       if (item.distance !== undefined) sub.push(t('blind.distance', { n: Math.round(item.distance) }));
+      if (typeof item.raw.risk === 'number') sub.push(t('blind.risk', { n: Math.round(item.raw.risk * 10) / 10 }));
       const li = h(
         'li',
         { 'data-key': item.key },

@@ -122,7 +122,10 @@ export class CoverageView {
     this.renderPanel();
     this.addLegend();
     const map = this.app.mapView.map;
-    map.on('zoomend', () => this.applyZoomVisibility());
+    map.on('zoomend', () => {
+      this.applyZoomVisibility();
+      this.applyMarkerSizes();
+    });
     map.on('moveend', () => this.scheduleCoverage());
     this.app.onWindowChange(() => {
       this.syncWindowInputs();
@@ -281,6 +284,29 @@ export class CoverageView {
     }
   }
 
+  /** Smaller markers when the whole district is in view, so works do not hide the cells. */
+  private markerSize(): { project: number; venue: number; weight: number } {
+    const z = this.app.mapView.map.getZoom();
+    if (z < 11.5) return { project: 3.5, venue: 3.5, weight: 1.5 };
+    if (z < 13.5) return { project: 5, venue: 4.5, weight: 2 };
+    return { project: 7, venue: 6, weight: 2.5 };
+  }
+
+  private applyMarkerSizes(): void {
+    const s = this.markerSize();
+    const resize = (name: string, r: number, w?: number) => {
+      const layer = this.app.mapView.get(name) as L.GeoJSON | undefined;
+      layer?.eachLayer((l) => {
+        if (l instanceof L.CircleMarker) {
+          l.setRadius(r);
+          if (w !== undefined) l.setStyle({ weight: w });
+        }
+      });
+    };
+    resize('projects', s.project, s.weight);
+    resize('venues', s.venue);
+  }
+
   private counts = new Map<string, string>();
   private setCount(layer: string, n: number): void {
     this.counts.set(layer, String(n));
@@ -377,9 +403,10 @@ export class CoverageView {
         });
         outline.on('click', () => void this.app.showDetails('district', f));
         group.addLayer(outline);
-        const at = labelPoint(f.geometry) ?? (Array.isArray(f.properties.center) ? (f.properties.center as [number, number]) : null);
-        if (at) {
-          const label = L.marker(mv.toLatLng(at[0], at[1]), {
+        // The name sits on the district's north edge, clear of the town names.
+        const bounds = outline.getBounds();
+        if (bounds.isValid()) {
+          const label = L.marker(L.latLng(bounds.getNorth(), bounds.getCenter().lng), {
             icon: L.divIcon({ className: 'district-label', html: `${esc(f.properties.name)}`, iconSize: undefined }),
             keyboard: false,
           });
@@ -402,7 +429,7 @@ export class CoverageView {
       const layer = mv.geo(fc, {
         style: () => ({ color: VENUE_COLOR, weight: 2, fillColor: VENUE_COLOR, fillOpacity: 0.25, renderer: mv.renderer }),
         pointToLayer: (_f, ll) =>
-          L.circleMarker(ll, { radius: 5, color: '#fff', weight: 1.5, fillColor: VENUE_COLOR, fillOpacity: 0.95, renderer: mv.renderer }),
+          L.circleMarker(ll, { radius: this.markerSize().venue, color: '#fff', weight: 1.5, fillColor: VENUE_COLOR, fillOpacity: 0.95, renderer: mv.renderer }),
       });
       layer.on('click', (ev) => void this.app.showDetails('venue', (ev.propagatedFrom as { feature: F }).feature));
       mv.set('venues', layer);
@@ -426,9 +453,9 @@ export class CoverageView {
         }),
         pointToLayer: (f: F, ll) =>
           L.circleMarker(ll, {
-            radius: 6,
+            radius: this.markerSize().project,
             color: FUNDING_COLORS[String(f.properties.funding)] ?? '#333',
-            weight: 2.5,
+            weight: this.markerSize().weight,
             fillColor: STATUS_COLORS[String(f.properties.status)] ?? '#999',
             fillOpacity: 0.95,
             renderer: mv.renderer,
@@ -547,7 +574,8 @@ export class CoverageView {
     layer.on('click', (ev) => {
       const f = (ev.propagatedFrom as { feature: F }).feature;
       const days = daysSince(f.properties.last_patrolled as string | null, new Date());
-      void this.app.showDetails('cell', { ...f, properties: { ...f.properties, days_since: days ?? '—' } });
+      const extra = 'days_since_patrol' in f.properties ? {} : { days_since: days ?? '—' };
+      void this.app.showDetails('cell', { ...f, properties: { ...f.properties, ...extra } });
     });
     mv.set('coverage', layer);
     this.mapEl.dataset.cellsCount = String(features.length);
@@ -566,7 +594,7 @@ export class CoverageView {
 
   private addLegend(): void {
     const Legend = L.Control.extend({
-      options: { position: 'bottomright' },
+      options: { position: 'bottomleft' },
       onAdd: () => {
         const div = L.DomUtil.create('div', 'legend');
         div.id = 'legend';

@@ -159,7 +159,7 @@ const FIELD_ORDER: Partial<Record<DetailsKind, string[]>> = {
   ],
   venue: ['code', 'kind', 'town', 'proxy', 'source'],
   district: ['code', 'one_stop_plan', 'type', 'human_traffic'],
-  track: ['officer', 'device', 'started_at', 'ended_at', 'start', 'end', 'length_m', 'points'],
+  track: ['officer', 'device', 'started_at', 'ended_at', 'duration_s', 'length_m', 'point_count', 'resolution', 'sighting_m', 'open'],
 };
 
 export function asList(data: unknown): Props[] {

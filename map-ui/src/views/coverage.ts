@@ -232,6 +232,7 @@ export class CoverageView {
     day.addEventListener('change', () => {
       if (!day.value) return;
       this.trackDay = day.value;
+      this.trackDayChosen = true;
       void this.loadTracks();
     });
     applyI18n(p);
@@ -469,6 +470,18 @@ export class CoverageView {
     }
   }
 
+  private trackDayChosen = false;
+
+  /** The day of the latest track (tracks are listed oldest first). */
+  private async latestTrackDay(): Promise<string | null> {
+    const head = await api<FC & { numberMatched?: number }>('/api/v1/tracks?limit=1');
+    const n = head.numberMatched ?? head.features.length;
+    if (n === 0) return null;
+    const last = n > 1 ? await api<FC>(`/api/v1/tracks?limit=1&offset=${n - 1}`) : head;
+    const started = last.features[0]?.properties.started_at;
+    return typeof started === 'string' ? isoDate(new Date(started)) : null;
+  }
+
   private async loadTracks(): Promise<void> {
     const mv = this.app.mapView;
     if (!offers('/api/v1/tracks')) {
@@ -476,6 +489,15 @@ export class CoverageView {
       return;
     }
     try {
+      if (!this.trackDayChosen) {
+        this.trackDayChosen = true;
+        const latest = await this.latestTrackDay();
+        if (latest && latest < this.trackDay) {
+          this.trackDay = latest;
+          const input = this.panel.querySelector('#track-day') as HTMLInputElement | null;
+          if (input) input.value = latest;
+        }
+      }
       const to = isoDate(addDays(new Date(`${this.trackDay}T00:00:00`), 1));
       const fc = await loadAll('/api/v1/tracks', { from: this.trackDay, to });
       const layer = mv.geo(fc, {

@@ -56,6 +56,7 @@ export interface BlindItem {
   geometry?: Geometry;
   projectId?: number;
   venueId?: number;
+  districtId?: number;
   distance?: number;
   raw: Record<string, unknown>;
 }
@@ -67,10 +68,11 @@ function isObj(v: unknown): v is Obj {
 }
 
 /** A reason as text: a string, or an object's message/detail/text/reason/code. */
-export function reasonText(r: unknown): string {
+export function reasonText(r: unknown, lang: 'zh' | 'en' = 'en'): string {
   if (typeof r === 'string') return r;
   if (isObj(r)) {
-    for (const k of ['message', 'detail', 'text', 'reason', 'description', 'code', 'kind']) {
+    if (lang === 'zh' && typeof r.text_zh === 'string') return r.text_zh;
+    for (const k of ['text', 'message', 'detail', 'reason', 'description', 'code', 'kind']) {
       if (typeof r[k] === 'string') return r[k] as string;
     }
     return JSON.stringify(r);
@@ -102,9 +104,9 @@ export function rowsOf(data: unknown): Array<{ props: Obj; geometry?: Geometry; 
   return arr.filter(isObj).map((o) => ({ props: o, geometry: (o.geometry as Geometry | undefined) ?? undefined, id: o.id }));
 }
 
-export function normalizeBlind(kind: BlindKind, data: unknown): BlindItem[] {
+export function normalizeBlind(kind: BlindKind, data: unknown, lang: 'zh' | 'en' = 'en'): BlindItem[] {
   return rowsOf(data).map(({ props, geometry, id }, i) => {
-    const reasons = Array.isArray(props.reasons) ? props.reasons.map(reasonText) : props.reason ? [reasonText(props.reason)] : [];
+    const reasons = Array.isArray(props.reasons) ? props.reasons.map((r) => reasonText(r, lang)) : props.reason ? [reasonText(props.reason, lang)] : [];
     let geom = geometry;
     const lon = num(props.lon ?? props.longitude);
     const lat = num(props.lat ?? props.latitude);
@@ -130,6 +132,7 @@ export function normalizeBlind(kind: BlindKind, data: unknown): BlindItem[] {
       geometry: geom,
       projectId,
       venueId,
+      districtId: num(props.district_id) ?? (kind === 'districts' ? num(id) : undefined),
       distance: num(props.distance_m),
       raw: props,
     };

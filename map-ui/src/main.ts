@@ -3,8 +3,8 @@
 import './style.css';
 import L from 'leaflet';
 import { App } from './app';
-import { ApiError, api, getToken, loadCapabilities, onUnauthorized, setCapabilities, setToken } from './api';
-import { applyI18n, initLang, lang, onLangChange, setLang, t } from './i18n';
+import { ApiError, api, getToken, loadCapabilities, offers, onUnauthorized, setCapabilities, setToken } from './api';
+import { applyI18n, initLang, lang, onLangChange, setLang, t, tv } from './i18n';
 import { DEFAULT_CONFIG, MapView, type UiConfig } from './map';
 import { $ } from './util';
 import { CoverageView } from './views/coverage';
@@ -27,12 +27,17 @@ async function loadConfig(): Promise<UiConfig> {
 
 // ---- sign-in ----------------------------------------------------------------
 
+interface Me {
+  user: string;
+  role: string;
+}
+let me: Me | null = null;
 let signInWaiters: Array<() => void> = [];
 let started = false;
 
 function renderAuthState(): void {
   const signedIn = !!getToken();
-  $('#auth-state').textContent = signedIn ? t('auth.signed_in') : '';
+  $('#auth-state').textContent = signedIn ? (me ? `${me.user} · ${tv('role', me.role)}` : t('auth.signed_in')) : '';
   const b = $('#auth-button');
   b.dataset.i18n = signedIn ? 'auth.signout' : 'auth.signin';
   b.textContent = t(signedIn ? 'auth.signout' : 'auth.signin');
@@ -63,7 +68,9 @@ function setupSignIn(): void {
     if (!token) return;
     void (async () => {
       try {
-        await api('/api/v1/towns?limit=1', { token, quiet401: true });
+        const probe = offers('/api/v1/me') ? '/api/v1/me' : '/api/v1/towns?limit=1';
+        const who = await api<Me & Record<string, unknown>>(probe, { token, quiet401: true });
+        if (probe === '/api/v1/me') me = who;
       } catch (e) {
         if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
           error.textContent = t('auth.refused');
@@ -101,7 +108,7 @@ async function capabilities(): Promise<void> {
   for (;;) {
     try {
       await loadCapabilities();
-      return;
+      break;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
         await waitForSignIn();
@@ -109,6 +116,27 @@ async function capabilities(): Promise<void> {
       }
       // No OpenAPI document: try every endpoint and handle its answer.
       setCapabilities(null);
+      return;
+    }
+  }
+  // With access control, ask who we are before anything else, so that no
+  // call is made without a valid token.
+  if (!offers('/api/v1/me')) return;
+  for (;;) {
+    if (!getToken()) {
+      await waitForSignIn();
+      continue;
+    }
+    try {
+      me = await api<Me>('/api/v1/me', { quiet401: true });
+      renderAuthState();
+      return;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        setToken(null);
+        renderAuthState();
+        continue;
+      }
       return;
     }
   }

@@ -90,3 +90,11 @@ describe('bar chart', () => {
     expect(barChartSvg([{ label: 'z', value: 0 }])).toContain('width="0.0"');
   });
 });
+
+describe('reasons in the reader’s language', () => {
+  it('uses text_zh in Chinese and text in English', () => {
+    const r = { code: 'low_patrol_coverage', text: 'patrol coverage 18% < 60%', text_zh: '巡查覆盖率 18% < 60%' };
+    expect(reasonText(r, 'zh')).toBe('巡查覆盖率 18% < 60%');
+    expect(reasonText(r, 'en')).toBe('patrol coverage 18% < 60%');
+  });
+});

@@ -5,7 +5,7 @@ import type { Feature, Geometry } from 'geojson';
 import type { App, Props } from '../app';
 import { api, offers, withQuery } from '../api';
 import { BLIND_KINDS, blindEndpoint, normalizeBlind, type BlindItem, type BlindKind } from '../blind';
-import { applyI18n, onLangChange, t, type MessageKey } from '../i18n';
+import { applyI18n, lang, onLangChange, t, type MessageKey } from '../i18n';
 import { h, townName } from '../util';
 
 export class BlindspotView {
@@ -15,6 +15,7 @@ export class BlindspotView {
   private town = '';
   private flaggedOnly = false;
   private items: BlindItem[] = [];
+  private data: unknown = null;
   private loaded = false;
   private seq = 0;
 
@@ -52,6 +53,7 @@ export class BlindspotView {
     applyI18n(this.panel);
     onLangChange(() => {
       this.fillSelects();
+      if (this.data !== null) this.items = normalizeBlind(this.kind, this.data, lang());
       this.render();
     });
     this.app.onWindowChange(() => {
@@ -89,6 +91,7 @@ export class BlindspotView {
     const body = this.panel.querySelector('#blind-body') as HTMLElement;
     const { template, params } = blindEndpoint(this.kind, { town: this.town || undefined, ...this.app.windowParams() });
     this.items = [];
+    this.data = null;
     if (!offers(template)) {
       body.replaceChildren(notAvailable());
       this.setCount(null);
@@ -99,7 +102,8 @@ export class BlindspotView {
     try {
       const data = await api<unknown>(withQuery(template, params));
       if (seq !== this.seq) return;
-      this.items = normalizeBlind(this.kind, data);
+      this.data = data;
+      this.items = normalizeBlind(this.kind, data, lang());
       this.render();
       this.panel.dataset.state = 'ready';
     } catch (e) {
@@ -157,17 +161,23 @@ export class BlindspotView {
       if (item.projectId !== undefined && (this.kind.startsWith('works.') || this.kind === 'near_venues')) {
         feature = await api<Feature<Geometry, Props>>(`/api/v1/projects/${item.projectId}`);
       }
+      if (this.kind === 'districts' && item.districtId !== undefined) {
+        feature = await api<Feature<Geometry, Props>>(`/api/v1/districts/${item.districtId}`);
+      }
       if (!feature && !item.geometry && item.venueId !== undefined) {
         feature = await api<Feature<Geometry, Props>>(`/api/v1/venues/${item.venueId}`);
       }
     } catch (e) {
       this.app.toast(this.app.errorText(e));
     }
-    const geom = item.geometry ?? feature?.geometry;
+    const geom = feature?.geometry ?? item.geometry;
     if (!geom) return;
     mv.zoomTo(geom, this.kind === 'cells' ? 16 : 17);
     if (feature) {
-      await this.app.showDetails(this.kind === 'near_venues' || this.kind.startsWith('works.') ? 'project' : 'venue', feature);
+      const kind = this.kind === 'districts' ? 'district' : this.kind === 'near_venues' || this.kind.startsWith('works.') ? 'project' : 'venue';
+      // The details show the blind spot's own figures next to the feature's.
+      const extra = this.kind === 'districts' ? pickNumbers(item.raw) : {};
+      await this.app.showDetails(kind, { ...feature, properties: { ...feature.properties, ...extra } });
       mv.highlight(geom);
     } else {
       const kind = this.kind === 'districts' ? 'district' : 'cell';
@@ -178,4 +188,11 @@ export class BlindspotView {
 
 function notAvailable(): HTMLElement {
   return h('div', { class: 'notice', 'data-state': 'not-available' }, h('strong', { text: t('common.not_available') }), t('common.not_available_long'));
+}
+
+function pickNumbers(raw: Record<string, unknown>): Props {
+  const keep = ['works', 'discovered_unfiled', 'patrol_coverage', 'patrolled_cells', 'overdue_cells', 'days_since_last_patrol', 'flagged'];
+  const r: Props = {};
+  for (const k of keep) if (raw[k] !== undefined && raw[k] !== null) r[k] = raw[k];
+  return r;
 }

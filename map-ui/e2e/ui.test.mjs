@@ -156,13 +156,11 @@ test('the sign-in box asks for a token when the API requires one', { timeout: 60
     t.skip('the server does not require a token yet');
     return;
   }
-  const { context, page: p } = await openPage(browser, server, { signedIn: false }).catch(async () => {
-    // The page is not ready until signed in: open it by hand.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(server.url + '/');
-    return { context, page };
-  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const p = await context.newPage();
+  const pageErrors = [];
+  p.on('pageerror', (err) => pageErrors.push(err.message));
+  await p.goto(server.url + '/');
   await p.waitForSelector('#signin[open]');
   await p.fill('#signin-token', 'not-a-token');
   await p.click('#signin-submit');
@@ -171,6 +169,8 @@ test('the sign-in box asks for a token when the API requires one', { timeout: 60
   await p.click('#signin-submit');
   await p.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   await p.waitForSelector('#map[data-towns-count="18"]');
+  assert.match(await p.textContent('#auth-state'), /demo|admin|管理员/i);
+  assert.deepEqual(pageErrors, []);
   await context.close();
 });
 

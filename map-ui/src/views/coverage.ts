@@ -356,7 +356,8 @@ export class CoverageView {
       mv.set('towns', outline);
       mv.set('labels', labels);
       const b = outline.getBounds();
-      if (b.isValid()) mv.map.fitBounds(b, { padding: [10, 10] });
+      // Leave room for the legend in the lower left.
+      if (b.isValid()) mv.map.fitBounds(b, { paddingTopLeft: [190, 10], paddingBottomRight: [10, 10] });
       this.setCount('towns', fc.features.length);
     } catch (e) {
       this.failed('towns', e);

@@ -76,9 +76,14 @@ export const ZONE_COLOR = '#5c6bc0';
 export const GRID_COLOR = '#90a4ae';
 export const ROUTE_COLOR = '#0050b3';
 
-/** A stable, well-spread colour for a track's officer. */
+/**
+ * A stable colour per officer for tracks: dark blues and violets, which stand
+ * out on the red-to-green cells and differ from the planned route's blue.
+ */
+export const TRACK_COLORS = ['#1b1f3b', '#4a148c', '#283593', '#6a1b9a', '#0d47a1', '#311b92', '#37474f', '#880e4f'];
+
 export function officerColor(key: string): string {
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
-  return `hsl(${h % 360}, 70%, 38%)`;
+  return TRACK_COLORS[h % TRACK_COLORS.length];
 }

@@ -25,6 +25,7 @@ import {
   coverageClass,
   daysSince,
   officerColor,
+  TRACK_COLORS,
 } from '../colors';
 import { addDays, esc, h, isoDate, setTownNames } from '../util';
 
@@ -45,7 +46,7 @@ const LAYERS: LayerDef[] = [
   { key: 'projects', label: 'layers.projects', swatch: STATUS_COLORS.in_progress, swatchClass: 'dot', on: true },
   { key: 'venues', label: 'layers.venues', swatch: VENUE_COLOR, swatchClass: 'dot', on: true },
   { key: 'districts', label: 'layers.districts', swatch: DISTRICT_COLOR, on: true },
-  { key: 'tracks', label: 'layers.tracks', swatch: '#2d6a4f', swatchClass: 'line', on: true },
+  { key: 'tracks', label: 'layers.tracks', swatch: TRACK_COLORS[1], swatchClass: 'line', on: true },
   { key: 'towns', label: 'layers.towns', swatch: TOWN_COLOR, swatchClass: 'line', on: true },
   { key: 'zones', label: 'layers.zones', swatch: ZONE_COLOR, swatchClass: 'line', on: true, minZoom: 11 },
   { key: 'grids', label: 'layers.grids', swatch: GRID_COLOR, swatchClass: 'line', on: true, minZoom: 13 },
@@ -501,12 +502,14 @@ export class CoverageView {
       }
       const to = isoDate(addDays(new Date(`${this.trackDay}T00:00:00`), 1));
       const fc = await loadAll('/api/v1/tracks', { from: this.trackDay, to });
-      const layer = mv.geo(fc, {
-        style: (f) => ({ color: officerColor(String(f?.properties.officer ?? f?.id ?? '')), weight: 3, opacity: 0.85, renderer: mv.renderer }),
+      // A white casing keeps the line readable over any cell colour.
+      const casing = mv.geo(fc, { interactive: false, style: () => ({ color: '#ffffff', weight: 6, opacity: 0.85, renderer: mv.renderer }) });
+      const line = mv.geo(fc, {
+        style: (f) => ({ color: officerColor(String(f?.properties.officer ?? f?.id ?? '')), weight: 3, opacity: 0.95, renderer: mv.renderer }),
         pointToLayer: (_f, ll) => L.circleMarker(ll, { radius: 2, renderer: mv.renderer }),
       });
-      layer.on('click', (ev) => void this.app.showDetails('track', (ev.propagatedFrom as { feature: F }).feature));
-      mv.set('tracks', layer);
+      line.on('click', (ev) => void this.app.showDetails('track', (ev.propagatedFrom as { feature: F }).feature));
+      mv.set('tracks', L.featureGroup([casing, line]));
       this.setNote('tracks', { key: 'tracks.count', params: { n: fc.features.length } });
       this.mapEl.dataset.tracksCount = String(fc.features.length);
     } catch (e) {
@@ -529,7 +532,8 @@ export class CoverageView {
     if (z < 14) return { res: 9, scopes: ['district'] };
     const view = map.getBounds();
     const towns = [...this.townBounds.entries()].filter(([, b]) => b.intersects(view)).map(([code]) => code);
-    if (towns.length === 0 || towns.length > 4) return { res: 9, scopes: ['district'] };
+    // Town bounding boxes overlap; six is what a street-level view can touch.
+    if (towns.length === 0 || towns.length > 6) return { res: 9, scopes: ['district'] };
     return { res: 10, scopes: towns.map((c) => `town:${c}`) };
   }
 
@@ -544,7 +548,11 @@ export class CoverageView {
     const w = this.app.windowParams();
     const keys = scopes.map((s) => `${s}|${res}|${w.from}|${w.to}`);
     const key = keys.join(',');
-    if (key === this.coverageKey) return;
+    if (key === this.coverageKey) {
+      // Same cells: at street level only the part in view is on the canvas.
+      if (res >= 10) this.drawCoverage(this.coverageFeatures, res);
+      return;
+    }
     this.coverageAbort?.abort();
     const abort = new AbortController();
     this.coverageAbort = abort;
@@ -562,6 +570,7 @@ export class CoverageView {
       );
       if (abort.signal.aborted) return;
       const features = parts.flatMap((p) => p.features);
+      this.coverageFeatures = features;
       this.drawCoverage(features, res);
       this.coverageKey = key;
     } catch (e) {
@@ -570,11 +579,29 @@ export class CoverageView {
     }
   }
 
-  private drawCoverage(features: F[], res: number): void {
+  private coverageFeatures: F[] = [];
+  private cellBounds = new WeakMap<F, L.LatLngBounds>();
+
+  /** The features whose hexagon lies in (a padded) view. */
+  private inView(features: F[]): F[] {
+    const mv = this.app.mapView;
+    const view = mv.map.getBounds().pad(0.5);
+    return features.filter((f) => {
+      let b = this.cellBounds.get(f);
+      if (!b) {
+        b = mv.boundsOf(f.geometry) ?? L.latLngBounds([]);
+        this.cellBounds.set(f, b);
+      }
+      return b.isValid() && view.intersects(b);
+    });
+  }
+
+  private drawCoverage(all: F[], res: number): void {
     const mv = this.app.mapView;
     const now = new Date();
     let patrolled = 0;
     let overdue = 0;
+    const features = res >= 10 ? this.inView(all) : all;
     const fc: FC = { type: 'FeatureCollection', features };
     const layer = mv.geo(fc, {
       style: (f) => {
@@ -584,12 +611,12 @@ export class CoverageView {
           color: '#ffffff',
           weight: 0.6,
           fillColor: COVERAGE_COLORS[cls],
-          fillOpacity: 0.62,
+          fillOpacity: res >= 10 ? 0.55 : 0.5,
           renderer: mv.renderer,
         };
       },
     });
-    for (const f of features) {
+    for (const f of all) {
       const cls = coverageClass(f.properties, now);
       if (cls !== 'never') patrolled++;
       if (cls === 'overdue') overdue++;
@@ -603,8 +630,8 @@ export class CoverageView {
     mv.set('coverage', layer);
     this.mapEl.dataset.cellsCount = String(features.length);
     this.mapEl.dataset.cellsRes = String(res);
-    this.coverageNote = { key: 'coverage.stats', params: { cells: features.length, patrolled, overdue } };
-    this.setNote('coverage', { key: 'coverage.res', params: { n: res } });
+    this.coverageNote = { key: 'coverage.stats', params: { cells: all.length, patrolled, overdue } };
+    this.setNote('coverage', { key: res >= 10 ? 'coverage.res' : 'coverage.res_agg', params: { n: res } });
     this.renderStats();
   }
 
@@ -622,6 +649,11 @@ export class CoverageView {
         const div = L.DomUtil.create('div', 'legend');
         div.id = 'legend';
         L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        // A click on a heading folds the legend away (and back).
+        div.addEventListener('click', (ev) => {
+          if ((ev.target as HTMLElement).closest('h4')) div.classList.toggle('folded');
+        });
         return div;
       },
     });
@@ -655,7 +687,7 @@ export class CoverageView {
       '<div class="sep"></div>' +
       item(dot(VENUE_COLOR), t('legend.venue')) +
       item(line(DISTRICT_COLOR, true), t('legend.district')) +
-      item(line('#2d6a4f'), t('legend.track')) +
+      item(line(TRACK_COLORS[1]), t('legend.track')) +
       item(line(ROUTE_COLOR), t('legend.route'));
   }
 }

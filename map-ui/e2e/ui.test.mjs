@@ -85,12 +85,12 @@ test('the blind-spot desk lists blind spots and zooms the map to one', { timeout
     return;
   }
   await page.evaluate(() => void window.gridpatrol.map.setView([31.03, 121.22], 10, { animate: false }));
-  await page.waitForSelector('#blind-list li', { timeout: 60_000 });
+  await page.waitForSelector('#blind-list > li', { timeout: 60_000 });
   const before = await page.evaluate(() => window.gridpatrol.map.getZoom());
-  await page.click('#blind-list li >> nth=0');
+  await page.click('#blind-list > li >> nth=0');
   await page.waitForFunction((z) => window.gridpatrol.map.getZoom() > z + 2, before, { timeout: 20_000 });
   await page.waitForSelector('#details:not([hidden])');
-  assert.ok((await page.locator('#blind-list li >> nth=0').getAttribute('class')).includes('active'));
+  assert.ok((await page.locator('#blind-list > li >> nth=0').getAttribute('class')).includes('active'));
 });
 
 test('planning a route draws it, numbers its stops and offers the GPX', { timeout: 120_000 }, async () => {

@@ -45,8 +45,8 @@ try {
   await page.click('a[data-view="blindspots"]');
   await page.waitForSelector('#panel-blindspots[data-state]');
   if (offers('/api/v1/blindspots/cells')) {
-    await page.waitForSelector('#blind-list li', { timeout: 60_000 }).catch(() => {});
-    if (await page.locator('#blind-list li').count()) await page.click('#blind-list li >> nth=0');
+    await page.waitForSelector('#blind-list > li', { timeout: 60_000 }).catch(() => {});
+    if (await page.locator('#blind-list > li').count()) await page.click('#blind-list > li >> nth=0');
   }
   await shot('blindspot-desk');
   await page.evaluate(() => window.gridpatrol.app.hideDetails());

@@ -84,6 +84,15 @@ export async function startServer({ timeoutMs = 180_000, env = {} } = {}) {
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
     return res.json();
   };
+  const post = async (path, body) => {
+    const res = await fetch(url + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
+  };
   const stop = async () => {
     if (!exited) {
       child.kill('SIGTERM');
@@ -92,7 +101,7 @@ export async function startServer({ timeoutMs = 180_000, env = {} } = {}) {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { url, token, get, stop, log: () => log };
+  return { url, token, get, post, stop, log: () => log };
 }
 
 /** Paths and methods the server documents, from its OpenAPI document. */

@@ -60,6 +60,14 @@ test('a click on a project shows its details', { timeout: 60_000 }, async () => 
   const fc = await server.get('/api/v1/projects?limit=1&status=in_progress');
   const project = fc.features[0];
   const [lon, lat] = project.geometry.coordinates;
+  const withLedger = offers('/api/v1/projects/{id}/inspections', 'post') && offers('/api/v1/projects/{id}/inspections');
+  if (withLedger) {
+    await server.post(`/api/v1/projects/${project.id}/inspections`, {
+      inspected_at: new Date().toISOString(),
+      inspector: '测试检查员',
+      findings: [{ kind: 'no_switch_box', severity: 'major', deadline: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10), note: 'e2e' }],
+    });
+  }
   await page.evaluate(([la, lo]) => void window.gridpatrol.map.setView([la, lo], 18, { animate: false }), [lat, lon]);
   await page.waitForTimeout(400);
   const at = await page.evaluate((id) => window.gridpatrol.featurePoint('projects', id), project.id);
@@ -71,7 +79,14 @@ test('a click on a project shows its details', { timeout: 60_000 }, async () => 
   assert.ok(text.includes(project.properties.name), 'name shown');
   assert.ok(text.includes(project.properties.code), 'code shown');
   assert.ok(text.includes('在建'), 'status translated');
-  if (!offers('/api/v1/projects/{id}/inspections')) assert.match(text, NOT_AVAILABLE);
+  if (withLedger) {
+    await page.waitForSelector('#details [data-hazard]');
+    const ledger = await page.textContent('#details .extras');
+    assert.ok(ledger.includes('测试检查员'), 'inspector shown');
+    assert.ok(ledger.includes('无开关箱'), 'hazard kind translated');
+  } else if (!offers('/api/v1/projects/{id}/inspections')) {
+    assert.match(text, NOT_AVAILABLE);
+  }
   await page.click('#details .close');
   assert.equal(await page.isHidden('#details'), true);
 });

@@ -3,7 +3,7 @@
 
 import type { Feature, FeatureCollection, Geometry } from 'geojson';
 import { MapView } from './map';
-import { t, onLangChange, type MessageKey } from './i18n';
+import { lang, t, onLangChange, type MessageKey } from './i18n';
 import { addDays, esc, formatValue, h, isoDate, propLabel, townName } from './util';
 import { api, isNotAvailable, offers } from './api';
 
@@ -14,7 +14,7 @@ export interface TimeWindow {
   to: string; // YYYY-MM-DD, inclusive
 }
 
-type DetailsKind = 'cell' | 'project' | 'venue' | 'district' | 'track' | 'town';
+type DetailsKind = 'cell' | 'project' | 'venue' | 'district' | 'track' | 'town' | 'inspection';
 
 export class App {
   readonly mapView: MapView;
@@ -122,17 +122,20 @@ export class App {
       }
       for (const ins of list) {
         const box = h('div', { class: 'inspection' });
-        box.append(this.kvTable(pick(ins, ['inspected_at', 'inspector', 'note']), 'project'));
+        box.append(this.kvTable(pick(ins, ['inspected_at', 'inspector', 'note']), 'inspection'));
         const hazards = asList(ins.hazards ?? ins.findings);
         box.append(h('h3', { text: t('details.hazards') }));
         if (hazards.length === 0) box.append(h('p', { class: 'muted small', text: t('details.no_hazards') }));
         const ul = h('ul', { class: 'reasons' });
         for (const hz of hazards) {
-          ul.append(
-            h('li', {
-              text: `${formatValue('kind', hz.kind, 'hazards')} · ${formatValue('status', hz.status, 'hazards')}${hz.deadline ? ` · ${t('prop.deadline')} ${formatValue('deadline', hz.deadline)}` : ''}`,
-            }),
-          );
+          const severity = lang() === 'zh' && typeof hz.severity_zh === 'string' ? hz.severity_zh : hz.severity;
+          const parts = [
+            formatValue('kind', hz.kind, 'hazards'),
+            severity ? String(severity) : null,
+            formatValue('status', hz.status, 'hazards'),
+            hz.deadline ? `${t('prop.deadline')} ${formatValue('deadline', hz.deadline)}` : null,
+          ];
+          ul.append(h('li', { 'data-hazard': String(hz.id ?? ''), text: parts.filter(Boolean).join(' · ') }));
         }
         box.append(ul);
         section.append(box);

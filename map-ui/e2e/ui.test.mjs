@@ -56,6 +56,46 @@ test('the map shows the Songjiang towns, their labels and the coverage cells', {
   }
 });
 
+test('a click on a cell shows its patrol state; the tracks of a day are drawn', { timeout: 90_000 }, async (t) => {
+  if (!offers('/api/v1/coverage')) {
+    t.skip('no coverage endpoint yet');
+    return;
+  }
+  // Street level in the old town: resolution-10 cells of the towns in view.
+  await page.evaluate(() => void window.gridpatrol.map.setView([31.005, 121.235], 15, { animate: false }));
+  await page.waitForSelector('#map[data-cells-res="10"]', { timeout: 60_000 });
+  const id = await page.evaluate(() => {
+    const layers = window.gridpatrol.app.mapView.get('coverage').getLayers();
+    const c = window.gridpatrol.map.getCenter();
+    // The cell nearest the centre, so that nothing else is on top of it.
+    let best = null;
+    let bestD = Infinity;
+    for (const l of layers) {
+      const d = l.getBounds().getCenter().distanceTo(c);
+      if (d < bestD) [best, bestD] = [l, d];
+    }
+    return best.feature.id;
+  });
+  const at = await page.evaluate((cell) => window.gridpatrol.featurePoint('coverage', cell), id);
+  // Projects and venues sit above the cells; hide them for this click.
+  await page.uncheck('input[data-layer="projects"]');
+  await page.uncheck('input[data-layer="venues"]');
+  await page.uncheck('input[data-layer="tracks"]');
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector('#details[data-kind="cell"]:not([hidden])');
+  assert.equal(await page.getAttribute('#details', 'data-id'), String(id));
+  assert.match(await page.textContent('#details'), /最近巡查/);
+  await page.click('#details .close');
+  for (const l of ['projects', 'venues', 'tracks']) await page.check(`input[data-layer="${l}"]`);
+  if (offers('/api/v1/tracks')) {
+    // The day picker starts on the latest patrolled day.
+    await page.waitForFunction(() => document.querySelector('#map')?.dataset.tracksCount !== undefined);
+    const n = Number(await page.getAttribute('#map', 'data-tracks-count'));
+    const all = await server.get('/api/v1/tracks?limit=1');
+    if (all.numberMatched > 0) assert.ok(n > 0, 'tracks of the latest day drawn');
+  }
+});
+
 test('a click on a project shows its details', { timeout: 60_000 }, async () => {
   const fc = await server.get('/api/v1/projects?limit=1&status=in_progress');
   const project = fc.features[0];

@@ -1,5 +1,7 @@
 // Entry point: configuration, sign-in, the map and the four views.
 
+// Leaflet's styles first, so that ours override them.
+import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
 import { App } from './app';

@@ -225,8 +225,9 @@ export class RouteView {
   private drawRoute(a: RouteAnswer): void {
     const mv = this.app.mapView;
     const group = L.featureGroup();
-    const line = mv.geo(a.geometry, { interactive: false, style: () => ({ color: ROUTE_COLOR, weight: 5, opacity: 0.9, renderer: mv.renderer }) });
+    // The casing first: a group draws its layers in the order they were made.
     const casing = mv.geo(a.geometry, { interactive: false, style: () => ({ color: '#fff', weight: 9, opacity: 0.9, renderer: mv.renderer }) });
+    const line = mv.geo(a.geometry, { interactive: false, style: () => ({ color: ROUTE_COLOR, weight: 5, opacity: 0.95, renderer: mv.renderer }) });
     group.addLayer(casing);
     group.addLayer(line);
     for (const s of a.stops) {

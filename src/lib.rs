@@ -2,6 +2,7 @@
 //! construction works (小微工程).
 
 pub mod cli;
+pub mod coverage;
 pub mod demo;
 pub mod domain;
 pub mod http;

@@ -1,0 +1,516 @@
+//! The track tiler: from a track to the cells it covered, fast.
+//!
+//! The answer is defined segment by segment (see `geometry`): a cell is
+//! covered when some segment comes within the sighting distance `s` of its
+//! hexagon, and its first/last times are the earliest entry and latest exit
+//! over those segments. Testing every segment against every nearby cell
+//! would be exact but slow; the tiler gets the same answer while looking at
+//! most fixes only through a few multiplications:
+//!
+//! - It keeps a *neighbourhood*: a disc of radius `rho` around a recent fix
+//!   `g` and every cell that could come within `s` of it. A segment with
+//!   both ends in the disc cannot reach any other cell.
+//! - Each neighbourhood cell carries a *safe disc*: an anchor fix where its
+//!   state (in range or not) is known and a radius within which that state
+//!   cannot change, the distance to the edge of the buffered hexagon (the
+//!   signed distance is 1-Lipschitz). While consecutive fixes stay in that
+//!   disc, so do the segments between them (discs are convex), and the cell
+//!   needs no work. Cells whose safe disc holds the whole neighbourhood are
+//!   not even checked.
+//! - Only when a fix leaves a cell's safe disc is the segment tested exactly
+//!   against that cell, and only when a fix leaves the neighbourhood is the
+//!   neighbourhood rebuilt (a flood fill over H3 neighbours). A segment
+//!   longer than `rho` (a gap in the fixes) is flood-filled on its own.
+//!
+//! The result equals testing every segment against every cell, except for
+//! cells whose distance to the line is within float rounding (~1e-9 m) of
+//! `s`: safe discs are shrunk by 1e-7 m so skipping never decides such a
+//! tie; the exact segment test does.
+
+#![expect(
+    clippy::many_single_char_names,
+    reason = "fixes p and q, cells i and j, as in the geometry they stand for"
+)]
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use h3o::{CellIndex, LatLng, Resolution};
+
+use super::geometry::{CellGeom, metres_per_degree};
+use super::{CellVisit, CoverageParams};
+use crate::spatial::TrackPoint;
+
+/// Safe discs are shrunk by this much so that rounding in the distance
+/// computations can never let a skipped segment cross a boundary.
+const SAFE_EPS_M: f64 = 1e-7;
+/// Bound on the ratio between the metric of the neighbourhood centre and
+/// that of any cell within a few km of it (`tan(lat) * dlat` stays under
+/// 1e-3 up to 85° latitude).
+const KAPPA: f64 = 1.01;
+/// Extra reach for flood fills, so that the float-level gaps between
+/// neighbouring hexagons can never disconnect them.
+const SLACK_M: f64 = 0.5;
+
+/// The cells that a track covered, sorted by cell, with the earliest and
+/// latest time the officer was within `params.sighting_m()` of each.
+///
+/// `points` should be cleaned WGS-84 fixes sorted by time; fixes with a
+/// non-finite or out-of-range coordinate are ignored, and an unsorted slice
+/// is sorted by time (stably) first. A single fix, or a track that never
+/// moves, covers the cells within sighting distance of that spot. Tracks
+/// that cross the antimeridian are not supported.
+///
+/// The line between consecutive fixes is straight in `(lon, lat)`, and the
+/// officer moves along it at constant speed, so times are interpolated along
+/// segments; `first_ms` is rounded down and `last_ms` up to whole ms.
+#[must_use]
+pub fn cover_track(points: &[TrackPoint], params: &CoverageParams) -> Vec<CellVisit> {
+    let points = clean(points);
+    let Some((&p0, rest)) = points.split_first() else {
+        return Vec::new();
+    };
+    let mut tiler = Tiler::new(params);
+    tiler.rebuild(p0, None);
+    let mut q = p0;
+    for &p in rest {
+        tiler.step(q, p);
+        q = p;
+    }
+    tiler.finish(q)
+}
+
+fn valid(p: &TrackPoint) -> bool {
+    p.lon.is_finite()
+        && p.lat.is_finite()
+        && (-180.0..=180.0).contains(&p.lon)
+        && (-90.0..=90.0).contains(&p.lat)
+}
+
+/// The fixes to use, borrowing in the common case where nothing needs
+/// fixing.
+fn clean(points: &[TrackPoint]) -> Cow<'_, [TrackPoint]> {
+    let all_valid = points.iter().all(valid);
+    let sorted = points.windows(2).all(|w| w[0].t_ms <= w[1].t_ms);
+    if all_valid && sorted {
+        return Cow::Borrowed(points);
+    }
+    let mut owned: Vec<TrackPoint> = points.iter().copied().filter(valid).collect();
+    owned.sort_by_key(|p| p.t_ms);
+    Cow::Owned(owned)
+}
+
+/// A cheap hash for cell indexes: the low bits of an H3 index are mostly
+/// unused digits (all ones), so they are folded in from the high bits.
+#[derive(Default)]
+struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let h = (self.0 ^ n ^ (n >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 32);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type CellMap<V> = HashMap<CellIndex, V, BuildHasherDefault<CellHasher>>;
+
+/// Everything the tiler knows about one cell during one track.
+struct Slot {
+    cell: CellIndex,
+    geom: CellGeom,
+    /// The visit so far; empty while `first > last`.
+    first: i64,
+    last: i64,
+    /// Slots of the neighbouring cells, filled on first use.
+    neighbours: Option<([u32; 6], u8)>,
+    /// Flood-fill stamp.
+    seen: u32,
+    /// Stamp of the rebuild that brought `safe` up to date with the fix
+    /// being processed.
+    fresh: u32,
+    safe: SafeDisc,
+}
+
+/// A cell's state (in range or not) holds while fixes stay within `m`
+/// metres, in the cell's own metric, of the anchor fix where it was found.
+#[derive(Clone, Copy)]
+struct SafeDisc {
+    a_lon: f64,
+    a_lat: f64,
+    m: f64,
+    m2: f64,
+    inside: bool,
+}
+
+impl Slot {
+    #[inline]
+    fn holds(&self, p: &TrackPoint) -> bool {
+        let dx = (p.lon - self.safe.a_lon) * self.geom.kx;
+        let dy = (p.lat - self.safe.a_lat) * self.geom.ky;
+        dx * dx + dy * dy < self.safe.m2
+    }
+
+    /// What is left of the safe disc's radius seen from `p`.
+    #[inline]
+    fn slack_at(&self, p: &TrackPoint) -> f64 {
+        let dx = (p.lon - self.safe.a_lon) * self.geom.kx;
+        let dy = (p.lat - self.safe.a_lat) * self.geom.ky;
+        self.safe.m - (dx * dx + dy * dy).sqrt()
+    }
+}
+
+struct Tiler {
+    res: Resolution,
+    s: f64,
+    rho: f64,
+    rho2: f64,
+    /// How far from the neighbourhood centre a cell may be and still matter.
+    reach: f64,
+    slots: Vec<Slot>,
+    index: CellMap<u32>,
+    /// Neighbourhood cells whose safe disc does not hold the whole
+    /// neighbourhood: checked at every fix.
+    watched: Vec<u32>,
+    /// Neighbourhood cells whose state cannot change inside it.
+    stable: Vec<u32>,
+    next_watched: Vec<u32>,
+    next_stable: Vec<u32>,
+    queue: Vec<u32>,
+    stamp: u32,
+    g_lon: f64,
+    g_lat: f64,
+    gkx: f64,
+    gky: f64,
+}
+
+/// What a rebuild knows about the segment that led to the new centre.
+#[derive(Clone, Copy)]
+enum Arrival {
+    /// The first fix of the track.
+    Start,
+    /// A segment no longer than `rho`.
+    Short(TrackPoint),
+    /// A longer segment, already flood-filled: cells it did not reach are
+    /// out of range at its end.
+    Long,
+}
+
+impl Tiler {
+    fn new(params: &CoverageParams) -> Self {
+        let s = params.sighting_m();
+        let res = params.resolution();
+        // Half an edge keeps the neighbourhood to a cell and its ring while
+        // a walker still takes dozens of fixes to cross it (measured best
+        // among 0.5, 0.75, 1 and 1.5 edges on walking and e-bike tracks);
+        // a wide sighting distance puts many cells near the buffer's edge,
+        // so there the disc grows with it.
+        let rho = (0.5 * res.edge_length_m()).max(0.1 * s);
+        Self {
+            res,
+            s,
+            rho,
+            rho2: rho * rho,
+            reach: s + rho * KAPPA + SLACK_M,
+            slots: Vec::new(),
+            index: CellMap::default(),
+            watched: Vec::new(),
+            stable: Vec::new(),
+            next_watched: Vec::new(),
+            next_stable: Vec::new(),
+            queue: Vec::new(),
+            stamp: 0,
+            g_lon: 0.0,
+            g_lat: 0.0,
+            gkx: 0.0,
+            gky: 0.0,
+        }
+    }
+
+    fn slot_of(&mut self, cell: CellIndex) -> u32 {
+        if let Some(&i) = self.index.get(&cell) {
+            return i;
+        }
+        let i = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        self.slots.push(Slot {
+            cell,
+            geom: CellGeom::new(cell),
+            first: i64::MAX,
+            last: i64::MIN,
+            neighbours: None,
+            seen: 0,
+            fresh: 0,
+            safe: SafeDisc {
+                a_lon: 0.0,
+                a_lat: 0.0,
+                m: 0.0,
+                m2: 0.0,
+                inside: false,
+            },
+        });
+        self.index.insert(cell, i);
+        i
+    }
+
+    fn neighbours(&mut self, i: u32) -> ([u32; 6], u8) {
+        if let Some(n) = self.slots[i as usize].neighbours {
+            return n;
+        }
+        let cell = self.slots[i as usize].cell;
+        let mut out = [i; 6];
+        let mut k = 0u8;
+        for c in cell.grid_disk::<Vec<CellIndex>>(1) {
+            if c != cell && usize::from(k) < out.len() {
+                out[usize::from(k)] = self.slot_of(c);
+                k += 1;
+            }
+        }
+        self.slots[i as usize].neighbours = Some((out, k));
+        (out, k)
+    }
+
+    fn next_stamp(&mut self) -> u32 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            // After four billion flood fills, old stamps could collide.
+            for s in &mut self.slots {
+                s.seen = 0;
+                s.fresh = 0;
+            }
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+
+    /// Tests segment `q`–`p` exactly against cell `i`, records the visit and
+    /// returns whether `p` is in range.
+    ///
+    /// The segment is evaluated from its lexicographically smaller end so
+    /// that a reversed track gives bit-identical parameters, and times are
+    /// offsets rounded away from that end, which mirrors exactly under time
+    /// reversal.
+    #[expect(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        reason = "segment durations are far below 2^53 ms, offsets are bounded by them"
+    )]
+    fn eval(&mut self, i: u32, q: &TrackPoint, p: &TrackPoint) -> bool {
+        let p_last = (q.lon, q.lat) <= (p.lon, p.lat);
+        let (c0, c1) = if p_last { (q, p) } else { (p, q) };
+        let slot = &mut self.slots[i as usize];
+        let g = &slot.geom;
+        let (ax, ay) = g.project(c0.lon, c0.lat);
+        let (bx, by) = g.project(c1.lon, c1.lat);
+        let Some((lo, hi)) = g.segment_range(ax, ay, bx, by, self.s) else {
+            return false;
+        };
+        let dt = c1.t_ms.saturating_sub(c0.t_ms) as f64;
+        let (d_lo, d_hi) = (lo * dt, hi * dt);
+        let first = c0.t_ms.saturating_add(d_lo.min(d_hi).floor() as i64);
+        let last = c0.t_ms.saturating_add(d_lo.max(d_hi).ceil() as i64);
+        slot.first = slot.first.min(first);
+        slot.last = slot.last.max(last);
+        if p_last { hi >= 1.0 } else { lo <= 0.0 }
+    }
+
+    /// Anchors cell `i`'s safe disc at `p`, where its state is `inside`.
+    fn anchor(&mut self, i: u32, p: &TrackPoint, inside: bool) {
+        let slot = &mut self.slots[i as usize];
+        let (x, y) = slot.geom.project(p.lon, p.lat);
+        let m = (slot.geom.margin(x, y, self.s) - SAFE_EPS_M).max(0.0);
+        slot.safe = SafeDisc {
+            a_lon: p.lon,
+            a_lat: p.lat,
+            m,
+            m2: m * m,
+            inside,
+        };
+    }
+
+    /// Processes the segment `q`–`p`, `q` having been processed already.
+    fn step(&mut self, q: TrackPoint, p: TrackPoint) {
+        let dx = (p.lon - self.g_lon) * self.gkx;
+        let dy = (p.lat - self.g_lat) * self.gky;
+        if dx * dx + dy * dy > self.rho2 {
+            self.rebuild(p, Some(q));
+            return;
+        }
+        for k in 0..self.watched.len() {
+            let i = self.watched[k];
+            if !self.slots[i as usize].holds(&p) {
+                let inside = self.eval(i, &q, &p);
+                self.anchor(i, &p, inside);
+            }
+        }
+    }
+
+    /// Moves the neighbourhood to `p`, processing the segment from `q`
+    /// (if any) on the way.
+    fn rebuild(&mut self, p: TrackPoint, q: Option<TrackPoint>) {
+        let fresh = self.next_stamp();
+        let (gkx, gky) = metres_per_degree(p.lat);
+        let arrival = match q {
+            None => Arrival::Start,
+            Some(q) => {
+                let dx = (p.lon - q.lon) * gkx;
+                let dy = (p.lat - q.lat) * gky;
+                if dx * dx + dy * dy <= self.rho2 {
+                    Arrival::Short(q)
+                } else {
+                    self.fill_segment(&q, &p, fresh);
+                    Arrival::Long
+                }
+            }
+        };
+        if let Arrival::Short(q) = arrival {
+            // The whole segment lies within `rho` of `p`, so only cells of
+            // the old or the new neighbourhood can see it. Old cells first:
+            // their safe discs may spare the exact test.
+            for k in 0..self.watched.len() + self.stable.len() {
+                let i = if k < self.watched.len() {
+                    self.watched[k]
+                } else {
+                    self.stable[k - self.watched.len()]
+                };
+                if !self.slots[i as usize].holds(&p) {
+                    let inside = self.eval(i, &q, &p);
+                    self.anchor(i, &p, inside);
+                }
+                self.slots[i as usize].fresh = fresh;
+            }
+        }
+
+        // Flood-fill the cells that could come within `s` of the new disc.
+        let seen = self.next_stamp();
+        let Some(start) = self.seed_near(&p) else {
+            return;
+        };
+        self.slots[start as usize].seen = seen;
+        self.queue.clear();
+        self.queue.push(start);
+        let keep = self.rho * KAPPA + SAFE_EPS_M;
+        while let Some(i) = self.queue.pop() {
+            let slot = &self.slots[i as usize];
+            let (x, y) = slot.geom.project(p.lon, p.lat);
+            let r = self.reach + slot.geom.r_out;
+            if i != start && x * x + y * y > r * r {
+                continue;
+            }
+            if slot.fresh != fresh {
+                let inside = match arrival {
+                    Arrival::Start => self.eval(i, &p, &p),
+                    Arrival::Short(q) => self.eval(i, &q, &p),
+                    // Not reached by the segment's own flood fill, so the
+                    // segment (and `p` on it) never came within range.
+                    Arrival::Long => false,
+                };
+                self.anchor(i, &p, inside);
+            }
+            if self.slots[i as usize].slack_at(&p) >= keep {
+                self.next_stable.push(i);
+            } else {
+                self.next_watched.push(i);
+            }
+            let (nb, k) = self.neighbours(i);
+            for &j in &nb[..usize::from(k)] {
+                let s = &mut self.slots[j as usize];
+                if s.seen != seen {
+                    s.seen = seen;
+                    self.queue.push(j);
+                }
+            }
+        }
+        std::mem::swap(&mut self.watched, &mut self.next_watched);
+        std::mem::swap(&mut self.stable, &mut self.next_stable);
+        self.next_watched.clear();
+        self.next_stable.clear();
+        self.g_lon = p.lon;
+        self.g_lat = p.lat;
+        self.gkx = gkx;
+        self.gky = gky;
+    }
+
+    /// A cell that is surely within `reach` of `p`, to start a flood fill
+    /// from: one of the current neighbourhood's if one will do (indexing a
+    /// point costs more than the rest of a rebuild), else the cell of `p`.
+    fn seed_near(&mut self, p: &TrackPoint) -> Option<u32> {
+        for &i in self.watched.iter().chain(self.stable.iter()) {
+            let g = &self.slots[i as usize].geom;
+            let (x, y) = g.project(p.lon, p.lat);
+            // The hexagon holds the disc of radius `r_in`, so this bounds the
+            // distance from above.
+            let r = self.reach + g.r_in;
+            if x * x + y * y <= r * r {
+                return Some(i);
+            }
+        }
+        let cell = LatLng::new(p.lat, p.lon).ok()?.to_cell(self.res);
+        Some(self.slot_of(cell))
+    }
+
+    /// Tests a long segment against every cell it may reach, found by a
+    /// flood fill from the cell of `q`, and anchors each at `p`.
+    fn fill_segment(&mut self, q: &TrackPoint, p: &TrackPoint, fresh: u32) {
+        let seen = self.next_stamp();
+        let Ok(cell) = LatLng::new(q.lat, q.lon).map(|ll| ll.to_cell(self.res)) else {
+            return;
+        };
+        let start = self.slot_of(cell);
+        self.slots[start as usize].seen = seen;
+        self.queue.clear();
+        self.queue.push(start);
+        let near = self.s + SLACK_M;
+        while let Some(i) = self.queue.pop() {
+            let g = &self.slots[i as usize].geom;
+            let (ax, ay) = g.project(q.lon, q.lat);
+            let (bx, by) = g.project(p.lon, p.lat);
+            if i != start && g.segment_lower_bound(ax, ay, bx, by) > near {
+                continue;
+            }
+            let inside = self.eval(i, q, p);
+            self.anchor(i, p, inside);
+            self.slots[i as usize].fresh = fresh;
+            let (nb, k) = self.neighbours(i);
+            for &j in &nb[..usize::from(k)] {
+                let s = &mut self.slots[j as usize];
+                if s.seen != seen {
+                    s.seen = seen;
+                    self.queue.push(j);
+                }
+            }
+        }
+    }
+
+    /// Cells still in range at the last fix stay in range until its time.
+    fn finish(mut self, last: TrackPoint) -> Vec<CellVisit> {
+        for &i in self.watched.iter().chain(self.stable.iter()) {
+            let slot = &mut self.slots[i as usize];
+            if slot.safe.inside {
+                slot.first = slot.first.min(last.t_ms);
+                slot.last = slot.last.max(last.t_ms);
+            }
+        }
+        let mut out: Vec<CellVisit> = self
+            .slots
+            .iter()
+            .filter(|s| s.first <= s.last)
+            .map(|s| CellVisit {
+                cell: s.cell,
+                first_ms: s.first,
+                last_ms: s.last,
+            })
+            .collect();
+        out.sort_unstable_by_key(|v| v.cell);
+        out
+    }
+}

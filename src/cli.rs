@@ -2,14 +2,16 @@
 //! the work is done by the service layer.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::auth::{Caller, Grant, Role};
+use crate::http::limits::Limits;
 use crate::http::{self, AppState};
-use crate::service::{self, ImportKind};
+use crate::service::{self, ImportKind, users};
 use crate::spatial::Crs;
 use crate::store::{self, DEFAULT_DATABASE_URL};
 
@@ -41,18 +43,100 @@ pub enum Command {
         /// The demo fixture directory.
         #[arg(long)]
         fixtures: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
-    /// Import a layer file (GeoJSON; CSV for projects) in one transaction.
+    /// Import files: layers (GeoJSON; CSV for projects) or patrol tracks
+    /// (GPX, GeoJSON, CSV), one transaction per file.
     Import {
         #[arg(value_enum)]
-        kind: ImportKind,
-        file: PathBuf,
+        kind: CliImportKind,
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// The officer of track files that name none.
+        #[arg(long)]
+        officer: Option<String>,
         /// The CRS of the file's coordinates.
         #[arg(long, default_value = "wgs84")]
         crs: Crs,
     },
     /// Create or update the database schema and exit.
     Migrate,
+    /// Users of the API and their tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// The service's limits (see `http::limits::Limits`).
+#[derive(Debug, clap::Args)]
+pub struct LimitArgs {
+    /// The largest request body (uploads), in MiB.
+    #[arg(long, default_value_t = 20, env = "GRIDPATROL_MAX_UPLOAD_MB")]
+    pub max_upload_mb: u32,
+    /// How long a request may take, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub request_timeout_secs: u64,
+    /// Sustained requests per second per token (0: no limit).
+    #[arg(long, default_value_t = 20.0)]
+    pub rate_limit: f64,
+    /// Requests a token may make at once before the rate applies.
+    #[arg(long, default_value_t = 100)]
+    pub rate_burst: u32,
+    /// An origin allowed to call the API from a browser (repeatable); no
+    /// CORS headers are sent without one.
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> anyhow::Result<Limits> {
+        let cors_origins = self
+            .cors_origins
+            .iter()
+            .map(|o| {
+                axum::http::HeaderValue::from_str(o.trim_end_matches('/'))
+                    .with_context(|| format!("--cors-origin {o:?} is not a valid origin"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        if !(self.rate_limit.is_finite() && self.rate_limit >= 0.0) {
+            anyhow::bail!("--rate-limit must be a number of requests per second, 0 or more");
+        }
+        Ok(Limits {
+            max_body_bytes: usize::try_from(self.max_upload_mb)?.saturating_mul(1024 * 1024),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            rate_per_second: self.rate_limit,
+            rate_burst: self.rate_burst,
+            cors_origins,
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print their API token, once, alone on standard output.
+    Add {
+        name: String,
+        /// admin, town, grid_manager, officer or viewer.
+        #[arg(long)]
+        role: Role,
+        /// district, town:CODE, zone:CODE or grid:CODE (several allowed).
+        #[arg(long, num_args = 1..)]
+        scope: Vec<Grant>,
+        /// Days until the token expires (0: never).
+        #[arg(long, default_value_t = users::DEFAULT_EXPIRY_DAYS)]
+        expires_days: u32,
+    },
+    /// Issue another token for a user and print it alone on standard output.
+    Token {
+        name: String,
+        /// Days until the token expires (0: never).
+        #[arg(long, default_value_t = users::DEFAULT_EXPIRY_DAYS)]
+        expires_days: u32,
+    },
+    /// Revoke every token of a user.
+    Revoke { name: String },
+    /// List users, roles, scopes and live tokens.
+    List,
 }
 
 /// Runs a parsed command line.
@@ -62,8 +146,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             fixtures,
-        } => serve(&cli.database_url, bind, demo, fixtures).await,
-        Command::Import { kind, file, crs } => import(&cli.database_url, kind, file, crs).await,
+            limits,
+        } => serve(&cli.database_url, bind, demo, fixtures, limits.limits()?).await,
+        Command::Import {
+            kind,
+            files,
+            crs,
+            officer,
+        } => match kind.layer() {
+            Some(layer) => {
+                for file in files {
+                    import(&cli.database_url, layer, file, crs).await?;
+                }
+                Ok(())
+            }
+            None => import_tracks(&cli.database_url, files, crs, officer).await,
+        },
         Command::Migrate => {
             store::open(&cli.database_url)
                 .await
@@ -71,7 +169,68 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("schema is up to date");
             Ok(())
         }
+        Command::User(cmd) => user(&cli.database_url, cmd).await,
     }
+}
+
+/// Prints a new token alone on standard output, the one thing a script
+/// reads from these commands.
+#[expect(
+    clippy::print_stdout,
+    reason = "the token is shown once, on stdout, so that it can be piped"
+)]
+fn print_token(token: &str) {
+    println!("{token}");
+}
+
+async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let actor = Caller::system(&format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    ));
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            scope,
+            expires_days,
+        } => {
+            let (user, token) =
+                users::add_user(&store, &actor, &name, role, scope, expires_days).await?;
+            eprintln!(
+                "created {} ({}, scope {}); its token follows and is not shown again",
+                user.name, user.role, user.grants
+            );
+            print_token(&token);
+        }
+        UserCommand::Token { name, expires_days } => {
+            let user = users::find_user(&store, &name).await?;
+            let token = users::issue_token(&store, &actor, &user, expires_days).await?;
+            eprintln!("new token for {name}; it is not shown again");
+            print_token(&token);
+        }
+        UserCommand::Revoke { name } => {
+            let n = users::revoke_user(&store, &actor, &name).await?;
+            eprintln!("revoked {n} token(s) of {name}");
+        }
+        UserCommand::List => {
+            for s in users::list_users(&store).await? {
+                let expiry = match (s.active_tokens, s.expires_at) {
+                    (0, _) => "no live token".to_owned(),
+                    (_, None) => "never expires".to_owned(),
+                    (_, Some(t)) => format!("until {}", t.format("%Y-%m-%d")),
+                };
+                eprintln!(
+                    "{}\t{}\t{}\t{} live token(s), {expiry}",
+                    s.user.name, s.user.role, s.user.grants, s.active_tokens
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Hides a password in a database URL for messages.
@@ -87,6 +246,7 @@ async fn serve(
     bind: SocketAddr,
     demo: bool,
     fixtures: Option<PathBuf>,
+    limits: Limits,
 ) -> anyhow::Result<()> {
     let store = store::open(url)
         .await
@@ -105,9 +265,93 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
+    if demo {
+        let path = users::ensure_demo_admin(&store, Path::new("."))
+            .await
+            .context("creating the demo admin")?;
+        tracing::info!(
+            file = %path.display(),
+            "demo admin token written; call the API with: curl -H \"Authorization: Bearer $(cat {})\" http://{addr}/api/v1/towns",
+            path.display()
+        );
+    }
     tracing::info!(%addr, "gridpatrol listening; open http://{addr}/");
-    http::serve(listener, AppState::new(store), shutdown_signal()).await?;
+    let state = AppState::new(store).with_limits(limits);
+    http::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// What `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CliImportKind {
+    Towns,
+    Zones,
+    Grids,
+    Districts,
+    Venues,
+    Projects,
+    Tracks,
+}
+
+impl CliImportKind {
+    fn layer(self) -> Option<ImportKind> {
+        match self {
+            Self::Towns => Some(ImportKind::Towns),
+            Self::Zones => Some(ImportKind::Zones),
+            Self::Grids => Some(ImportKind::Grids),
+            Self::Districts => Some(ImportKind::Districts),
+            Self::Venues => Some(ImportKind::Venues),
+            Self::Projects => Some(ImportKind::Projects),
+            Self::Tracks => None,
+        }
+    }
+}
+
+async fn import_tracks(
+    url: &str,
+    files: Vec<PathBuf>,
+    crs: Crs,
+    officer: Option<String>,
+) -> anyhow::Result<()> {
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} files {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let opts = service::tracks::UploadOptions {
+        officer,
+        crs,
+        ..service::tracks::UploadOptions::default()
+    };
+    let (mut created, mut repeated, mut points) = (0usize, 0usize, 0usize);
+    for file in &files {
+        bar.set_message(file.display().to_string());
+        let bytes = tokio::fs::read(file)
+            .await
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.file_name().and_then(|n| n.to_str());
+        let up = service::tracks::upload(&store, &bytes, None, name, &opts)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        for t in &up {
+            if t.created {
+                created += 1;
+                points += t.points;
+            } else {
+                repeated += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "{} files: {created} tracks stored ({points} points), {repeated} already known",
+        files.len()
+    );
     Ok(())
 }
 

@@ -39,6 +39,58 @@ pub async fn is_empty(store: &DynStore) -> Result<bool, ServiceError> {
     Ok(store.list(Layer::Town, &q).await?.total == 0)
 }
 
+/// The track files of a directory (GPX, CSV, GeoJSON), sorted by name.
+pub fn track_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // the GCJ-02 copy of a walk is a test fixture, not another patrol
+            ["gpx", "csv", "geojson"].contains(&ext.as_str()) && !name.contains("gcj02")
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Uploads every demo track; returns how many tracks were stored.
+pub async fn load_tracks(store: &DynStore, dir: &Path) -> Result<usize, ServiceError> {
+    let files = track_files(dir).map_err(|source| ServiceError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let opts = crate::service::tracks::UploadOptions::default();
+    let mut stored = 0;
+    for f in &files {
+        let bytes = tokio::fs::read(f)
+            .await
+            .map_err(|source| ServiceError::Io {
+                path: f.display().to_string(),
+                source,
+            })?;
+        let name = f.file_name().and_then(|n| n.to_str());
+        let up = crate::service::tracks::upload(store, &bytes, None, name, &opts)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Ingest(i) => ServiceError::Ingest(crate::ingest::IngestError::new(
+                    Some(f.display().to_string()),
+                    i.field,
+                    i.reason,
+                )),
+                other => other,
+            })?;
+        stored += up.iter().filter(|t| t.created).count();
+    }
+    tracing::info!(files = files.len(), tracks = stored, "demo tracks loaded");
+    Ok(stored)
+}
+
 /// Loads every layer file of `dir`; returns what each import did.
 pub async fn load(
     store: &DynStore,
@@ -50,6 +102,10 @@ pub async fn load(
             service::import_file(store, kind, &dir.join(file), Crs::Wgs84, &|_| {}).await?;
         tracing::info!(?kind, inserted = summary.inserted, "demo layer loaded");
         done.push((kind, summary));
+    }
+    let tracks = dir.join("tracks");
+    if tracks.is_dir() {
+        load_tracks(store, &tracks).await?;
     }
     Ok(done)
 }

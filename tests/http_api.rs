@@ -29,7 +29,10 @@ struct Answer {
 }
 
 async fn call(store: &DynStore, method: &str, uri: &str, body: Option<String>) -> Answer {
-    let mut req = Request::builder().method(method).uri(uri);
+    let mut req = Request::builder().method(method).uri(uri).header(
+        header::AUTHORIZATION,
+        format!("Bearer {}", common::admin_token(store).await),
+    );
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/geo+json");
     }

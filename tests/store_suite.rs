@@ -4,6 +4,7 @@
 mod common;
 
 use geo::Geometry;
+use gridpatrol::auth::Scope;
 use gridpatrol::domain::{
     Category, District, Funding, Grid, ImportSummary, Project, ProjectStatus, Town, Venue,
 };
@@ -300,7 +301,7 @@ fn sample_project(code: &str) -> Project {
 
 async fn projects_crud(store: DynStore) {
     load_songjiang(&store, &[]).await;
-    let created = service::create_project(&store, sample_project("T-1"))
+    let created = service::create_project(&store, &Scope::district(), sample_project("T-1"))
         .await
         .expect("create");
     assert!(
@@ -313,7 +314,7 @@ async fn projects_crud(store: DynStore) {
         .expect("exists");
     assert_eq!(got.value, created.value);
 
-    let dup = service::create_project(&store, sample_project("T-1")).await;
+    let dup = service::create_project(&store, &Scope::district(), sample_project("T-1")).await;
     assert!(
         matches!(
             dup,
@@ -325,7 +326,7 @@ async fn projects_crud(store: DynStore) {
     let mut moved = created.value.clone();
     moved.status = ProjectStatus::Completed;
     moved.completed_on = chrono::NaiveDate::from_ymd_opt(2026, 11, 20);
-    service::update_project(&store, created.id, moved.clone())
+    service::update_project(&store, &Scope::district(), created.id, moved.clone())
         .await
         .expect("update");
     let got = typed::get::<Project>(&store, created.id)
@@ -335,7 +336,7 @@ async fn projects_crud(store: DynStore) {
     assert_eq!(got.value.status, ProjectStatus::Completed);
     assert_eq!(got.value.completed_on, moved.completed_on);
 
-    let missing = service::update_project(&store, 999_999, moved).await;
+    let missing = service::update_project(&store, &Scope::district(), 999_999, moved).await;
     assert!(matches!(missing, Err(service::ServiceError::NotFound(_))));
 
     // a work in Beijing is outside the district and is not stored
@@ -346,7 +347,11 @@ async fn projects_crud(store: DynStore) {
         .total;
     let mut far = sample_project("T-2");
     far.geometry = Geometry::Point(geo::Point::new(116.404, 39.915));
-    assert!(service::create_project(&store, far).await.is_err());
+    assert!(
+        service::create_project(&store, &Scope::district(), far)
+            .await
+            .is_err()
+    );
     let after = store
         .list(Layer::Project, &ListQuery::all())
         .await

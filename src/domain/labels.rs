@@ -1,13 +1,6 @@
 //! The closed vocabularies of the domain, each with its API name (snake_case)
 //! and the Chinese labels found in town ledgers.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-use super::Invalid;
-
 macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
@@ -16,7 +9,7 @@ macro_rules! vocabulary {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $variant, )+
@@ -43,8 +36,8 @@ macro_rules! vocabulary {
             }
         }
 
-        impl FromStr for $name {
-            type Err = Invalid;
+        impl std::str::FromStr for $name {
+            type Err = $crate::domain::Invalid;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let t = s.trim();
@@ -53,7 +46,7 @@ macro_rules! vocabulary {
                         return Ok(Self::$variant);
                     }
                 )+
-                Err(Invalid::new(
+                Err($crate::domain::Invalid::new(
                     $field,
                     format!(
                         "unknown value {t:?}; expected one of {}",
@@ -63,13 +56,16 @@ macro_rules! vocabulary {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+
+/// Shared with the other closed vocabularies of the crate (e.g. hazard kinds).
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// The category of a small work, as in the seed's scope of 小微工程.

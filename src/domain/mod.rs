@@ -12,6 +12,7 @@ use geo::{Geometry, MultiPolygon};
 use h3o::{CellIndex, Resolution};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use labels::vocabulary;
 pub use labels::{Category, Funding, ProjectStatus, TownKind, VenueKind};
 pub use project::{FIT_OUT_AREA_LIMIT_M2, INVESTMENT_LIMIT_CNY, Project};
 

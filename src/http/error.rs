@@ -167,6 +167,16 @@ impl ApiError {
         e
     }
 
+    /// The request took longer than the service allows.
+    pub fn timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "urn:gridpatrol:problem:timeout",
+            "Request timeout",
+            "the request took too long and was abandoned",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -224,9 +234,15 @@ impl From<StoreError> for ApiError {
 fn is_connection_error(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
-            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 3D000 invalid_catalog_name
-            db.code()
-                .is_some_and(|c| c.starts_with("57P") || c == "3D000" || c.starts_with("08"))
+            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+            // 3D000 invalid_catalog_name (database dropped or renamed), 08xxx
+            // connection exceptions, 53300 too_many_connections, 55000 (the
+            // database does not accept connections: ALLOW_CONNECTIONS false)
+            db.code().is_some_and(|c| {
+                c.starts_with("57P")
+                    || c.starts_with("08")
+                    || matches!(c.as_ref(), "3D000" | "53300" | "55000")
+            })
         }
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
@@ -242,6 +258,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Ingest(i) => i.into(),
             ServiceError::Store(s) => s.into(),
             ServiceError::NotFound(what) => Self::not_found(what),
+            ServiceError::Forbidden(denied) => denied.into(),
+            ServiceError::Conflict(what) => Self::conflict(what),
             ServiceError::Io { .. } => {
                 tracing::error!(error = ?e, "i/o error");
                 Self::internal()

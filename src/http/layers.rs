@@ -1,6 +1,7 @@
 //! The read endpoints of the layers: `GET /api/v1/{towns,zones,grids,
 //! districts,venues,projects}` and `GET /api/v1/{layer}/{id}`, as GeoJSON
-//! FeatureCollections with OGC API - Features counts.
+//! FeatureCollections with OGC API - Features counts. Every answer is
+//! limited to the caller's scope in the query; an id outside it is a 404.
 
 use axum::Json;
 use axum::Router;
@@ -13,10 +14,11 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Id;
 use super::features::{collection, feature, with_geometry};
 use super::params::{RawQuery, list_query};
+use crate::auth::Caller;
 use crate::domain::{
     Category, District, Funding, Grid, Project, ProjectStatus, Town, Venue, VenueKind, Zone,
 };
-use crate::store::typed;
+use crate::store::scoped;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,17 +61,17 @@ macro_rules! area_layer {
                    ("town" = Option<String>, Query, description = "town code(s), comma separated"),
                    ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
             responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
-        pub async fn $list(State(st): State<AppState>, Query(q): Query<RawQuery>) -> ApiResult<Json<FeatureCollection>> {
+        pub async fn $list(State(st): State<AppState>, caller: Caller, Query(q): Query<RawQuery>) -> ApiResult<Json<FeatureCollection>> {
             let query = list_query(&q, &[$($filter),*])?;
-            let page = typed::list::<$ty>(&st.store, &query).await?;
+            let page = scoped::list::<$ty>(&st.store, query, &caller.scope).await?;
             Ok(Json(collection(&with_geometry(page.items), page.total)))
         }
 
         #[utoipa::path(get, path = concat!("/api/v1/", $what, "s/{id}"), tag = "layers",
             params(("id" = i64, Path)),
             responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-        pub async fn $get(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<Feature>> {
-            let item = typed::get::<$ty>(&st.store, id).await?.ok_or_else(|| ApiError::not_found(format!(concat!($what, " {}"), id)))?;
+        pub async fn $get(State(st): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<Json<Feature>> {
+            let item = scoped::get::<$ty>(&st.store, id, &caller.scope).await?.ok_or_else(|| ApiError::not_found(format!(concat!($what, " {}"), id)))?;
             let items = with_geometry(vec![item]);
             Ok(Json(feature(&items[0])))
         }
@@ -87,18 +89,23 @@ area_layer!(list_districts, get_district, District, "district", []);
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
 pub async fn list_venues(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<FeatureCollection>> {
     check_enum::<VenueKind>(&q, "kind")?;
     let query = list_query(&q, &["kind"])?;
-    let page = typed::list::<Venue>(&st.store, &query).await?;
+    let page = scoped::list::<Venue>(&st.store, query, &caller.scope).await?;
     Ok(Json(collection(&page.items, page.total)))
 }
 
 #[utoipa::path(get, path = "/api/v1/venues/{id}", tag = "layers", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-pub async fn get_venue(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<Feature>> {
-    let item = typed::get::<Venue>(&st.store, id)
+pub async fn get_venue(
+    State(st): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> ApiResult<Json<Feature>> {
+    let item = scoped::get::<Venue>(&st.store, id, &caller.scope)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("venue {id}")))?;
     Ok(Json(feature(&item)))
@@ -111,20 +118,25 @@ pub async fn get_venue(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
 pub async fn list_projects(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<FeatureCollection>> {
     check_enum::<ProjectStatus>(&q, "status")?;
     check_enum::<Funding>(&q, "funding")?;
     check_enum::<Category>(&q, "category")?;
     let query = list_query(&q, &["status", "funding", "category"])?;
-    let page = typed::list::<Project>(&st.store, &query).await?;
+    let page = scoped::list::<Project>(&st.store, query, &caller.scope).await?;
     Ok(Json(collection(&page.items, page.total)))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-pub async fn get_project(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<Feature>> {
-    let item = typed::get::<Project>(&st.store, id)
+pub async fn get_project(
+    State(st): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> ApiResult<Json<Feature>> {
+    let item = scoped::get::<Project>(&st.store, id, &caller.scope)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("project {id}")))?;
     Ok(Json(feature(&item)))

@@ -3,27 +3,34 @@
 //! shutdown signal. Handlers stay thin: validation and rules live in the
 //! domain and service layers, SQL in the store.
 
+pub mod audit;
+pub mod auth;
+pub mod coverage;
 pub mod error;
 pub mod extract;
 pub mod features;
 pub mod layers;
+pub mod limits;
 pub mod openapi;
 pub mod params;
 pub mod projects;
+pub mod tracks;
 pub mod ui;
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::get;
 use serde::Serialize;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::store::DynStore;
 
@@ -31,12 +38,27 @@ use crate::store::DynStore;
 #[derive(Clone)]
 pub struct AppState {
     pub store: DynStore,
+    /// Limits, rate buckets and resolved scopes.
+    pub guard: Arc<auth::Guard>,
 }
 
 impl AppState {
+    /// A state with the default [`limits::Limits`].
     #[must_use]
     pub fn new(store: DynStore) -> Self {
-        Self { store }
+        Self {
+            store,
+            guard: Arc::new(auth::Guard::default()),
+        }
+    }
+
+    /// The same store with other limits.
+    #[must_use]
+    pub fn with_limits(self, limits: limits::Limits) -> Self {
+        Self {
+            guard: Arc::new(auth::Guard::new(limits)),
+            ..self
+        }
     }
 }
 
@@ -74,17 +96,68 @@ async fn not_found() -> error::ApiError {
 
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi::document))
         .merge(layers::router())
-        .fallback(ui::fallback)
-        .layer(TraceLayer::new_for_http())
+        .merge(tracks::router())
+        .merge(coverage::router())
+        .merge(auth::router())
+        .merge(audit::router())
+        .fallback(ui::fallback);
+    harden(router, state)
+}
+
+/// The layers around every route, innermost first: body limits, the audit
+/// trail, authentication and the rate limit, the timeout, problem+json for
+/// the layers' own errors, CORS when configured, and the access log.
+fn harden(router: Router<AppState>, state: AppState) -> Router {
+    let limits = state.guard.limits.clone();
+    let max_body = limits.max_body_bytes;
+    let router = router
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), audit::record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
+            limits.request_timeout,
         ))
-        .with_state(state)
+        .layer(middleware::from_fn(move |req, next| {
+            limits::problem_errors(max_body, req, next)
+        }));
+    let router = match limits.cors() {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.layer(access_log()).with_state(state)
+}
+
+/// The access log: method, path, route, user and status; never headers
+/// (the token) nor the query string.
+fn access_log() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&Request) -> tracing::Span,
+> {
+    fn span(req: &Request) -> tracing::Span {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = %req.uri().path(),
+            route,
+            user = tracing::field::Empty,
+        )
+    }
+    TraceLayer::new_for_http()
+        .make_span_with(span as fn(&Request) -> tracing::Span)
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
 }
 
 /// Serves the app on a bound listener until `shutdown` completes, letting

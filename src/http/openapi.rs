@@ -15,12 +15,36 @@ use utoipa::OpenApi;
         super::layers::list_venues, super::layers::get_venue,
         super::layers::list_projects, super::layers::get_project,
         super::projects::create, super::projects::patch,
+        super::auth::me, super::audit::list,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     tags((name = "layers", description = "Towns, zones, grids, commercial districts and venues"),
-         (name = "projects", description = "Small construction works"))
+         (name = "projects", description = "Small construction works"),
+         (name = "access", description = "The caller and the audit trail"))
 )]
 pub struct ApiDoc;
+
+/// Every `/api/` operation takes `Authorization: Bearer <token>`; health and
+/// this document are open.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        if let Some(health) = openapi.paths.paths.get_mut("/health") {
+            if let Some(get) = health.get.as_mut() {
+                get.security = Some(Vec::new());
+            }
+        }
+    }
+}
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

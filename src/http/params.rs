@@ -73,5 +73,60 @@ pub fn list_query(q: &RawQuery, filters: &[&'static str]) -> Result<ListQuery, A
         eq,
         limit,
         offset,
+        ..ListQuery::default()
     })
+}
+
+/// China Standard Time, in which a bare date is read.
+fn cst() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
+}
+
+/// Parses an RFC 3339 time, or a date `YYYY-MM-DD` (midnight, China
+/// Standard Time), into milliseconds since the epoch.
+pub fn parse_time_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let t = d.and_hms_opt(0, 0, 0)?.and_local_timezone(cst()).single()?;
+    Some(t.timestamp_millis())
+}
+
+/// An optional time parameter (RFC 3339 or `YYYY-MM-DD`).
+pub fn time_ms(q: &RawQuery, name: &str) -> Result<Option<i64>, ApiError> {
+    match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse_time_ms(s).map(Some).ok_or_else(|| {
+            ApiError::invalid(
+                name,
+                format!("{s:?} is not a time (RFC 3339) or a date (YYYY-MM-DD)"),
+            )
+        }),
+    }
+}
+
+/// A time window `[from, to)`: `to` defaults to now, `from` to `default_days` before `to`.
+pub fn window_ms(q: &RawQuery, default_days: i64) -> Result<(i64, i64), ApiError> {
+    let to = time_ms(q, "to")?.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    let from = time_ms(q, "from")?.unwrap_or(to - default_days * 86_400_000);
+    if from >= to {
+        return Err(ApiError::invalid("from", "must be before to"));
+    }
+    Ok((from, to))
+}
+
+/// An optional boolean parameter.
+pub fn flag(q: &RawQuery, name: &str) -> Result<bool, ApiError> {
+    match q.get(name).map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(s) if s.is_empty() || s == "true" || s == "1" || s == "yes" => Ok(true),
+        Some(s) if s == "false" || s == "0" || s == "no" => Ok(false),
+        Some(s) => Err(ApiError::invalid(
+            name,
+            format!("{s:?} is not true or false"),
+        )),
+    }
 }

@@ -1,5 +1,7 @@
 //! Writing works: `POST /api/v1/projects` (a GeoJSON Feature, `?crs=`) and
 //! `PATCH /api/v1/projects/{id}` (changed properties, and a geometry if moved).
+//! Admins write every work, town staff the works of their towns; a work
+//! outside the caller's scope is refused (403) or, for an id, not found.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -11,14 +13,16 @@ use serde_json::{Map, Value as Json};
 type JsonBody<T> = axum::Json<T>;
 
 use super::AppState;
+use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Id, json_body};
 use super::features::{feature, project_properties};
 use super::params::{RawQuery, crs};
+use crate::auth::{Action, Caller};
 use crate::domain::Project;
 use crate::ingest::features::{Props, convert_geometry, project_from_feature, project_from_props};
 use crate::service;
-use crate::store::typed;
+use crate::store::scoped;
 
 /// Reads a body that must be a GeoJSON Feature.
 fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
@@ -38,17 +42,20 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
     request_body(content = String, description = "a GeoJSON Feature with the project's properties", content_type = "application/geo+json"),
     responses((status = 201, description = "created; Location names it"),
               (status = 400, description = "malformed", body = super::error::Problem),
+              (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
               (status = 409, description = "the code exists", body = super::error::Problem),
               (status = 422, description = "invalid field", body = super::error::Problem)))]
 pub async fn create(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
+    caller.require(Action::WriteProject)?;
     let crs = crs(&q)?;
     let f = read_feature(&body)?;
     let project: Project = project_from_feature(&f, crs)?;
-    let stored = service::create_project(&st.store, project).await?;
+    let stored = service::create_project(&st.store, &caller.scope, project).await?;
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/projects/{}", stored.id)) {
         headers.insert(header::LOCATION, v);
@@ -56,6 +63,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         headers,
+        Audited::created("project", stored.id),
         JsonBody::from(feature(&stored)),
     ))
 }
@@ -64,18 +72,22 @@ pub async fn create(
     params(("id" = i64, Path), ("crs" = Option<String>, Query)),
     request_body(content = String, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
     responses((status = 200, description = "the updated Feature"),
-              (status = 404, description = "unknown id", body = super::error::Problem),
+              (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
+              (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem),
               (status = 422, description = "invalid field", body = super::error::Problem)))]
 pub async fn patch(
     State(st): State<AppState>,
+    caller: Caller,
     Id(id): Id,
     Query(q): Query<RawQuery>,
     body: Bytes,
-) -> ApiResult<JsonBody<Feature>> {
+) -> ApiResult<(Audited, JsonBody<Feature>)> {
+    caller.require(Action::WriteProject)?;
     let crs = crs(&q)?;
-    let current = typed::get::<Project>(&st.store, id)
+    let current = scoped::get::<Project>(&st.store, id, &caller.scope)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("project {id}")))?;
+    let before = feature(&current);
     let v: Json = json_body(&body)?;
     let Json::Object(obj) = v else {
         return Err(ApiError::bad_request("body", "must be a JSON object"));
@@ -111,6 +123,9 @@ pub async fn patch(
         &Props::from_map(&merged),
         Some(geometry.unwrap_or(current.value.geometry)),
     )?;
-    let stored = service::update_project(&st.store, id, project).await?;
-    Ok(JsonBody::from(feature(&stored)))
+    let stored = service::update_project(&st.store, &caller.scope, id, project).await?;
+    Ok((
+        Audited::changed("project", id, before),
+        JsonBody::from(feature(&stored)),
+    ))
 }

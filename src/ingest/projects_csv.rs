@@ -22,7 +22,8 @@ fn canonical(header: &str) -> Option<(&'static str, f64)> {
         "funding" | "资金来源" | "投资主体" | "投资类型" => "funding",
         "investment_cny" | "投资额" | "投资额(元)" | "投资额（元）" | "工程造价"
         | "工程造价(元)" => "investment_cny",
-        "投资额(万元)" | "投资额（万元）" | "工程造价(万元)" | "工程造价（万元）" => {
+        "投资额(万元)" | "投资额（万元）" | "工程造价(万元)" | "工程造价（万元）" =>
+        {
             return Some(("investment_cny", 10_000.0));
         }
         "floor_area_m2"

@@ -2,14 +2,18 @@
 //! readers and the store, shared by the HTTP API and the CLI so that both
 //! behave the same (validation, town assignment, one transaction per file).
 
+pub mod coverage;
 pub mod towns;
+pub mod tracks;
+pub mod users;
 
 use std::path::Path;
 
+use crate::auth::{Denied, Scope};
 use crate::domain::{ImportSummary, Invalid, Project, Stored};
 use crate::ingest::{IngestError, features, projects_csv};
 use crate::spatial::Crs;
-use crate::store::{DynStore, Progress, StoreError, typed};
+use crate::store::{DynStore, Progress, StoreError, scoped, typed};
 
 pub use towns::TownIndex;
 
@@ -22,6 +26,11 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("{0} not found")]
     NotFound(String),
+    /// A write outside the caller's scope or role.
+    #[error(transparent)]
+    Forbidden(#[from] crate::auth::Denied),
+    #[error("{0}")]
+    Conflict(String),
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,
@@ -150,27 +159,46 @@ pub async fn import_file(
     .await
 }
 
-/// Creates a project after validating it and assigning its town.
+/// Creates a project after validating it and assigning its town; a work
+/// outside `scope` is refused.
 pub async fn create_project(
     store: &DynStore,
+    scope: &Scope,
     mut project: Project,
 ) -> Result<Stored<Project>, ServiceError> {
     project.validate()?;
     TownIndex::load(store).await?.assign(&mut project)?;
+    check_in_scope(scope, &project)?;
     let id = typed::insert(store, &project).await?;
     Ok(Stored { id, value: project })
 }
 
-/// Replaces a project after validating it and assigning its town.
+/// Replaces a project after validating it and assigning its town; the
+/// project must be in `scope` (else not found) and stay in it.
 pub async fn update_project(
     store: &DynStore,
+    scope: &Scope,
     id: i64,
     mut project: Project,
 ) -> Result<Stored<Project>, ServiceError> {
     project.validate()?;
+    if scoped::get::<Project>(store, id, scope).await?.is_none() {
+        return Err(ServiceError::NotFound(format!("project {id}")));
+    }
     TownIndex::load(store).await?.assign(&mut project)?;
+    check_in_scope(scope, &project)?;
     if !typed::update(store, id, &project).await? {
         return Err(ServiceError::NotFound(format!("project {id}")));
     }
     Ok(Stored { id, value: project })
+}
+
+/// Refuses a work that lies outside a scope (by its town, or for grid
+/// scopes by its geometry).
+fn check_in_scope(scope: &Scope, project: &Project) -> Result<(), Denied> {
+    if scope.allows_geometry(project.town.as_deref(), &project.geometry) {
+        Ok(())
+    } else {
+        Err(Denied("the work lies outside the caller's scope".into()))
+    }
 }

@@ -7,9 +7,16 @@
 //! converted between domain types and generic [`Record`]s there, so that the
 //! two backends stay small and cannot drift apart.
 
+pub mod access;
+mod access_pg;
+mod access_sqlite;
 pub mod layer;
 pub mod postgis;
+mod postgis_tracks;
+pub mod scoped;
 pub mod sqlite;
+mod sqlite_tracks;
+pub mod tracks;
 
 use std::sync::Arc;
 
@@ -19,7 +26,9 @@ use chrono::NaiveDate;
 use crate::domain::{ImportSummary, Invalid};
 use crate::spatial::Bbox;
 
+pub use access::AccessStore;
 pub use layer::{Layer, LayerItem};
+pub use tracks::TrackStore;
 
 /// Errors of the persistence layer. Internal details stay in `source`; the
 /// HTTP layer logs them and never shows SQL to a client.
@@ -93,6 +102,13 @@ pub struct ListQuery {
     pub towns: Option<Vec<String>>,
     /// Exact matches on columns of the layer, e.g. `("status", "filed")`.
     pub eq: Vec<(&'static str, String)>,
+    /// Only these ids; `None` is no filter.
+    pub ids: Option<Vec<i64>>,
+    /// Only these natural keys (`code`); `None` is no filter.
+    pub codes: Option<Vec<String>>,
+    /// Only features intersecting the outline of one of these grids (by
+    /// code), the spatial half of a grid manager's scope; `None` is no filter.
+    pub grids: Option<Vec<String>>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -120,7 +136,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
 
 /// The persistence operations every backend provides.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TrackStore + AccessStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers.

@@ -287,6 +287,21 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, layer: Layer, q: &ListQuery
             qb.push_bind(v.clone());
         }
     }
+    if let Some(ids) = &q.ids {
+        qb.push(" and t.id = any(");
+        qb.push_bind(ids.clone());
+        qb.push(")");
+    }
+    if let Some(codes) = &q.codes {
+        qb.push(" and t.code = any(");
+        qb.push_bind(codes.clone());
+        qb.push(")");
+    }
+    if let Some(grids) = &q.grids {
+        qb.push(" and exists (select 1 from grid g where g.code = any(");
+        qb.push_bind(grids.clone());
+        qb.push(") and g.geom && t.geom and st_intersects(g.geom, t.geom))");
+    }
 }
 
 #[async_trait]

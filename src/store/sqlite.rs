@@ -327,9 +327,51 @@ fn push_filters(
             qb.push_bind(v.clone());
         }
     }
+    if let Some(ids) = &q.ids {
+        push_in(qb, "t.id", ids.iter().map(|i| Value::Int(*i)));
+    }
+    if let Some(codes) = &q.codes {
+        push_in(qb, "t.code", codes.iter().map(|c| Value::Text(c.clone())));
+    }
+}
+
+/// ` and COL in (v, ...)`; an empty list matches nothing.
+fn push_in(qb: &mut QueryBuilder<'_, Sqlite>, col: &str, values: impl Iterator<Item = Value>) {
+    let values: Vec<Value> = values.collect();
+    if values.is_empty() {
+        qb.push(" and 0");
+        return;
+    }
+    qb.push(format!(" and {col} in ("));
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        push_value(qb, v);
+    }
+    qb.push(")");
 }
 
 impl SqliteStore {
+    /// The outlines of some grids, for the spatial filter of a grid scope.
+    async fn grid_shapes(&self, grids: &[String]) -> Result<Vec<geo::Geometry<f64>>, StoreError> {
+        if grids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "select geom from grid where geom is not null and code in (",
+        );
+        let mut sep = qb.separated(", ");
+        for g in grids {
+            sep.push_bind(g.clone());
+        }
+        sep.push_unseparated(")");
+        let rows: Vec<String> = qb.build_query_scalar().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|s| geometry_from_geojson(s).map_err(StoreError::Corrupt))
+            .collect()
+    }
+
     /// The union bbox and geometries of some towns, for the spatial filter.
     async fn town_shapes(&self, towns: &[String]) -> Result<Vec<geo::Geometry<f64>>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new("select geom from town where code in (");
@@ -400,14 +442,41 @@ impl Store for SqliteStore {
     }
 
     async fn list(&self, layer: Layer, q: &ListQuery) -> Result<Page<Record>, StoreError> {
-        let bbox = q
-            .bbox
-            .map(|b| [b.min_lon(), b.min_lat(), b.max_lon(), b.max_lat()]);
         let spatial_towns = match (&q.towns, layer.town_column()) {
             (Some(towns), None) => Some(self.town_shapes(towns).await?),
             _ => None,
         };
-        if let Some(shapes) = spatial_towns {
+        let grid_shapes = match &q.grids {
+            Some(g) => Some(self.grid_shapes(g).await?),
+            None => None,
+        };
+        // the grids' extent narrows the rows read when no bbox was asked
+        let bbox = q
+            .bbox
+            .map(|b| [b.min_lon(), b.min_lat(), b.max_lon(), b.max_lat()])
+            .or_else(|| {
+                let rects = grid_shapes
+                    .as_ref()?
+                    .iter()
+                    .filter_map(BoundingRect::bounding_rect);
+                rects.fold(None, |acc: Option<[f64; 4]>, r| {
+                    Some(match acc {
+                        None => [r.min().x, r.min().y, r.max().x, r.max().y],
+                        Some([a, b, c, d]) => [
+                            a.min(r.min().x),
+                            b.min(r.min().y),
+                            c.max(r.max().x),
+                            d.max(r.max().y),
+                        ],
+                    })
+                })
+            });
+        if spatial_towns.is_some() || grid_shapes.is_some() {
+            let in_any = |shapes: &Option<Vec<geo::Geometry<f64>>>, g: &geo::Geometry<f64>| {
+                shapes
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|s| s.intersects(g)))
+            };
             // filter exactly in Rust, then page
             let mut qb = QueryBuilder::<Sqlite>::new(format!(
                 "select {} from {} t",
@@ -423,7 +492,7 @@ impl Store for SqliteStore {
                 if rec
                     .geometry
                     .as_ref()
-                    .is_some_and(|g| shapes.iter().any(|s| s.intersects(g)))
+                    .is_some_and(|g| in_any(&spatial_towns, g) && in_any(&grid_shapes, g))
                 {
                     all.push(rec);
                 }

@@ -74,3 +74,36 @@ macro_rules! store_tests {
         }
     };
 }
+
+/// A token of a user created on the spot (`name` must be new in `store`).
+pub async fn token_for(
+    store: &DynStore,
+    name: &str,
+    role: gridpatrol::auth::Role,
+    scope: &[&str],
+) -> String {
+    let grants = scope.iter().map(|s| s.parse().expect("a scope")).collect();
+    gridpatrol::service::users::add_user(
+        store,
+        &gridpatrol::auth::Caller::system("test"),
+        name,
+        role,
+        grants,
+        1,
+    )
+    .await
+    .expect("user created")
+    .1
+}
+
+/// A token of the store's admin `test-admin`, created on first use.
+pub async fn admin_token(store: &DynStore) -> String {
+    use gridpatrol::service::users;
+    let system = gridpatrol::auth::Caller::system("test");
+    match store.user("test-admin").await.expect("store answers") {
+        Some(u) => users::issue_token(store, &system, &u, 1)
+            .await
+            .expect("token"),
+        None => token_for(store, "test-admin", gridpatrol::auth::Role::Admin, &[]).await,
+    }
+}

@@ -1,0 +1,262 @@
+//! Blind spots over HTTP: `GET /api/v1/blindspots/districts` (commercial
+//! districts not under management), `/near-venues` (works near crowded
+//! venues) and `/works` (works outside management). Every flagged row
+//! carries its reasons; thresholds are parameters. The cells list,
+//! `/blindspots/cells`, belongs to the coverage API.
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset, Utc};
+use serde::Serialize;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::params::{RawQuery, opt};
+use crate::blindspots::districts::{DistrictRow, Thresholds};
+use crate::blindspots::near_venues::{self, NearVenue};
+use crate::blindspots::works::{self, WorkGap, WorkRow};
+use crate::blindspots::Window;
+use crate::service::blindspots::{self as svc, AnalysisError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/blindspots/districts", get(districts))
+        .route("/api/v1/blindspots/near-venues", get(near_venues))
+        .route("/api/v1/blindspots/works", get(works))
+}
+
+/// The default analysis window: a quarter, as the evaluation looks back.
+pub const DEFAULT_WINDOW_DAYS: u32 = 90;
+
+fn cst() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix())
+}
+
+/// A time parameter: RFC 3339, or a day `YYYY-MM-DD` in China Standard
+/// Time, read as its start (`end = false`) or its end (`end = true`).
+fn time_param(q: &RawQuery, name: &str, end: bool) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(s) = q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    let bad = || {
+        ApiError::invalid(
+            name,
+            format!("{s:?} is not an RFC 3339 time or a date YYYY-MM-DD"),
+        )
+    };
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+    let day = if end { day.succ_opt().ok_or_else(bad)? } else { day };
+    let t = day
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(cst()).single())
+        .ok_or_else(bad)?
+        .with_timezone(&Utc);
+    Ok(Some(if end { t - Duration::milliseconds(1) } else { t }))
+}
+
+/// `from` and `to` (default: the `DEFAULT_WINDOW_DAYS` up to now).
+pub(crate) fn window(q: &RawQuery) -> Result<Window, ApiError> {
+    let to = time_param(q, "to", true)?.unwrap_or_else(Utc::now);
+    match time_param(q, "from", false)? {
+        None => Ok(Window::days_before(to, DEFAULT_WINDOW_DAYS)),
+        Some(from) => Window::new(from, to).map_err(ApiError::from),
+    }
+}
+
+/// `from` and `to` when either is given; no window otherwise.
+pub(crate) fn optional_window(q: &RawQuery) -> Result<Option<Window>, ApiError> {
+    let from = time_param(q, "from", false)?;
+    let to = time_param(q, "to", true)?;
+    if from.is_none() && to.is_none() {
+        return Ok(None);
+    }
+    let from = from.unwrap_or(DateTime::<Utc>::MIN_UTC);
+    Window::new(from, to.unwrap_or_else(Utc::now))
+        .map(Some)
+        .map_err(ApiError::from)
+}
+
+/// `town=CODE[,CODE]`.
+pub(crate) fn towns_param(q: &RawQuery) -> Option<Vec<String>> {
+    q.get("town")
+        .map(|t| {
+            t.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|t| !t.is_empty())
+}
+
+fn keep_town(towns: Option<&Vec<String>>, town: Option<&str>) -> bool {
+    towns.is_none_or(|t| town.is_some_and(|c| t.iter().any(|x| x == c)))
+}
+
+impl From<AnalysisError> for ApiError {
+    fn from(e: AnalysisError) -> Self {
+        match e {
+            AnalysisError::Service(s) => s.into(),
+            AnalysisError::Task(_) => {
+                tracing::error!(error = ?e, "analysis failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+/// A blind-spot list: the rows, their count, how many are flagged and the
+/// parameters in force.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BlindList<T: utoipa::ToSchema> {
+    count: usize,
+    flagged: usize,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// Whether patrol coverage was at hand (otherwise coverage measures are null).
+    coverage_known: bool,
+    params: serde_json::Value,
+    items: Vec<T>,
+}
+
+#[utoipa::path(get, path = "/api/v1/blindspots/districts", tag = "blindspots",
+    params(("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 90 days before `to`"),
+           ("to" = Option<String>, Query, description = "default now"),
+           ("town" = Option<String>, Query, description = "town code(s) of the districts' centres"),
+           ("min_social_filed" = Option<u32>, Query, description = "flag with fewer socially funded works filed in the window (default 1)"),
+           ("max_unfiled" = Option<u32>, Query, description = "flag with more works found on patrol and unfiled (default 0)"),
+           ("min_coverage" = Option<f64>, Query, description = "flag below this share of cells patrolled (default 0.6)"),
+           ("max_days_since_patrol" = Option<u32>, Query, description = "flag when the last patrol is older (default 7)"),
+           ("require_one_stop_plan" = Option<bool>, Query, description = "flag districts without a one-stop registration plan (default true)"),
+           ("flagged" = Option<bool>, Query, description = "only flagged districts")),
+    responses((status = 200, description = "every commercial district with its measures, `flagged` and `reasons`", body = BlindList<DistrictRow>),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
+pub async fn districts(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Json<BlindList<DistrictRow>>> {
+    let w = window(&q)?;
+    let d = Thresholds::default();
+    let t = Thresholds {
+        min_social_filed: opt(&q, "min_social_filed", "a whole number")?
+            .unwrap_or(d.min_social_filed),
+        max_unfiled: opt(&q, "max_unfiled", "a whole number")?.unwrap_or(d.max_unfiled),
+        min_coverage: opt(&q, "min_coverage", "a share from 0 to 1")?.unwrap_or(d.min_coverage),
+        max_days_since_patrol: opt(&q, "max_days_since_patrol", "a whole number")?
+            .unwrap_or(d.max_days_since_patrol),
+        require_one_stop_plan: opt(&q, "require_one_stop_plan", "true or false")?
+            .unwrap_or(d.require_one_stop_plan),
+    };
+    t.validate()?;
+    let only_flagged = opt::<bool>(&q, "flagged", "true or false")?.unwrap_or(false);
+    let towns = towns_param(&q);
+    let params = serde_json::json!({
+        "min_social_filed": t.min_social_filed, "max_unfiled": t.max_unfiled,
+        "min_coverage": t.min_coverage, "max_days_since_patrol": t.max_days_since_patrol,
+        "require_one_stop_plan": t.require_one_stop_plan,
+    });
+    let (rows, coverage_known) = svc::districts(&st.store, w, t).await?;
+    let items: Vec<DistrictRow> = rows
+        .into_iter()
+        .filter(|r| keep_town(towns.as_ref(), r.town.as_deref()))
+        .filter(|r| !only_flagged || r.flagged)
+        .collect();
+    Ok(Json(BlindList {
+        count: items.len(),
+        flagged: items.iter().filter(|r| r.flagged).count(),
+        from: w.from(),
+        to: w.to(),
+        coverage_known,
+        params,
+        items,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/blindspots/near-venues", tag = "blindspots",
+    params(("distance_m" = Option<f64>, Query, description = "geodesic metres, default 100; inside a venue polygon is 0 m"),
+           ("inspection_days" = Option<u32>, Query, description = "a work must have been inspected within this many days (default 30)"),
+           ("to" = Option<String>, Query, description = "\"now\" for the inspection check; default now"),
+           ("town" = Option<String>, Query, description = "town code(s) of the works"),
+           ("flagged" = Option<bool>, Query, description = "only works without a recent inspection")),
+    responses((status = 200, description = "one row per work and venue, hot work and insulation first, then by distance", body = BlindList<NearVenue>),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
+pub async fn near_venues(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Json<BlindList<NearVenue>>> {
+    let w = window(&q)?;
+    let distance_m = opt(&q, "distance_m", "a number of metres")?
+        .unwrap_or(near_venues::DEFAULT_DISTANCE_M);
+    let inspection_days = opt(&q, "inspection_days", "a whole number of days")?
+        .unwrap_or(near_venues::DEFAULT_INSPECTION_DAYS);
+    let p = near_venues::Params::new(distance_m, inspection_days, w.to())?;
+    let only_flagged = opt::<bool>(&q, "flagged", "true or false")?.unwrap_or(false);
+    let towns = towns_param(&q);
+    let rows = svc::near_venues(&st.store, p).await?;
+    let items: Vec<NearVenue> = rows
+        .into_iter()
+        .filter(|r| keep_town(towns.as_ref(), r.town.as_deref()))
+        .filter(|r| !only_flagged || r.flagged)
+        .collect();
+    Ok(Json(BlindList {
+        count: items.len(),
+        flagged: items.iter().filter(|r| r.flagged).count(),
+        from: w.to() - Duration::days(i64::from(inspection_days)),
+        to: w.to(),
+        coverage_known: false,
+        params: serde_json::json!({ "distance_m": distance_m, "inspection_days": inspection_days }),
+        items,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/blindspots/works", tag = "blindspots",
+    params(("kind" = Option<String>, Query, description = "above_limit, outside_grid, unfiled, uninspected, overdue_hazard, no_completion_filing; comma separated; all when absent"),
+           ("to" = Option<String>, Query, description = "\"now\" for deadlines and ages; default now"),
+           ("town" = Option<String>, Query, description = "town code(s) of the works"),
+           ("inspection_days" = Option<u32>, Query, description = "a filed work must be inspected within this many days (default 30)"),
+           ("max_in_progress_days" = Option<u32>, Query, description = "in progress longer than this counts as finished without completion filing (default 180)")),
+    responses((status = 200, description = "every work with a gap of the kinds asked, with `kinds` and `reasons`", body = BlindList<WorkRow>),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
+pub async fn works(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Json<BlindList<WorkRow>>> {
+    let w = window(&q)?;
+    let kinds = match q.get("kind").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Vec::new(),
+        Some(s) => s
+            .split(',')
+            .map(str::parse::<WorkGap>)
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let d = works::Params::default();
+    let p = works::Params {
+        inspection_days: opt(&q, "inspection_days", "a whole number of days")?
+            .unwrap_or(d.inspection_days),
+        max_in_progress_days: opt(&q, "max_in_progress_days", "a whole number of days")?
+            .unwrap_or(d.max_in_progress_days),
+    };
+    p.validate()?;
+    let towns = towns_param(&q);
+    let params = serde_json::json!({
+        "kind": kinds, "inspection_days": p.inspection_days,
+        "max_in_progress_days": p.max_in_progress_days,
+    });
+    let rows = svc::works(&st.store, w, p, kinds).await?;
+    let items: Vec<WorkRow> = rows
+        .into_iter()
+        .filter(|r| keep_town(towns.as_ref(), r.town.as_deref()))
+        .collect();
+    Ok(Json(BlindList {
+        count: items.len(),
+        flagged: items.len(),
+        from: w.from(),
+        to: w.to(),
+        coverage_known: false,
+        params,
+        items,
+    }))
+}

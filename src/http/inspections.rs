@@ -1,0 +1,513 @@
+//! The closed loop over HTTP: `POST /api/v1/projects/{id}/inspections`
+//! records an inspection and its findings as hazards, `PATCH
+//! /api/v1/hazards/{id}` moves a hazard (409 for a move the loop does not
+//! allow), and the ledger (检查台账) of a work, a town or the district is
+//! exported as JSON or CSV with every change, who made it and when.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::blindspots::{optional_window, towns_param};
+use super::error::{ApiError, ApiResult};
+use super::extract::{Id, json_body};
+use super::params::RawQuery;
+use crate::blindspots::local_day;
+use crate::inspection::ledger::{self, LedgerRow};
+use crate::inspection::{
+    Finding, Hazard, HazardEvent, HazardKind, HazardStatus, Inspection, NewInspection, Severity,
+    StatusChange,
+};
+use crate::service::inspections::{self as svc, MoveError};
+use crate::store::InspectionQuery;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/projects/{id}/inspections",
+            get(list_for_project).post(create),
+        )
+        .route("/api/v1/projects/{id}/ledger", get(project_ledger))
+        .route("/api/v1/ledger", get(town_ledger))
+        .route("/api/v1/hazards", get(list_hazards))
+        .route("/api/v1/hazards/{id}", get(get_hazard).patch(patch_hazard))
+}
+
+/// Who is writing. Until requests carry an authenticated caller, writes are
+/// recorded under the name the client gives in `X-Gridpatrol-User`.
+fn who(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("x-gridpatrol-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("anonymous")
+        .to_owned()
+}
+
+#[derive(Deserialize)]
+struct FindingIn {
+    kind: String,
+    severity: Option<String>,
+    deadline: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+struct InspectionIn {
+    inspected_at: String,
+    inspector: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    findings: Vec<FindingIn>,
+}
+
+/// A new inspection (the request body).
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "documents the request body for OpenAPI")]
+pub struct InspectionRequest {
+    /// RFC 3339, e.g. `2026-11-02T09:30:00+08:00`.
+    inspected_at: String,
+    inspector: String,
+    note: Option<String>,
+    findings: Vec<FindingRequest>,
+}
+
+/// One finding of an inspection.
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "documents the request body for OpenAPI")]
+pub struct FindingRequest {
+    kind: HazardKind,
+    /// `general` (default), `serious` or `major`.
+    severity: Option<Severity>,
+    /// The rectification deadline, `YYYY-MM-DD`.
+    deadline: NaiveDate,
+    note: Option<String>,
+}
+
+fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            ApiError::invalid(
+                field,
+                format!("{s:?} is not an RFC 3339 time such as 2026-11-02T09:30:00+08:00"),
+            )
+        })
+}
+
+fn parse_finding(i: usize, f: FindingIn) -> Result<Finding, ApiError> {
+    let field = |name: &str| format!("findings[{i}].{name}");
+    Ok(Finding {
+        kind: f
+            .kind
+            .parse()
+            .map_err(|e: crate::domain::Invalid| ApiError::invalid(field("kind"), e.reason))?,
+        severity: match f.severity {
+            None => Severity::General,
+            Some(s) => s.parse().map_err(|e: crate::domain::Invalid| {
+                ApiError::invalid(field("severity"), e.reason)
+            })?,
+        },
+        deadline: NaiveDate::parse_from_str(f.deadline.trim(), "%Y-%m-%d").map_err(|_| {
+            ApiError::invalid(
+                field("deadline"),
+                format!("{:?} is not a date YYYY-MM-DD", f.deadline),
+            )
+        })?,
+        note: f.note,
+    })
+}
+
+/// A hazard as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HazardOut {
+    id: i64,
+    inspection_id: i64,
+    project_id: i64,
+    kind: HazardKind,
+    kind_zh: &'static str,
+    severity: Severity,
+    severity_zh: &'static str,
+    deadline: NaiveDate,
+    status: HazardStatus,
+    status_zh: &'static str,
+    note: String,
+    found_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    /// Past its deadline and not rectified (today in China Standard Time).
+    overdue: bool,
+    days_overdue: i64,
+    /// The statuses it may move to next.
+    next: Vec<HazardStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<Vec<EventOut>>,
+}
+
+/// One change of a hazard.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventOut {
+    id: i64,
+    from: Option<HazardStatus>,
+    to: HazardStatus,
+    at: DateTime<Utc>,
+    by: String,
+    note: String,
+}
+
+fn hazard_out(h: Hazard, history: Option<Vec<HazardEvent>>) -> HazardOut {
+    let today = local_day(Utc::now());
+    HazardOut {
+        id: h.id,
+        inspection_id: h.inspection_id,
+        project_id: h.project_id,
+        kind: h.kind,
+        kind_zh: h.kind.label_zh(),
+        severity: h.severity,
+        severity_zh: h.severity.label_zh(),
+        deadline: h.deadline,
+        status: h.status,
+        status_zh: h.status.label_zh(),
+        overdue: h.is_overdue(today),
+        days_overdue: h.days_overdue(today),
+        next: h.status.next(),
+        note: h.note,
+        found_at: h.found_at,
+        closed_at: h.closed_at,
+        updated_at: h.updated_at,
+        history: history.map(|events| {
+            events
+                .into_iter()
+                .map(|e| EventOut {
+                    id: e.id,
+                    from: e.from,
+                    to: e.to,
+                    at: e.at,
+                    by: e.by,
+                    note: e.note,
+                })
+                .collect()
+        }),
+    }
+}
+
+/// An inspection with its hazards.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InspectionOut {
+    id: i64,
+    project_id: i64,
+    inspected_at: DateTime<Utc>,
+    inspector: String,
+    note: String,
+    recorded_by: String,
+    recorded_at: DateTime<Utc>,
+    hazards: Vec<HazardOut>,
+}
+
+fn inspection_out(i: Inspection, hazards: Vec<HazardOut>) -> InspectionOut {
+    InspectionOut {
+        id: i.id,
+        project_id: i.project_id,
+        inspected_at: i.inspected_at,
+        inspector: i.inspector,
+        note: i.note,
+        recorded_by: i.recorded_by,
+        recorded_at: i.recorded_at,
+        hazards,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/inspections", tag = "inspections",
+    params(("id" = i64, Path, description = "the work")),
+    request_body(content = InspectionRequest, description = "the inspection and its findings; `X-Gridpatrol-User` names who records it"),
+    responses((status = 201, description = "the inspection with the hazards it created, their ids included", body = InspectionOut),
+              (status = 400, description = "malformed JSON", body = super::error::Problem),
+              (status = 404, description = "unknown work", body = super::error::Problem),
+              (status = 422, description = "invalid field", body = super::error::Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    Id(project_id): Id,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<InspectionOut>)> {
+    let raw: InspectionIn = json_body(&body)?;
+    let findings = raw
+        .findings
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| parse_finding(i, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let new = NewInspection {
+        project_id,
+        inspected_at: parse_time("inspected_at", &raw.inspected_at)?,
+        inspector: raw.inspector,
+        note: raw.note,
+        findings,
+        recorded_by: who(&headers),
+    };
+    let (inspection, hazards) = svc::record(&st.store, new, Utc::now()).await?;
+    let hazards = hazards.into_iter().map(|h| hazard_out(h, None)).collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(inspection_out(inspection, hazards)),
+    ))
+}
+
+/// The inspections of a work.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InspectionList {
+    project_id: i64,
+    count: usize,
+    items: Vec<InspectionOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/inspections", tag = "inspections",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "the work's inspections, oldest first, each with its hazards", body = InspectionList),
+              (status = 404, description = "unknown work", body = super::error::Problem)))]
+pub async fn list_for_project(
+    State(st): State<AppState>,
+    Id(project_id): Id,
+) -> ApiResult<Json<InspectionList>> {
+    if crate::store::typed::get::<crate::domain::Project>(&st.store, project_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("project {project_id}")));
+    }
+    let q = InspectionQuery {
+        project: Some(project_id),
+        ..InspectionQuery::default()
+    };
+    let inspections = st.store.inspections(&q).await?;
+    let mut hazards = st.store.hazards(&q).await?;
+    let items: Vec<InspectionOut> = inspections
+        .into_iter()
+        .map(|i| {
+            let mine = hazards
+                .extract_if(.., |h| h.inspection_id == i.id)
+                .map(|h| hazard_out(h, None))
+                .collect();
+            inspection_out(i, mine)
+        })
+        .collect();
+    Ok(Json(InspectionList {
+        project_id,
+        count: items.len(),
+        items,
+    }))
+}
+
+/// A list of hazards.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HazardList {
+    count: usize,
+    items: Vec<HazardOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/hazards", tag = "inspections",
+    params(("project" = Option<i64>, Query, description = "one work"),
+           ("town" = Option<String>, Query, description = "town code(s), comma separated"),
+           ("status" = Option<String>, Query, description = "open, rectifying, verified or closed"),
+           ("overdue" = Option<bool>, Query, description = "only hazards past their deadline and not rectified")),
+    responses((status = 200, description = "hazards by id", body = HazardList),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
+pub async fn list_hazards(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Json<HazardList>> {
+    let status: Option<HazardStatus> = match q.get("status").map(|s| s.trim()) {
+        None | Some("") => None,
+        Some(s) => Some(
+            s.parse()
+                .map_err(|e: crate::domain::Invalid| ApiError::invalid("status", e.reason))?,
+        ),
+    };
+    let overdue = super::params::opt::<bool>(&q, "overdue", "true or false")?.unwrap_or(false);
+    let query = InspectionQuery {
+        project: super::params::opt::<i64>(&q, "project", "a work id")?,
+        towns: towns_param(&q),
+        hazard: None,
+    };
+    let today = local_day(Utc::now());
+    let items: Vec<HazardOut> = st
+        .store
+        .hazards(&query)
+        .await?
+        .into_iter()
+        .filter(|h| status.is_none_or(|s| h.status == s))
+        .filter(|h| !overdue || h.is_overdue(today))
+        .map(|h| hazard_out(h, None))
+        .collect();
+    Ok(Json(HazardList {
+        count: items.len(),
+        items,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "inspections",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "the hazard with its history", body = HazardOut),
+              (status = 404, description = "unknown hazard", body = super::error::Problem)))]
+pub async fn get_hazard(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<HazardOut>> {
+    let h = svc::hazard(&st.store, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("hazard {id}")))?;
+    let history = svc::history(&st.store, id).await?;
+    Ok(Json(hazard_out(h, Some(history))))
+}
+
+#[derive(Deserialize)]
+struct PatchIn {
+    status: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+/// A status move (the request body).
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "documents the request body for OpenAPI")]
+pub struct HazardPatch {
+    status: HazardStatus,
+    note: Option<String>,
+}
+
+impl From<MoveError> for ApiError {
+    fn from(e: MoveError) -> Self {
+        match e {
+            MoveError::Service(s) => s.into(),
+            MoveError::Illegal(i) => ApiError::conflict(i.to_string()),
+            MoveError::Stale { .. } => ApiError::conflict(e.to_string()),
+        }
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/hazards/{id}", tag = "inspections",
+    params(("id" = i64, Path)),
+    request_body(content = HazardPatch, description = "the new status: open → rectifying → verified → closed, or verified → rectifying when the check fails; `X-Gridpatrol-User` names who moves it"),
+    responses((status = 200, description = "the hazard with its history", body = HazardOut),
+              (status = 404, description = "unknown hazard", body = super::error::Problem),
+              (status = 409, description = "the closed loop does not allow this move", body = super::error::Problem),
+              (status = 422, description = "invalid field", body = super::error::Problem)))]
+pub async fn patch_hazard(
+    State(st): State<AppState>,
+    Id(id): Id,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<HazardOut>> {
+    let raw: PatchIn = json_body(&body)?;
+    let to: HazardStatus = raw
+        .status
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("status", "is required"))?
+        .parse()
+        .map_err(|e: crate::domain::Invalid| ApiError::invalid("status", e.reason))?;
+    let change = StatusChange {
+        to,
+        note: raw.note,
+        by: who(&headers),
+        at: Utc::now(),
+    };
+    let h = svc::move_hazard(&st.store, id, change).await?;
+    let history = svc::history(&st.store, id).await?;
+    Ok(Json(hazard_out(h, Some(history))))
+}
+
+/// The ledger as JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ledger {
+    count: usize,
+    items: Vec<LedgerRow>,
+}
+
+fn ledger_response(rows: Vec<LedgerRow>, q: &RawQuery, name: &str) -> ApiResult<Response> {
+    match q.get("format").map_or("json", |s| s.trim()) {
+        "json" | "" => Ok(Json(Ledger {
+            count: rows.len(),
+            items: rows,
+        })
+        .into_response()),
+        "csv" => {
+            let bytes = ledger::to_csv(&rows).map_err(|e| {
+                tracing::error!(error = %e, "ledger csv");
+                ApiError::internal()
+            })?;
+            Ok(csv_response(bytes, name))
+        }
+        other => Err(ApiError::invalid(
+            "format",
+            format!("{other:?} is not json or csv"),
+        )),
+    }
+}
+
+/// A CSV download.
+pub(crate) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/ledger", tag = "inspections",
+    params(("id" = i64, Path), ("format" = Option<String>, Query, description = "json (default) or csv"),
+           ("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD (China Standard Time)"),
+           ("to" = Option<String>, Query)),
+    responses((status = 200, description = "every inspection and every hazard change of the work, with who and when", body = Ledger),
+              (status = 404, description = "unknown work", body = super::error::Problem)))]
+pub async fn project_ledger(
+    State(st): State<AppState>,
+    Id(project_id): Id,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Response> {
+    let window = optional_window(&q)?;
+    if crate::store::typed::get::<crate::domain::Project>(&st.store, project_id)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("project {project_id}")));
+    }
+    let query = InspectionQuery {
+        project: Some(project_id),
+        ..InspectionQuery::default()
+    };
+    let rows = svc::ledger(&st.store, &query, window).await?;
+    ledger_response(rows, &q, &format!("ledger-project-{project_id}"))
+}
+
+#[utoipa::path(get, path = "/api/v1/ledger", tag = "inspections",
+    params(("town" = Option<String>, Query, description = "town code(s), comma separated; the whole district without"),
+           ("format" = Option<String>, Query, description = "json (default) or csv"),
+           ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, description = "the ledger of the towns' works", body = Ledger)))]
+pub async fn town_ledger(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Response> {
+    let window = optional_window(&q)?;
+    let towns = towns_param(&q);
+    let name = match &towns {
+        Some(t) => format!("ledger-{}", t.join("-")),
+        None => "ledger-district".to_owned(),
+    };
+    let query = InspectionQuery {
+        towns,
+        ..InspectionQuery::default()
+    };
+    let rows = svc::ledger(&st.store, &query, window).await?;
+    ledger_response(rows, &q, &name)
+}

@@ -1,0 +1,74 @@
+//! The town scorecard over HTTP: `GET /api/v1/scorecard?from=&to=&format=`,
+//! one row per town with the evaluation's items measured from the data.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::AppState;
+use super::blindspots::{towns_param, window};
+use super::error::{ApiError, ApiResult};
+use super::inspections::csv_response;
+use super::params::RawQuery;
+use crate::blindspots::scorecard::{self, ScoreRow};
+use crate::service::blindspots as svc;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/scorecard", get(get_scorecard))
+}
+
+/// The scorecard as JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Scorecard {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    /// Whether patrol coverage was at hand (otherwise its columns are null).
+    coverage_known: bool,
+    count: usize,
+    items: Vec<ScoreRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/scorecard", tag = "blindspots",
+    params(("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 90 days before `to`"),
+           ("to" = Option<String>, Query, description = "default now"),
+           ("town" = Option<String>, Query, description = "town code(s), comma separated"),
+           ("format" = Option<String>, Query, description = "json (default) or csv")),
+    responses((status = 200, description = "one row per town", body = Scorecard),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
+pub async fn get_scorecard(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Response> {
+    let w = window(&q)?;
+    let format = q.get("format").map_or("json", |s| s.trim());
+    if !matches!(format, "json" | "csv" | "") {
+        return Err(ApiError::invalid(
+            "format",
+            format!("{format:?} is not json or csv"),
+        ));
+    }
+    let towns = towns_param(&q);
+    let (rows, coverage_known) = svc::scorecard(&st.store, w).await?;
+    let items: Vec<ScoreRow> = rows
+        .into_iter()
+        .filter(|r| towns.as_ref().is_none_or(|t| t.contains(&r.town)))
+        .collect();
+    if format == "csv" {
+        let bytes = scorecard::to_csv(&items).map_err(|e| {
+            tracing::error!(error = %e, "scorecard csv");
+            ApiError::internal()
+        })?;
+        return Ok(csv_response(bytes, "scorecard"));
+    }
+    Ok(Json(Scorecard {
+        from: w.from(),
+        to: w.to(),
+        coverage_known,
+        count: items.len(),
+        items,
+    })
+    .into_response())
+}

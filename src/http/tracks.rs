@@ -1,0 +1,242 @@
+//! Patrol tracks: upload (`POST /api/v1/tracks`, GPX / GeoJSON / CSV by
+//! Content-Type or sniffing), the live append (`POST /api/v1/tracks/{id}/points`),
+//! the list and one track as GeoJSON with times, and the cells a track covered.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use chrono::{DateTime, SecondsFormat, Utc};
+use geojson::{Feature, FeatureCollection, feature::Id};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::Id as PathId;
+use super::params::{RawQuery, crs, flag, list_query, opt, time_ms};
+use crate::coverage::CoverageParams;
+use crate::service::tracks::{self, UploadOptions, UploadedTrack};
+use crate::spatial::geometry_to_geojson;
+use crate::store::tracks::{TrackQuery, TrackRecord, segments_geometry};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tracks", get(list).post(upload))
+        .route("/api/v1/tracks/{id}", get(one))
+        .route("/api/v1/tracks/{id}/cells", get(cells))
+        .route("/api/v1/tracks/{id}/points", post(append))
+}
+
+fn iso(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A track as a feature: a MultiLineString (one line per GPS segment) with
+/// `coordTimes` per vertex when `with_times`.
+fn track_feature(t: &TrackRecord, with_times: bool) -> Feature {
+    let mut p = Map::new();
+    p.insert("officer".into(), json!(t.track.officer));
+    p.insert("device".into(), json!(t.track.device));
+    p.insert("name".into(), json!(t.track.name));
+    p.insert("started_at".into(), json!(iso(t.started_ms)));
+    p.insert("ended_at".into(), json!(iso(t.ended_ms)));
+    p.insert(
+        "duration_s".into(),
+        json!((t.ended_ms - t.started_ms) / 1000),
+    );
+    p.insert("point_count".into(), json!(t.point_count));
+    p.insert(
+        "length_m".into(),
+        json!((t.track.length_m * 10.0).round() / 10.0),
+    );
+    p.insert("resolution".into(), json!(t.track.resolution));
+    p.insert("sighting_m".into(), json!(t.track.sighting_m));
+    p.insert("open".into(), json!(t.track.open));
+    p.insert("report".into(), t.track.report.clone());
+    if with_times {
+        let times: Vec<Vec<String>> = t
+            .track
+            .segments
+            .iter()
+            .map(|s| s.iter().map(|p| iso(p.t_ms)).collect())
+            .collect();
+        p.insert("coordTimes".into(), json!(times));
+    }
+    let g = segments_geometry(&t.track.segments);
+    let geometry = geometry_to_geojson(&g).parse::<geojson::Geometry>().ok();
+    Feature {
+        bbox: None,
+        geometry,
+        id: Some(Id::Number(t.id.into())),
+        properties: Some(p),
+        foreign_members: None,
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UploadAnswer {
+    tracks: Vec<UploadedTrack>,
+}
+
+fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
+    let res = opt::<u8>(q, "res", "a resolution from 7 to 12")?.unwrap_or(10);
+    let sighting = opt::<f64>(q, "sighting_m", "a distance in metres")?
+        .unwrap_or(CoverageParams::DEFAULT_SIGHTING_M);
+    let resolution = h3o::Resolution::try_from(res)
+        .map_err(|_| ApiError::invalid("res", "must be from 7 to 12"))?;
+    CoverageParams::new(resolution, sighting).map_err(|e| ApiError::invalid("res", e.to_string()))
+}
+
+/// Upload one track file.
+#[utoipa::path(post, path = "/api/v1/tracks", tag = "tracks",
+    params(("officer" = Option<String>, Query, description = "the officer, if the file names none"),
+           ("device" = Option<String>, Query), ("crs" = Option<String>, Query, description = "wgs84, gcj02 or bd09"),
+           ("open" = Option<bool>, Query, description = "a live track that accepts more points"),
+           ("start" = Option<String>, Query, description = "start time of a track without times"),
+           ("name" = Option<String>, Query, description = "the file name, to tell its format")),
+    request_body(content = String, description = "GPX, GeoJSON or CSV", content_type = "application/gpx+xml"),
+    responses((status = 201, description = "stored", body = UploadAnswer),
+              (status = 200, description = "the same track was uploaded before: its id", body = UploadAnswer),
+              (status = 422, description = "unusable", body = super::error::Problem)))]
+pub async fn upload(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let opts = UploadOptions {
+        officer: q.get("officer").cloned(),
+        device: q.get("device").cloned(),
+        crs: crs(&q)?,
+        open: flag(&q, "open")?,
+        fallback_start: time_ms(&q, "start")?.and_then(DateTime::from_timestamp_millis),
+        coverage: coverage_params(&q)?,
+        max_speed_mps: opt(&q, "max_speed_mps", "a speed in m/s")?,
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let uploaded = tracks::upload(
+        &st.store,
+        &body,
+        content_type,
+        q.get("name").map(String::as_str),
+        &opts,
+    )
+    .await?;
+    let created = uploaded.iter().any(|t| t.created);
+    let mut h = HeaderMap::new();
+    if let Some(first) = uploaded.first() {
+        if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/tracks/{}", first.id)) {
+            h.insert(header::LOCATION, v);
+        }
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, h, Json(UploadAnswer { tracks: uploaded })))
+}
+
+/// Append a batch of points to an open (live) track.
+#[utoipa::path(post, path = "/api/v1/tracks/{id}/points", tag = "tracks",
+    params(("id" = i64, Path), ("crs" = Option<String>, Query), ("close" = Option<bool>, Query, description = "close the track after this batch")),
+    request_body(content = String, description = "{\"points\": [{\"lon\", \"lat\", \"time\"}]} or a track file", content_type = "application/json"),
+    responses((status = 200, description = "updated", body = UploadedTrack), (status = 409, description = "the track is closed", body = super::error::Problem)))]
+pub async fn append(
+    State(st): State<AppState>,
+    PathId(id): PathId,
+    Query(q): Query<RawQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<UploadedTrack>> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let t = tracks::append_points(
+        &st.store,
+        id,
+        &body,
+        content_type,
+        crs(&q)?,
+        flag(&q, "close")?,
+    )
+    .await?;
+    Ok(Json(t))
+}
+
+/// Tracks as GeoJSON, filtered by officer, time window and bbox.
+#[utoipa::path(get, path = "/api/v1/tracks", tag = "tracks",
+    params(("officer" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
+           ("bbox" = Option<String>, Query), ("times" = Option<bool>, Query, description = "include coordTimes"),
+           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
+pub async fn list(
+    State(st): State<AppState>,
+    Query(q): Query<RawQuery>,
+) -> ApiResult<Json<FeatureCollection>> {
+    let base = list_query(&q, &[])?;
+    let query = TrackQuery {
+        officer: q.get("officer").cloned(),
+        from_ms: time_ms(&q, "from")?,
+        to_ms: time_ms(&q, "to")?,
+        bbox: base.bbox,
+        limit: base.limit,
+        offset: base.offset,
+    };
+    let with_times = flag(&q, "times")?;
+    let page = st.store.list_tracks(&query).await?;
+    let mut members = Map::new();
+    members.insert("numberMatched".into(), json!(page.total));
+    members.insert("numberReturned".into(), json!(page.items.len()));
+    Ok(Json(FeatureCollection {
+        bbox: None,
+        features: page
+            .items
+            .iter()
+            .map(|t| track_feature(t, with_times))
+            .collect(),
+        foreign_members: Some(members),
+    }))
+}
+
+/// One track with the time of every vertex.
+#[utoipa::path(get, path = "/api/v1/tracks/{id}", tag = "tracks", params(("id" = i64, Path)),
+    responses((status = 200, description = "GeoJSON Feature with coordTimes"), (status = 404, description = "unknown id", body = super::error::Problem)))]
+pub async fn one(State(st): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Feature>> {
+    let t = st
+        .store
+        .get_track(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("track {id}")))?;
+    Ok(Json(track_feature(&t, true)))
+}
+
+/// The H3 cells a track covered, with the first and last time seen.
+#[utoipa::path(get, path = "/api/v1/tracks/{id}/cells", tag = "tracks", params(("id" = i64, Path)),
+    responses((status = 200, description = "the cells"), (status = 404, description = "unknown id", body = super::error::Problem)))]
+pub async fn cells(State(st): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    let t = st
+        .store
+        .get_track(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("track {id}")))?;
+    let visits = st.store.track_visits(id).await?;
+    let cells: Vec<Value> = visits
+        .iter()
+        .filter_map(|v| {
+            let c = h3o::CellIndex::try_from(v.cell).ok()?;
+            Some(json!({"cell": c.to_string(), "first_seen": iso(v.first_ms), "last_seen": iso(v.last_ms)}))
+        })
+        .collect();
+    Ok(Json(
+        json!({"track_id": id, "resolution": t.track.resolution, "sighting_m": t.track.sighting_m, "count": cells.len(), "cells": cells}),
+    ))
+}

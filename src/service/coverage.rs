@@ -1,0 +1,482 @@
+//! Coverage answers: which cells of a scope (a grid, a zone, a town or the
+//! whole district) were patrolled in a window, how often, when last, and
+//! which are overdue against their grid's patrol interval; summaries per
+//! area with a weekly trend; and the ranked blind-spot cells.
+//!
+//! The store gives the raw cell visits of the window and each cell's last
+//! sighting; everything else is computed here, in the engine, on a blocking
+//! thread ([`compute`] and friends are pure).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use geo::{Contains, Point};
+use h3o::{CellIndex, LatLng, Resolution};
+use serde::Serialize;
+
+use super::ServiceError;
+use crate::domain::{District, Grid, Project, ProjectStatus, Stored, Venue, Zone};
+use crate::ingest::IngestError;
+use crate::store::{DynStore, ListQuery, StoreError, typed};
+
+const DAY_MS: i64 = 86_400_000;
+const WEEK_MS: i64 = 7 * DAY_MS;
+
+/// Which cells a question is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Grid(i64),
+    Zone(i64),
+    Town(String),
+    District,
+}
+
+impl std::str::FromStr for Scope {
+    type Err = IngestError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            IngestError::new(
+                None,
+                "scope",
+                format!("{s:?} is not grid:ID, zone:ID, town:CODE or district"),
+            )
+        };
+        let s = s.trim();
+        if s == "district" || s.is_empty() {
+            return Ok(Self::District);
+        }
+        let (kind, value) = s.split_once(':').ok_or_else(bad)?;
+        match kind {
+            "grid" => value.parse().map(Self::Grid).map_err(|_| bad()),
+            "zone" => value.parse().map(Self::Zone).map_err(|_| bad()),
+            "town" if !value.is_empty() => Ok(Self::Town(value.to_owned())),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The grids of the district, loaded once per question.
+pub struct GridSet {
+    pub grids: Vec<Stored<Grid>>,
+    pub zones: Vec<Stored<Zone>>,
+}
+
+impl GridSet {
+    pub async fn load(store: &DynStore, towns: Option<Vec<String>>) -> Result<Self, StoreError> {
+        let q = ListQuery {
+            towns,
+            ..ListQuery::all()
+        };
+        Ok(Self {
+            grids: typed::list::<Grid>(store, &q).await?.items,
+            zones: typed::list::<Zone>(store, &q).await?.items,
+        })
+    }
+
+    /// The grids a scope covers; an unknown grid or zone id is `NotFound`.
+    pub fn select(&self, scope: &Scope) -> Result<Vec<&Stored<Grid>>, ServiceError> {
+        let picked: Vec<&Stored<Grid>> = match scope {
+            Scope::District => self.grids.iter().collect(),
+            Scope::Town(code) => self
+                .grids
+                .iter()
+                .filter(|g| &g.value.town == code)
+                .collect(),
+            Scope::Grid(id) => self.grids.iter().filter(|g| g.id == *id).collect(),
+            Scope::Zone(id) => {
+                let zone = self
+                    .zones
+                    .iter()
+                    .find(|z| z.id == *id)
+                    .ok_or_else(|| ServiceError::NotFound(format!("zone {id}")))?;
+                self.grids
+                    .iter()
+                    .filter(|g| g.value.zone == zone.value.code)
+                    .collect()
+            }
+        };
+        if picked.is_empty() {
+            return Err(ServiceError::NotFound(match scope {
+                Scope::Grid(id) => format!("grid {id}"),
+                Scope::Zone(id) => format!("grids of zone {id}"),
+                Scope::Town(code) => format!("grids of town {code}"),
+                Scope::District => "any grid".into(),
+            }));
+        }
+        Ok(picked)
+    }
+}
+
+/// A cell of a scope with its patrol interval and where it belongs.
+#[derive(Debug, Clone)]
+pub struct ScopeCell {
+    pub cell: CellIndex,
+    pub interval_days: u32,
+    pub grid: i64,
+    pub zone: String,
+    pub town: String,
+}
+
+/// The scope's cells at the coverage resolution.
+#[must_use]
+pub fn scope_cells(grids: &[&Stored<Grid>]) -> Vec<ScopeCell> {
+    let mut out = Vec::new();
+    for g in grids {
+        for cell in g.value.expanded_cells() {
+            out.push(ScopeCell {
+                cell,
+                interval_days: g.value.patrol_interval_days,
+                grid: g.id,
+                zone: g.value.zone.clone(),
+                town: g.value.town.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The state of one cell in a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellStatus {
+    pub cell: CellIndex,
+    pub patrolled: bool,
+    /// Distinct tracks that covered the cell in the window.
+    pub visits: u32,
+    /// The last time the cell was seen before the window's end.
+    pub last_patrolled_ms: Option<i64>,
+    pub overdue: bool,
+    pub interval_days: u32,
+    /// For cells aggregated to a coarser resolution: the share of children patrolled.
+    pub patrolled_share: f64,
+    pub overdue_share: f64,
+}
+
+/// The store's raw answers for a set of cells and a window.
+pub struct VisitData {
+    /// cell → distinct track ids and per-visit first times in the window
+    pub in_window: HashMap<u64, Vec<(i64, i64)>>,
+    pub last_seen: HashMap<u64, i64>,
+}
+
+pub async fn load_visits(
+    store: &DynStore,
+    cells: &[ScopeCell],
+    from_ms: i64,
+    to_ms: i64,
+    whole: bool,
+) -> Result<VisitData, StoreError> {
+    let ids: Vec<u64> = cells.iter().map(|c| u64::from(c.cell)).collect();
+    let filter = if whole { None } else { Some(ids.as_slice()) };
+    let mut in_window: HashMap<u64, Vec<(i64, i64)>> = HashMap::new();
+    for v in store.visits_between(filter, from_ms, to_ms).await? {
+        in_window
+            .entry(v.cell)
+            .or_default()
+            .push((v.track_id, v.first_ms.max(from_ms)));
+    }
+    let last_seen = store.last_seen(filter, to_ms).await?.into_iter().collect();
+    Ok(VisitData {
+        in_window,
+        last_seen,
+    })
+}
+
+/// Each cell's status at the end of the window, at the coverage resolution.
+#[must_use]
+pub fn compute(cells: &[ScopeCell], data: &VisitData, to_ms: i64) -> Vec<CellStatus> {
+    cells
+        .iter()
+        .map(|c| {
+            let key = u64::from(c.cell);
+            let visits = data.in_window.get(&key).map_or(0, |v| {
+                v.iter().map(|(t, _)| *t).collect::<HashSet<_>>().len()
+            });
+            let last = data.last_seen.get(&key).copied();
+            let overdue = last.is_none_or(|l| to_ms - l > i64::from(c.interval_days) * DAY_MS);
+            CellStatus {
+                cell: c.cell,
+                patrolled: visits > 0,
+                visits: u32::try_from(visits).unwrap_or(u32::MAX),
+                last_patrolled_ms: last,
+                overdue,
+                interval_days: c.interval_days,
+                patrolled_share: if visits > 0 { 1.0 } else { 0.0 },
+                overdue_share: if overdue { 1.0 } else { 0.0 },
+            }
+        })
+        .collect()
+}
+
+/// Aggregates statuses to a coarser resolution: a parent is patrolled when
+/// any child is, overdue when every child is, with the shares of each.
+#[must_use]
+pub fn aggregate(statuses: &[CellStatus], res: Resolution) -> Vec<CellStatus> {
+    let mut parents: BTreeMap<CellIndex, Vec<&CellStatus>> = BTreeMap::new();
+    for s in statuses {
+        let parent = s.cell.parent(res).unwrap_or(s.cell);
+        parents.entry(parent).or_default().push(s);
+    }
+    parents
+        .into_iter()
+        .map(|(cell, kids)| {
+            #[expect(clippy::cast_precision_loss, reason = "cell counts are far below 2^52")]
+            let n = kids.len() as f64;
+            let patrolled = kids.iter().filter(|k| k.patrolled).count();
+            let overdue = kids.iter().filter(|k| k.overdue).count();
+            #[expect(clippy::cast_precision_loss, reason = "cell counts are far below 2^52")]
+            CellStatus {
+                cell,
+                patrolled: patrolled > 0,
+                visits: kids.iter().map(|k| k.visits).max().unwrap_or(0),
+                last_patrolled_ms: kids.iter().filter_map(|k| k.last_patrolled_ms).max(),
+                overdue: overdue == kids.len(),
+                interval_days: kids.iter().map(|k| k.interval_days).min().unwrap_or(14),
+                patrolled_share: patrolled as f64 / n,
+                overdue_share: overdue as f64 / n,
+            }
+        })
+        .collect()
+}
+
+/// One area's coverage in a window.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AreaSummary {
+    pub area: String,
+    pub name: String,
+    pub cells: usize,
+    pub patrolled_cells: usize,
+    pub ratio: f64,
+    pub overdue_cells: usize,
+    /// Per week from the window's start: the share of cells patrolled that week.
+    pub trend: Vec<WeekShare>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WeekShare {
+    pub week_start: String,
+    pub ratio: f64,
+}
+
+/// Summaries per area; `area_of` names each cell's area (town code, zone code or grid id).
+#[must_use]
+pub fn summarize(
+    cells: &[ScopeCell],
+    statuses: &[CellStatus],
+    data: &VisitData,
+    from_ms: i64,
+    to_ms: i64,
+    area_of: impl Fn(&ScopeCell) -> String,
+    name_of: impl Fn(&str) -> String,
+) -> Vec<AreaSummary> {
+    let weeks = usize::try_from((to_ms - from_ms + WEEK_MS - 1) / WEEK_MS)
+        .unwrap_or(0)
+        .max(1);
+    let mut acc: BTreeMap<String, (usize, usize, usize, Vec<usize>)> = BTreeMap::new();
+    for (c, s) in cells.iter().zip(statuses) {
+        let e = acc
+            .entry(area_of(c))
+            .or_insert_with(|| (0, 0, 0, vec![0; weeks]));
+        e.0 += 1;
+        e.1 += usize::from(s.patrolled);
+        e.2 += usize::from(s.overdue);
+        let mut seen_weeks = HashSet::new();
+        for (_, first) in data.in_window.get(&u64::from(c.cell)).into_iter().flatten() {
+            if let Ok(w) = usize::try_from((first - from_ms) / WEEK_MS) {
+                if w < weeks && seen_weeks.insert(w) {
+                    e.3[w] += 1;
+                }
+            }
+        }
+    }
+    acc.into_iter()
+        .map(|(area, (n, patrolled, overdue, per_week))| {
+            #[expect(clippy::cast_precision_loss, reason = "cell counts are far below 2^52")]
+            let ratio = |k: usize| {
+                if n == 0 {
+                    0.0
+                } else {
+                    (k as f64 / n as f64 * 1000.0).round() / 1000.0
+                }
+            };
+            let trend = per_week
+                .iter()
+                .enumerate()
+                .map(|(i, k)| WeekShare {
+                    week_start: chrono::DateTime::from_timestamp_millis(
+                        from_ms + i64::try_from(i).unwrap_or(0) * WEEK_MS,
+                    )
+                    .unwrap_or_default()
+                    .date_naive()
+                    .to_string(),
+                    ratio: ratio(*k),
+                })
+                .collect();
+            AreaSummary {
+                name: name_of(&area),
+                area,
+                cells: n,
+                patrolled_cells: patrolled,
+                ratio: ratio(patrolled),
+                overdue_cells: overdue,
+                trend,
+            }
+        })
+        .collect()
+}
+
+/// A cell that was not patrolled in the window or is overdue, with why it matters.
+#[derive(Debug, Clone)]
+pub struct BlindCell {
+    pub cell: CellIndex,
+    pub grid: i64,
+    pub town: String,
+    pub risk: f64,
+    pub never_patrolled: bool,
+    pub overdue: bool,
+    pub last_patrolled_ms: Option<i64>,
+    pub projects: usize,
+    pub venues_near: usize,
+    pub in_commercial_district: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+/// The context that makes a blind cell risky.
+pub struct RiskContext {
+    /// cell → active works inside (not completed), with hot work / insulation / unfiled flags
+    projects: HashMap<CellIndex, Vec<(bool, bool)>>,
+    /// cells within about 100 m (the k=1 ring at res 10) of a crowded venue → venue names
+    venues: HashMap<CellIndex, Vec<String>>,
+    districts: Vec<(String, geo::MultiPolygon<f64>)>,
+}
+
+impl RiskContext {
+    #[must_use]
+    pub fn new(
+        res: Resolution,
+        projects: &[Stored<Project>],
+        venues: &[Stored<Venue>],
+        districts: &[Stored<District>],
+    ) -> Self {
+        let point_cell = |g: &geo::Geometry<f64>| {
+            use geo::Centroid;
+            let c = g.centroid()?;
+            LatLng::new(c.y(), c.x()).ok().map(|ll| ll.to_cell(res))
+        };
+        let mut by_cell: HashMap<CellIndex, Vec<(bool, bool)>> = HashMap::new();
+        for p in projects
+            .iter()
+            .filter(|p| p.value.status != ProjectStatus::Completed)
+        {
+            if let Some(c) = point_cell(&p.value.geometry) {
+                by_cell.entry(c).or_default().push((
+                    p.value.hot_work || p.value.insulation,
+                    p.value.status == ProjectStatus::Discovered,
+                ));
+            }
+        }
+        let mut near: HashMap<CellIndex, Vec<String>> = HashMap::new();
+        for v in venues {
+            if let Some(c) = point_cell(&v.value.geometry) {
+                for n in c.grid_disk::<Vec<_>>(1) {
+                    near.entry(n).or_default().push(v.value.name.clone());
+                }
+            }
+        }
+        Self {
+            projects: by_cell,
+            venues: near,
+            districts: districts
+                .iter()
+                .map(|d| (d.value.name.clone(), d.value.geometry.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Ranks the cells that were never patrolled in the window or are overdue.
+#[must_use]
+pub fn blind_cells(
+    cells: &[ScopeCell],
+    statuses: &[CellStatus],
+    ctx: &RiskContext,
+    to_ms: i64,
+) -> Vec<BlindCell> {
+    let mut out: Vec<BlindCell> = cells
+        .iter()
+        .zip(statuses)
+        .filter(|(_, s)| !s.patrolled || s.overdue)
+        .map(|(c, s)| {
+            let mut reasons = Vec::new();
+            let mut risk = 0.0;
+            match s.last_patrolled_ms {
+                None => {
+                    reasons.push("never patrolled".to_owned());
+                    risk += 2.0;
+                }
+                Some(l) if s.overdue => {
+                    let days = (to_ms - l) / DAY_MS;
+                    reasons.push(format!(
+                        "last patrolled {days} days ago, interval {} days",
+                        s.interval_days
+                    ));
+                    #[expect(clippy::cast_precision_loss, reason = "day counts are small")]
+                    let late = days as f64 / f64::from(s.interval_days.max(1));
+                    risk += late.min(3.0);
+                }
+                Some(_) => reasons.push("not patrolled in the window".to_owned()),
+            }
+            let works = ctx.projects.get(&c.cell).map_or(&[][..], Vec::as_slice);
+            if !works.is_empty() {
+                reasons.push(format!("{} active works inside", works.len()));
+                #[expect(clippy::cast_precision_loss, reason = "small counts")]
+                let n = works.len() as f64;
+                risk += 2.0 * n;
+            }
+            let fire = works.iter().filter(|(f, _)| *f).count();
+            if fire > 0 {
+                reasons.push(format!("{fire} with hot work or insulation"));
+                #[expect(clippy::cast_precision_loss, reason = "small counts")]
+                let n = fire as f64;
+                risk += 2.0 * n;
+            }
+            let unfiled = works.iter().filter(|(_, u)| *u).count();
+            if unfiled > 0 {
+                reasons.push(format!("{unfiled} discovered but not filed"));
+                #[expect(clippy::cast_precision_loss, reason = "small counts")]
+                let n = unfiled as f64;
+                risk += n;
+            }
+            let venues = ctx.venues.get(&c.cell).map_or(&[][..], Vec::as_slice);
+            if !venues.is_empty() {
+                reasons.push(format!("near crowded venue {}", venues[0]));
+                risk += 2.0;
+            }
+            let centre = LatLng::from(c.cell);
+            let p = Point::new(centre.lng(), centre.lat());
+            let district = ctx
+                .districts
+                .iter()
+                .find(|(_, g)| g.contains(&p))
+                .map(|(n, _)| n.clone());
+            if let Some(d) = &district {
+                reasons.push(format!("in commercial district {d}"));
+                risk += 1.5;
+            }
+            BlindCell {
+                cell: c.cell,
+                grid: c.grid,
+                town: c.town.clone(),
+                risk: (risk * 100.0_f64).round() / 100.0,
+                never_patrolled: s.last_patrolled_ms.is_none(),
+                overdue: s.overdue,
+                last_patrolled_ms: s.last_patrolled_ms,
+                projects: works.len(),
+                venues_near: venues.len(),
+                in_commercial_district: district,
+                reasons,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.risk.total_cmp(&a.risk).then(a.cell.cmp(&b.cell)));
+    out
+}

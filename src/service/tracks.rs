@@ -1,0 +1,355 @@
+//! Uploading patrol tracks: parse (GPX, GeoJSON, CSV), convert the CRS,
+//! clean with a report, compute the covered H3 cells off the async workers,
+//! and store tracks and visits in one transaction. A repeated upload of the
+//! same walk is recognised by its fingerprint and never counts twice.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{ServiceError, TownIndex};
+use crate::coverage::{CoverageParams, cover_track};
+use crate::ingest::IngestError;
+use crate::ingest::track::{Area, CleanParams, CleanedTrack, CleaningReport, clean};
+use crate::ingest::track::{ParsedTrack, RawPoint, TrackFormat, parse, parse_upload};
+use crate::spatial::{Crs, TrackPoint};
+use crate::store::tracks::{NewTrack, VisitRow};
+use crate::store::{DynStore, StoreError};
+
+/// How far outside the district a point may lie before it is dropped.
+const DISTRICT_MARGIN_M: f64 = 2_000.0;
+
+/// Options of an upload.
+#[derive(Debug, Clone, Default)]
+pub struct UploadOptions {
+    /// Overrides the officer named in the file.
+    pub officer: Option<String>,
+    pub device: Option<String>,
+    pub crs: Crs,
+    /// A live track that accepts more points later.
+    pub open: bool,
+    /// The start time of a track without times.
+    pub fallback_start: Option<DateTime<Utc>>,
+    pub coverage: CoverageParams,
+    /// Overrides the GPS-jump speed limit (m/s).
+    pub max_speed_mps: Option<f64>,
+}
+
+/// What happened to one uploaded track.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UploadedTrack {
+    pub id: i64,
+    /// `false` when the same track had been uploaded before.
+    pub created: bool,
+    pub officer: String,
+    pub name: String,
+    pub points: usize,
+    pub cells: usize,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub report: CleaningReport,
+}
+
+async fn clean_params(store: &DynStore, opts: &UploadOptions) -> Result<CleanParams, ServiceError> {
+    let towns = TownIndex::load(store).await?;
+    let area = if towns.is_empty() {
+        Some(Area::songjiang())
+    } else {
+        Some(
+            Area::from_outline(towns.district_parts(), DISTRICT_MARGIN_M)
+                .map_err(|e| IngestError::new(None, "area", e.to_string()))?,
+        )
+    };
+    let mut params = CleanParams::default()
+        .with_area(area)
+        .with_fallback_start(opts.fallback_start);
+    if let Some(v) = opts.max_speed_mps {
+        params = params
+            .with_max_speed_mps(v)
+            .map_err(|e| IngestError::new(None, "max_speed_mps", e.to_string()))?;
+    }
+    Ok(params)
+}
+
+/// The cells a cleaned track covered, each segment on its own (a gap between
+/// segments was not walked), merged per cell.
+#[must_use]
+pub fn visits_of(segments: &[Vec<TrackPoint>], params: &CoverageParams) -> Vec<VisitRow> {
+    let mut merged: std::collections::BTreeMap<u64, (i64, i64)> = std::collections::BTreeMap::new();
+    for seg in segments {
+        for v in cover_track(seg, params) {
+            let e = merged
+                .entry(u64::from(v.cell))
+                .or_insert((v.first_ms, v.last_ms));
+            e.0 = e.0.min(v.first_ms);
+            e.1 = e.1.max(v.last_ms);
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(cell, (first_ms, last_ms))| VisitRow {
+            track_id: 0,
+            cell,
+            first_ms,
+            last_ms,
+        })
+        .collect()
+}
+
+fn officer_of(
+    parsed: &ParsedTrack,
+    opts: &UploadOptions,
+    index: usize,
+) -> Result<String, IngestError> {
+    opts.officer
+        .clone()
+        .or_else(|| parsed.officer.clone())
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| {
+            IngestError::new(
+                Some(format!("track {}", index + 1)),
+                "officer",
+                "names nobody: give ?officer= or an officer in the file",
+            )
+        })
+}
+
+fn to_new_track(
+    parsed: &ParsedTrack,
+    cleaned: &CleanedTrack,
+    officer: String,
+    opts: &UploadOptions,
+) -> NewTrack {
+    NewTrack {
+        officer,
+        device: opts
+            .device
+            .clone()
+            .or_else(|| parsed.device.clone())
+            .unwrap_or_default(),
+        name: parsed.name.clone().unwrap_or_default(),
+        fingerprint: cleaned.fingerprint(),
+        segments: cleaned.segments.clone(),
+        length_m: cleaned.length_m(),
+        resolution: u8::from(opts.coverage.resolution()),
+        sighting_m: opts.coverage.sighting_m(),
+        open: opts.open,
+        report: serde_json::to_value(&cleaned.report).unwrap_or_default(),
+    }
+}
+
+/// Uploads every track of a file; the whole file is refused when one of its
+/// tracks cannot be used, and nothing is stored then.
+pub async fn upload(
+    store: &DynStore,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    opts: &UploadOptions,
+) -> Result<Vec<UploadedTrack>, ServiceError> {
+    let (_, parsed) = parse_upload(bytes, content_type, file_name)
+        .map_err(|e| IngestError::new(None, "file", e.to_string()))?;
+    if parsed.is_empty() {
+        return Err(IngestError::new(None, "file", "holds no track").into());
+    }
+    let params = clean_params(store, opts).await?;
+    let mut prepared = Vec::with_capacity(parsed.len());
+    for (i, p) in parsed.iter().enumerate() {
+        let officer = officer_of(p, opts, i)?;
+        let cleaned = clean(p, opts.crs, &params).map_err(|r| {
+            IngestError::new(
+                Some(format!("track {}", i + 1)),
+                "track",
+                format!(
+                    "{}; cleaning report: {}",
+                    r.reason,
+                    serde_json::to_string(&r.report).unwrap_or_default()
+                ),
+            )
+        })?;
+        prepared.push((to_new_track(p, &cleaned, officer, opts), cleaned.report));
+    }
+    let coverage = opts.coverage;
+    let with_visits = tokio::task::spawn_blocking(move || {
+        prepared
+            .into_iter()
+            .map(|(t, report)| {
+                let visits = visits_of(&t.segments, &coverage);
+                (t, visits, report)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("coverage task failed: {e}")))?;
+    let summaries: Vec<_> = with_visits
+        .iter()
+        .map(|(t, v, report)| {
+            let (s, e) = t.span_ms();
+            (
+                t.officer.clone(),
+                t.name.clone(),
+                t.point_count(),
+                v.len(),
+                s,
+                e,
+                report.clone(),
+            )
+        })
+        .collect();
+    let inserted = store
+        .insert_tracks(with_visits.into_iter().map(|(t, v, _)| (t, v)).collect())
+        .await?;
+    Ok(inserted
+        .into_iter()
+        .zip(summaries)
+        .map(
+            |(ins, (officer, name, points, cells, s, e, report))| UploadedTrack {
+                id: ins.id,
+                created: ins.created,
+                officer,
+                name,
+                points,
+                cells,
+                started_at: DateTime::from_timestamp_millis(s).unwrap_or_default(),
+                ended_at: DateTime::from_timestamp_millis(e).unwrap_or_default(),
+                report,
+            },
+        )
+        .collect())
+}
+
+/// Points sent to a live track: `{"points": [{"lon", "lat", "time"}, ...]}`
+/// or any track file format.
+fn parse_batch(bytes: &[u8], content_type: Option<&str>) -> Result<Vec<RawPoint>, IngestError> {
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        points: Vec<BatchPoint>,
+    }
+    #[derive(serde::Deserialize)]
+    struct BatchPoint {
+        lon: f64,
+        lat: f64,
+        time: Option<DateTime<Utc>>,
+    }
+    if let Ok(b) = serde_json::from_slice::<Batch>(bytes) {
+        return Ok(b
+            .points
+            .into_iter()
+            .map(|p| RawPoint {
+                lon: p.lon,
+                lat: p.lat,
+                time: p.time,
+            })
+            .collect());
+    }
+    let format = TrackFormat::detect(content_type, None, bytes).ok_or_else(|| {
+        IngestError::new(
+            None,
+            "body",
+            "expected {\"points\": [...]} or a GPX, GeoJSON or CSV track",
+        )
+    })?;
+    let tracks = parse(bytes, format).map_err(|e| IngestError::new(None, "body", e.to_string()))?;
+    Ok(tracks
+        .into_iter()
+        .flat_map(|t| t.segments.into_iter().flatten())
+        .collect())
+}
+
+/// Appends a batch of points to an open track and updates its cells; with
+/// `close`, the track accepts no more points afterwards.
+pub async fn append_points(
+    store: &DynStore,
+    id: i64,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    crs: Crs,
+    close: bool,
+) -> Result<UploadedTrack, ServiceError> {
+    let current = store
+        .get_track(id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("track {id}")))?;
+    if !current.track.open {
+        return Err(ServiceError::Conflict(format!(
+            "track {id} is closed and accepts no more points"
+        )));
+    }
+    let batch = parse_batch(bytes, content_type)?;
+    // the stored points are WGS-84 already: convert only the batch
+    let converted: Vec<RawPoint> = batch
+        .into_iter()
+        .map(|p| {
+            let (lon, lat) = crs.to_wgs84(p.lon, p.lat);
+            RawPoint {
+                lon,
+                lat,
+                time: p.time,
+            }
+        })
+        .collect();
+    let mut segments: Vec<Vec<RawPoint>> = current
+        .track
+        .segments
+        .iter()
+        .map(|s| {
+            s.iter()
+                .map(|p| RawPoint {
+                    lon: p.lon,
+                    lat: p.lat,
+                    time: DateTime::from_timestamp_millis(p.t_ms),
+                })
+                .collect()
+        })
+        .collect();
+    match segments.last_mut() {
+        Some(last) => last.extend(converted),
+        None => segments.push(converted),
+    }
+    let parsed = ParsedTrack {
+        name: Some(current.track.name.clone()),
+        officer: Some(current.track.officer.clone()),
+        device: None,
+        segments,
+    };
+    let opts = UploadOptions {
+        officer: Some(current.track.officer.clone()),
+        device: Some(current.track.device.clone()),
+        open: !close,
+        coverage: CoverageParams::new(
+            h3o::Resolution::try_from(current.track.resolution)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            current.track.sighting_m,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ..UploadOptions::default()
+    };
+    let params = clean_params(store, &opts).await?;
+    let cleaned = clean(&parsed, Crs::Wgs84, &params)
+        .map_err(|r| IngestError::new(None, "points", r.to_string()))?;
+    let mut track = to_new_track(&parsed, &cleaned, current.track.officer.clone(), &opts);
+    // a live track keeps the identity it was created with
+    track.fingerprint = current.track.fingerprint.clone();
+    let coverage = opts.coverage;
+    let segs = track.segments.clone();
+    let visits = tokio::task::spawn_blocking(move || visits_of(&segs, &coverage))
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("coverage task failed: {e}")))?;
+    let (s, e) = track.span_ms();
+    let summary = UploadedTrack {
+        id,
+        created: false,
+        officer: track.officer.clone(),
+        name: track.name.clone(),
+        points: track.point_count(),
+        cells: visits.len(),
+        started_at: DateTime::from_timestamp_millis(s).unwrap_or_default(),
+        ended_at: DateTime::from_timestamp_millis(e).unwrap_or_default(),
+        report: cleaned.report,
+    };
+    if !store.replace_track(id, track, visits).await? {
+        return Err(ServiceError::NotFound(format!("track {id}")));
+    }
+    Ok(summary)
+}

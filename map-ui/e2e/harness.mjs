@@ -41,7 +41,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts `gridpatrol serve --demo`; resolves once /health answers 200.
  * Returns { url, token, get(path), stop() }.
  */
-export async function startServer({ timeoutMs = 180_000, env = {} } = {}) {
+export async function startServer({ timeoutMs = Number(process.env.GRIDPATROL_E2E_START_MS ?? 600_000), env = {} } = {}) {
   if (!existsSync(BIN)) throw new Error(`no binary at ${BIN}: run cargo build or set GRIDPATROL_BIN`);
   const dir = mkdtempSync(join(tmpdir(), 'gridpatrol-e2e-'));
   const port = await freePort();
@@ -121,8 +121,13 @@ export async function launchBrowser() {
 }
 
 /** A page that records console errors and page errors; signed in when a token exists. */
-export async function openPage(browser, server, { viewport = { width: 1440, height: 900 }, signedIn = true } = {}) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', acceptDownloads: true, deviceScaleFactor: 1 });
+export async function openPage(browser, server, { viewport = { width: 1440, height: 900 }, signedIn = true, uiConfig = null } = {}) {
+  // With a tile source of the test's own, the page's CSP (made for the
+  // server's configuration, which has none) is bypassed; http::ui's unit
+  // tests check the CSP that a configured server sends.
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', acceptDownloads: true, deviceScaleFactor: 1, bypassCSP: !!uiConfig });
+  // The base map as `serve` would announce it with GRIDPATROL_TILES* set.
+  if (uiConfig) await context.route('**/ui-config.json', (route) => route.fulfill({ json: { ui_built: true, max_zoom: 18, attribution: null, ...uiConfig } }));
   if (signedIn && server.token) {
     await context.addInitScript((token) => window.localStorage.setItem('gridpatrol.token', token), server.token);
   }

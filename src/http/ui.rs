@@ -222,6 +222,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn tiles_widen_only_the_image_sources() {
+        let mut cfg = UiConfig {
+            tiles: None,
+            gcj02: false,
+            attribution: None,
+            max_zoom: 18,
+            ui_built: UI_BUILT,
+        };
+        let closed = content_security_policy(&cfg);
+        assert!(closed.contains("img-src 'self' data: blob:;"));
+        cfg.tiles = Some("https://tiles.example/{z}/{x}/{y}.png".into());
+        let open = content_security_policy(&cfg);
+        assert!(open.contains("img-src 'self' data: blob: https: http:;"));
+        assert!(open.contains("connect-src 'self';"));
+        assert!(open.contains("script-src 'self';"));
+    }
+
     #[tokio::test]
     async fn config_is_json() {
         let res = get("/ui-config.json").await;

@@ -198,38 +198,62 @@ impl CellGeom {
     /// inside. 1-Lipschitz, which is what makes it usable as a safe radius.
     pub fn signed_distance(&self, x: f64, y: f64) -> f64 {
         if self.convex {
-            let mut emax = f64::NEG_INFINITY;
-            let mut outside = 0u32;
-            for i in 0..self.n {
-                let e = self.nx[i] * x + self.ny[i] * y - self.nc[i];
-                emax = emax.max(e);
-                outside += u32::from(e > 0.0);
-            }
+            let (emax, outside) = self.edge_lines(x, y);
             // Inside, or in the slab of one edge: the distance to the
-            // nearest edge line is the answer. Near a corner it is not.
+            // nearest edge line is the answer. Off a corner it is not, but
+            // the point is surely outside.
             if outside <= 1 {
                 return emax;
             }
+            return self.boundary_dist2(x, y).sqrt();
         }
+        let d = self.boundary_dist2(x, y).sqrt();
+        if self.contains(x, y) { -d } else { d }
+    }
+
+    /// The largest signed distance to an edge line, and how many edge
+    /// lines the point is outside of (convex cells only).
+    #[inline]
+    fn edge_lines(&self, x: f64, y: f64) -> (f64, u32) {
+        let mut emax = f64::NEG_INFINITY;
+        let mut outside = 0u32;
+        for i in 0..self.n {
+            let e = self.nx[i] * x + self.ny[i] * y - self.nc[i];
+            emax = emax.max(e);
+            outside += u32::from(e > 0.0);
+        }
+        (emax, outside)
+    }
+
+    fn boundary_dist2(&self, x: f64, y: f64) -> f64 {
         let mut d2 = f64::INFINITY;
         for i in 0..self.n {
             d2 = d2.min(self.edge_dist2(i, x, y));
         }
-        let d = d2.sqrt();
-        if self.contains(x, y) { -d } else { d }
+        d2
     }
 
     /// A lower bound on the distance from `(x, y)` to the boundary of the
     /// hexagon buffered by `s`, i.e. on `|s - signed_distance|`: a radius
     /// within which being in range or not cannot change.
     pub fn margin(&self, x: f64, y: f64, s: f64) -> f64 {
-        if !self.convex {
-            // Cheap bounds from the inner and outer radii spare the general
-            // distance when they are decisive.
-            let dc = (x * x + y * y).sqrt();
-            if dc - self.r_out > s + s {
-                return dc - self.r_out - s;
+        if self.convex {
+            let (emax, outside) = self.edge_lines(x, y);
+            if outside <= 1 {
+                return (s - emax).abs();
             }
+            // Off a corner the distance is at least that to the farthest
+            // edge line: enough when that line is already out of range.
+            if emax > s {
+                return emax - s;
+            }
+            return (s - self.boundary_dist2(x, y).sqrt()).abs();
+        }
+        // Cheap bounds from the outer radius spare the general distance
+        // far away.
+        let dc = (x * x + y * y).sqrt();
+        if dc - self.r_out > s + s {
+            return dc - self.r_out - s;
         }
         (s - self.signed_distance(x, y)).abs()
     }
@@ -266,8 +290,8 @@ impl CellGeom {
 
     /// Clips the segment against the hexagon's edge lines pushed out by `s`
     /// (the mitred buffer, a superset of the rounded one). The answer is
-    /// exact when both clipped ends lie in an edge's slab rather than in a
-    /// mitre corner; `None` asks for the general method.
+    /// exact when both clipped ends are in range, i.e. not in a mitre
+    /// corner; `None` asks for the general method.
     #[expect(clippy::option_option, reason = "outer None means undecided")]
     fn clip_convex(
         &self,
@@ -277,23 +301,47 @@ impl CellGeom {
         by: f64,
         s: f64,
     ) -> Option<Option<(f64, f64)>> {
-        let mut ea = [0.0; MAX_VERTS];
-        let mut eb = [0.0; MAX_VERTS];
-        let mut lo = 0.0;
-        let mut hi = 1.0;
+        let (mut lo, mut hi) = (0.0, 1.0);
+        // The edge whose offset line cut each end, if any.
+        let (mut lo_edge, mut hi_edge) = (usize::MAX, usize::MAX);
         for i in 0..self.n {
-            ea[i] = self.nx[i] * ax + self.ny[i] * ay - self.nc[i];
-            eb[i] = self.nx[i] * bx + self.ny[i] * by - self.nc[i];
-            if !clip(&mut lo, &mut hi, eb[i] - ea[i], s - ea[i]) {
+            let ea = self.nx[i] * ax + self.ny[i] * ay - self.nc[i];
+            let eb = self.nx[i] * bx + self.ny[i] * by - self.nc[i];
+            let (p, q) = (eb - ea, s - ea);
+            if p == 0.0 {
+                if q < 0.0 {
+                    return Some(None);
+                }
+            } else {
+                let r = q / p;
+                if p < 0.0 {
+                    if r > lo {
+                        lo = r;
+                        lo_edge = i;
+                    }
+                } else if r < hi {
+                    hi = r;
+                    hi_edge = i;
+                }
+            }
+            if lo > hi {
                 return Some(None);
             }
         }
-        for u in [lo, hi] {
-            let mut outside = 0u32;
-            for i in 0..self.n {
-                outside += u32::from(ea[i] + u * (eb[i] - ea[i]) > 0.0);
-            }
-            if outside > 1 {
+        let (dx, dy) = (bx - ax, by - ay);
+        for (u, edge) in [(lo, lo_edge), (hi, hi_edge)] {
+            let (x, y) = (ax + u * dx, ay + u * dy);
+            let in_range = if edge == usize::MAX {
+                // An end of the segment itself, inside the mitred buffer.
+                let (_, outside) = self.edge_lines(x, y);
+                outside <= 1 || self.boundary_dist2(x, y) <= s * s
+            } else {
+                // On the offset line of `edge`: in range exactly when level
+                // with the edge rather than past one of its ends.
+                let w = (x - self.vx[edge]) * self.ux[edge] + (y - self.vy[edge]) * self.uy[edge];
+                (0.0..=self.len[edge]).contains(&w)
+            };
+            if !in_range {
                 return None;
             }
         }

@@ -134,8 +134,17 @@ struct Slot {
     last: i64,
     /// Slots of the neighbouring cells, filled on first use.
     neighbours: Option<([u32; 6], u8)>,
-    /// Flood-fill stamp.
-    seen: u32,
+}
+
+/// What the per-fix checks and the flood fills read of a cell, kept apart
+/// from the bulky [`Slot`]: they touch many cells and little of each, and
+/// this way stay in cache.
+struct Hot {
+    lon0: f64,
+    lat0: f64,
+    kx: f64,
+    ky: f64,
+    r_out: f64,
     /// Stamp of the rebuild that brought `safe` up to date with the fix
     /// being processed.
     fresh: u32,
@@ -153,19 +162,19 @@ struct SafeDisc {
     inside: bool,
 }
 
-impl Slot {
+impl Hot {
     #[inline]
     fn holds(&self, p: &TrackPoint) -> bool {
-        let dx = (p.lon - self.safe.a_lon) * self.geom.kx;
-        let dy = (p.lat - self.safe.a_lat) * self.geom.ky;
+        let dx = (p.lon - self.safe.a_lon) * self.kx;
+        let dy = (p.lat - self.safe.a_lat) * self.ky;
         dx * dx + dy * dy < self.safe.m2
     }
 
     /// What is left of the safe disc's radius seen from `p`.
     #[inline]
     fn slack_at(&self, p: &TrackPoint) -> f64 {
-        let dx = (p.lon - self.safe.a_lon) * self.geom.kx;
-        let dy = (p.lat - self.safe.a_lat) * self.geom.ky;
+        let dx = (p.lon - self.safe.a_lon) * self.kx;
+        let dy = (p.lat - self.safe.a_lat) * self.ky;
         self.safe.m - (dx * dx + dy * dy).sqrt()
     }
 }
@@ -178,6 +187,9 @@ struct Tiler {
     /// How far from the neighbourhood centre a cell may be and still matter.
     reach: f64,
     slots: Vec<Slot>,
+    /// Per slot: flood-fill stamps, and the hot part of each cell.
+    seen: Vec<u32>,
+    hot: Vec<Hot>,
     index: CellMap<u32>,
     /// Neighbourhood cells whose safe disc does not hold the whole
     /// neighbourhood: checked at every fix.
@@ -223,6 +235,8 @@ impl Tiler {
             rho2: rho * rho,
             reach: s + rho * KAPPA + SLACK_M,
             slots: Vec::new(),
+            seen: Vec::new(),
+            hot: Vec::new(),
             index: CellMap::default(),
             watched: Vec::new(),
             stable: Vec::new(),
@@ -242,13 +256,14 @@ impl Tiler {
             return i;
         }
         let i = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-        self.slots.push(Slot {
-            cell,
-            geom: CellGeom::new(cell),
-            first: i64::MAX,
-            last: i64::MIN,
-            neighbours: None,
-            seen: 0,
+        let geom = CellGeom::new(cell);
+        self.seen.push(0);
+        self.hot.push(Hot {
+            lon0: geom.lon0,
+            lat0: geom.lat0,
+            kx: geom.kx,
+            ky: geom.ky,
+            r_out: geom.r_out,
             fresh: 0,
             safe: SafeDisc {
                 a_lon: 0.0,
@@ -257,6 +272,13 @@ impl Tiler {
                 m2: 0.0,
                 inside: false,
             },
+        });
+        self.slots.push(Slot {
+            cell,
+            geom,
+            first: i64::MAX,
+            last: i64::MIN,
+            neighbours: None,
         });
         self.index.insert(cell, i);
         i
@@ -283,10 +305,10 @@ impl Tiler {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             // After four billion flood fills, old stamps could collide.
-            for s in &mut self.slots {
-                s.seen = 0;
-                s.fresh = 0;
+            for h in &mut self.hot {
+                h.fresh = 0;
             }
+            self.seen.fill(0);
             self.stamp = 1;
         }
         self.stamp
@@ -325,10 +347,10 @@ impl Tiler {
 
     /// Anchors cell `i`'s safe disc at `p`, where its state is `inside`.
     fn anchor(&mut self, i: u32, p: &TrackPoint, inside: bool) {
-        let slot = &mut self.slots[i as usize];
-        let (x, y) = slot.geom.project(p.lon, p.lat);
-        let m = (slot.geom.margin(x, y, self.s) - SAFE_EPS_M).max(0.0);
-        slot.safe = SafeDisc {
+        let geom = &self.slots[i as usize].geom;
+        let (x, y) = geom.project(p.lon, p.lat);
+        let m = (geom.margin(x, y, self.s) - SAFE_EPS_M).max(0.0);
+        self.hot[i as usize].safe = SafeDisc {
             a_lon: p.lon,
             a_lat: p.lat,
             m,
@@ -347,7 +369,7 @@ impl Tiler {
         }
         for k in 0..self.watched.len() {
             let i = self.watched[k];
-            if !self.slots[i as usize].holds(&p) {
+            if !self.hot[i as usize].holds(&p) {
                 let inside = self.eval(i, &q, &p);
                 self.anchor(i, &p, inside);
             }
@@ -382,11 +404,11 @@ impl Tiler {
                 } else {
                     self.stable[k - self.watched.len()]
                 };
-                if !self.slots[i as usize].holds(&p) {
+                if !self.hot[i as usize].holds(&p) {
                     let inside = self.eval(i, &q, &p);
                     self.anchor(i, &p, inside);
                 }
-                self.slots[i as usize].fresh = fresh;
+                self.hot[i as usize].fresh = fresh;
             }
         }
 
@@ -395,18 +417,19 @@ impl Tiler {
         let Some(start) = self.seed_near(&p) else {
             return;
         };
-        self.slots[start as usize].seen = seen;
+        self.seen[start as usize] = seen;
         self.queue.clear();
         self.queue.push(start);
         let keep = self.rho * KAPPA + SAFE_EPS_M;
         while let Some(i) = self.queue.pop() {
-            let slot = &self.slots[i as usize];
-            let (x, y) = slot.geom.project(p.lon, p.lat);
-            let r = self.reach + slot.geom.r_out;
+            let probe = &self.hot[i as usize];
+            let x = (p.lon - probe.lon0) * probe.kx;
+            let y = (p.lat - probe.lat0) * probe.ky;
+            let r = self.reach + probe.r_out;
             if i != start && x * x + y * y > r * r {
                 continue;
             }
-            if slot.fresh != fresh {
+            if self.hot[i as usize].fresh != fresh {
                 let inside = match arrival {
                     Arrival::Start => self.eval(i, &p, &p),
                     Arrival::Short(q) => self.eval(i, &q, &p),
@@ -416,16 +439,16 @@ impl Tiler {
                 };
                 self.anchor(i, &p, inside);
             }
-            if self.slots[i as usize].slack_at(&p) >= keep {
+            if self.hot[i as usize].slack_at(&p) >= keep {
                 self.next_stable.push(i);
             } else {
                 self.next_watched.push(i);
             }
             let (nb, k) = self.neighbours(i);
             for &j in &nb[..usize::from(k)] {
-                let s = &mut self.slots[j as usize];
-                if s.seen != seen {
-                    s.seen = seen;
+                let s = &mut self.seen[j as usize];
+                if *s != seen {
+                    *s = seen;
                     self.queue.push(j);
                 }
             }
@@ -466,7 +489,7 @@ impl Tiler {
             return;
         };
         let start = self.slot_of(cell);
-        self.slots[start as usize].seen = seen;
+        self.seen[start as usize] = seen;
         self.queue.clear();
         self.queue.push(start);
         let near = self.s + SLACK_M;
@@ -479,12 +502,12 @@ impl Tiler {
             }
             let inside = self.eval(i, q, p);
             self.anchor(i, p, inside);
-            self.slots[i as usize].fresh = fresh;
+            self.hot[i as usize].fresh = fresh;
             let (nb, k) = self.neighbours(i);
             for &j in &nb[..usize::from(k)] {
-                let s = &mut self.slots[j as usize];
-                if s.seen != seen {
-                    s.seen = seen;
+                let s = &mut self.seen[j as usize];
+                if *s != seen {
+                    *s = seen;
                     self.queue.push(j);
                 }
             }
@@ -495,7 +518,7 @@ impl Tiler {
     fn finish(mut self, last: TrackPoint) -> Vec<CellVisit> {
         for &i in self.watched.iter().chain(self.stable.iter()) {
             let slot = &mut self.slots[i as usize];
-            if slot.safe.inside {
+            if self.hot[i as usize].safe.inside {
                 slot.first = slot.first.min(last.t_ms);
                 slot.last = slot.last.max(last.t_ms);
             }

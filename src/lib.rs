@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod ingest;
 pub mod inspection;
+pub mod routing;
 pub mod service;
 pub mod spatial;
 pub mod store;

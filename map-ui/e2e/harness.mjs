@@ -104,15 +104,46 @@ export async function startServer({ timeoutMs = Number(process.env.GRIDPATROL_E2
   return { url, token, get, post, stop, log: () => log };
 }
 
-/** Paths and methods the server documents, from its OpenAPI document. */
+/** The page's probes for endpoints the OpenAPI document does not list (src/api.ts). */
+const PROBES = [
+  ['/api/v1/coverage', 'get', '/api/v1/coverage?res=7'],
+  ['/api/v1/tracks', 'get', '/api/v1/tracks?limit=1'],
+  ['/api/v1/blindspots/cells', 'get', '/api/v1/blindspots/cells?limit=1'],
+  ['/api/v1/blindspots/districts', 'get', '/api/v1/blindspots/districts'],
+  ['/api/v1/blindspots/near-venues', 'get', '/api/v1/blindspots/near-venues'],
+  ['/api/v1/blindspots/works', 'get', '/api/v1/blindspots/works?kind=above_limit'],
+  ['/api/v1/scorecard', 'get', '/api/v1/scorecard'],
+  ['/api/v1/projects/{id}/inspections', 'get', '/api/v1/hazards?limit=1'],
+  ['/api/v1/projects/{id}/inspections', 'post', '/api/v1/hazards?limit=1'],
+  ['/api/v1/routes', 'post', '/api/v1/routes?limit=1'],
+  ['/api/v1/routes/{id}.gpx', 'get', '/api/v1/routes?limit=1'],
+];
+
+/**
+ * What the page will use: the endpoints the OpenAPI document lists, and those
+ * the server serves without listing them (found the way the page finds them).
+ * Returns offers(path, method) and documented(path, method).
+ */
 export async function capabilities(server) {
+  let paths = {};
   try {
-    const doc = await server.get('/api/v1/openapi.json');
-    const paths = doc.paths ?? {};
-    return (path, method = 'get') => Boolean(paths[path]?.[method]);
+    paths = (await server.get('/api/v1/openapi.json')).paths ?? {};
   } catch {
-    return () => false;
+    // none documented
   }
+  const documented = (path, method = 'get') => Boolean(paths[path]?.[method]);
+  const served = new Set();
+  for (const [path, method, probe] of PROBES) {
+    if (documented(path, method)) continue;
+    const res = await fetch(server.url + probe, {
+      headers: { 'X-Gridpatrol-Probe': '1', ...(server.token ? { Authorization: `Bearer ${server.token}` } : {}) },
+    });
+    await res.arrayBuffer();
+    if (!(res.status === 204 && res.headers.get('x-gridpatrol-missing') === '1') && res.status !== 404) served.add(`${method} ${path}`);
+  }
+  const offers = (path, method = 'get') => documented(path, method) || served.has(`${method} ${path}`);
+  offers.documented = documented;
+  return offers;
 }
 
 export async function launchBrowser() {

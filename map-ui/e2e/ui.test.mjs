@@ -53,7 +53,7 @@ test('the map shows the Songjiang towns, their labels and the coverage cells', {
     });
     assert.ok(coloured > 1000, `coloured pixels: ${coloured}`);
   } else {
-    assert.match(await page.textContent('[data-note="coverage"]'), NOT_AVAILABLE);
+    await page.waitForFunction(() => /接口尚未提供|not available yet/.test(document.querySelector('[data-note="coverage"]')?.textContent ?? ''));
   }
 });
 
@@ -308,32 +308,23 @@ test('an unreachable tile source leaves every vector layer on a plain background
   }
 });
 
-test('every endpoint the page uses and the server serves is in its OpenAPI document', { timeout: 60_000 }, async (t) => {
-  // The page only calls what /api/v1/openapi.json lists; an endpoint that
-  // answers but is not documented stays "not available yet" in the page.
-  const probes = [
-    ['get', '/api/v1/coverage', '/api/v1/coverage?res=8'],
-    ['get', '/api/v1/tracks', '/api/v1/tracks?limit=1'],
-    ['get', '/api/v1/blindspots/cells', '/api/v1/blindspots/cells?limit=1'],
-    ['get', '/api/v1/blindspots/districts', '/api/v1/blindspots/districts'],
-    ['get', '/api/v1/blindspots/near-venues', '/api/v1/blindspots/near-venues'],
-    ['get', '/api/v1/blindspots/works', '/api/v1/blindspots/works?kind=above_limit'],
-    ['get', '/api/v1/scorecard', '/api/v1/scorecard'],
-    ['get', '/api/v1/projects/{id}/inspections', '/api/v1/projects/1/inspections'],
-    ['post', '/api/v1/routes', '/api/v1/routes'],
-  ];
-  const undocumented = [];
-  for (const [method, template, path] of probes) {
-    const res = await fetch(server.url + path, {
-      method: method.toUpperCase(),
-      headers: { 'Content-Type': 'application/json', ...(server.token ? { Authorization: `Bearer ${server.token}` } : {}) },
-      body: method === 'post' ? '{}' : undefined,
-    });
-    await res.arrayBuffer();
-    if (res.status !== 404 && res.status !== 405 && !offers(template, method)) undocumented.push(`${method.toUpperCase()} ${template} (HTTP ${res.status})`);
+test('the endpoints the page uses are in the OpenAPI document', (t) => {
+  // The page also finds undocumented ones (a probe the server answers 204
+  // when nothing serves the path); each is worth documenting.
+  for (const [method, path] of [
+    ['get', '/api/v1/coverage'],
+    ['get', '/api/v1/tracks'],
+    ['get', '/api/v1/blindspots/cells'],
+    ['get', '/api/v1/blindspots/districts'],
+    ['get', '/api/v1/blindspots/near-venues'],
+    ['get', '/api/v1/blindspots/works'],
+    ['get', '/api/v1/scorecard'],
+    ['get', '/api/v1/projects/{id}/inspections'],
+    ['post', '/api/v1/routes'],
+  ]) {
+    if (offers(path, method) && !offers.documented(path, method)) t.diagnostic(`served but not in the OpenAPI document: ${method.toUpperCase()} ${path}`);
+    else if (!offers(path, method)) t.diagnostic(`not served yet: ${method.toUpperCase()} ${path}`);
   }
-  // Reported, not failed: the page still works, it just does not use them yet.
-  for (const u of undocumented) t.diagnostic(`served but missing from the OpenAPI document, so the map UI does not use it: ${u}`);
 });
 
 test('no console errors, page errors or failed requests', () => {

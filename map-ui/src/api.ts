@@ -132,6 +132,58 @@ export async function loadCapabilities(): Promise<void> {
   offered = map;
 }
 
+/**
+ * Endpoints the page uses, and a cheap request that shows whether the server
+ * serves one its OpenAPI document does not list (yet). A POST endpoint is
+ * probed through a GET of its family.
+ */
+export const PROBES: Array<{ path: string; method: string; probe: string }> = [
+  { path: '/api/v1/coverage', method: 'get', probe: '/api/v1/coverage?res=7' },
+  { path: '/api/v1/tracks', method: 'get', probe: '/api/v1/tracks?limit=1' },
+  { path: '/api/v1/blindspots/cells', method: 'get', probe: '/api/v1/blindspots/cells?limit=1' },
+  { path: '/api/v1/blindspots/districts', method: 'get', probe: '/api/v1/blindspots/districts' },
+  { path: '/api/v1/blindspots/near-venues', method: 'get', probe: '/api/v1/blindspots/near-venues' },
+  { path: '/api/v1/blindspots/works', method: 'get', probe: '/api/v1/blindspots/works?kind=above_limit' },
+  { path: '/api/v1/scorecard', method: 'get', probe: '/api/v1/scorecard' },
+  { path: '/api/v1/projects/{id}/inspections', method: 'get', probe: '/api/v1/hazards?limit=1' },
+  { path: '/api/v1/routes', method: 'post', probe: '/api/v1/routes?limit=1' },
+  { path: '/api/v1/routes/{id}.gpx', method: 'get', probe: '/api/v1/routes?limit=1' },
+];
+
+/**
+ * Asks the server about the endpoints its OpenAPI document leaves out. The
+ * server answers a probe of a path it does not serve with 204 and
+ * `x-gridpatrol-missing`, so nothing is logged as an error.
+ */
+export async function probeUndocumented(): Promise<void> {
+  if (!offered) return;
+  const map = offered;
+  const missing = PROBES.filter((p) => !offers(p.path, p.method));
+  const results = new Map<string, Promise<boolean>>();
+  for (const p of missing) {
+    if (!results.has(p.probe)) {
+      results.set(
+        p.probe,
+        fetch(p.probe, { headers: headers({ 'X-Gridpatrol-Probe': '1' }) })
+          .then(async (res) => {
+            await res.arrayBuffer().catch(() => undefined);
+            return !(res.status === 204 && res.headers.get('x-gridpatrol-missing') === '1') && res.status !== 404;
+          })
+          .catch(() => false),
+      );
+    }
+  }
+  await Promise.all(
+    missing.map(async (p) => {
+      if (await results.get(p.probe)) {
+        const methods = map.get(p.path) ?? new Set<string>();
+        methods.add(p.method);
+        map.set(p.path, methods);
+      }
+    }),
+  );
+}
+
 export function setCapabilities(paths: Record<string, string[]> | null): void {
   offered = paths ? new Map(Object.entries(paths).map(([p, m]) => [p, new Set(m)])) : null;
 }

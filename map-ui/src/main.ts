@@ -5,7 +5,7 @@ import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
 import { App } from './app';
-import { ApiError, api, getToken, loadCapabilities, offers, onUnauthorized, setCapabilities, setToken } from './api';
+import { ApiError, api, getToken, loadCapabilities, offers, onUnauthorized, probeUndocumented, setCapabilities, setToken } from './api';
 import { applyI18n, initLang, lang, onLangChange, setLang, t, tv } from './i18n';
 import { DEFAULT_CONFIG, MapView, type UiConfig } from './map';
 import { $ } from './util';
@@ -123,7 +123,11 @@ async function capabilities(): Promise<void> {
   }
   // With access control, ask who we are before anything else, so that no
   // call is made without a valid token.
-  if (!offers('/api/v1/me')) return;
+  if (offers('/api/v1/me')) await whoAmI();
+  await probeUndocumented();
+}
+
+async function whoAmI(): Promise<void> {
   for (;;) {
     if (!getToken()) {
       await waitForSignIn();

@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -119,10 +119,23 @@ fn asset_response(asset: &'static Asset, head: bool) -> Response {
     res
 }
 
+/// A request of the page asking whether an endpoint exists (for endpoints
+/// its OpenAPI document does not list yet).
+const PROBE_HEADER: &str = "x-gridpatrol-probe";
+/// The answer to a probe of a path no route serves.
+const MISSING_HEADER: &str = "x-gridpatrol-missing";
+
 /// The router's fallback: the API's 404 for `/api` paths, otherwise the UI.
-pub async fn fallback(method: Method, uri: Uri) -> Response {
+///
+/// A probe of the page for a path that no route serves is answered 204 with
+/// `x-gridpatrol-missing: 1` instead, so that the browser logs no error for
+/// an endpoint that does not exist yet.
+pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") || path == "/health" {
+        if headers.contains_key(PROBE_HEADER) {
+            return (StatusCode::NO_CONTENT, [(MISSING_HEADER, "1")]).into_response();
+        }
         return super::not_found().await.into_response();
     }
     let head = method == Method::HEAD;
@@ -203,6 +216,23 @@ mod tests {
             assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
             assert_eq!(content_type(&res), "application/problem+json", "{path}");
         }
+    }
+
+    #[tokio::test]
+    async fn probes_of_missing_endpoints_are_204() {
+        let app: Router = Router::new().fallback(fallback);
+        let req = Request::get("/api/v1/not-yet")
+            .header(PROBE_HEADER, "1")
+            .body(Body::empty())
+            .expect("request");
+        let res = app.oneshot(req).await.expect("infallible");
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            res.headers()
+                .get(MISSING_HEADER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
     }
 
     #[tokio::test]

@@ -13,10 +13,11 @@ use serde::Serialize;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::params::{RawQuery, opt};
+use crate::auth::Caller;
+use crate::blindspots::Window;
 use crate::blindspots::districts::{DistrictRow, Thresholds};
 use crate::blindspots::near_venues::{self, NearVenue};
 use crate::blindspots::works::{self, WorkGap, WorkRow};
-use crate::blindspots::Window;
 use crate::service::blindspots::{self as svc, AnalysisError};
 
 pub fn router() -> Router<AppState> {
@@ -49,13 +50,21 @@ fn time_param(q: &RawQuery, name: &str, end: bool) -> Result<Option<DateTime<Utc
         )
     };
     let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
-    let day = if end { day.succ_opt().ok_or_else(bad)? } else { day };
+    let day = if end {
+        day.succ_opt().ok_or_else(bad)?
+    } else {
+        day
+    };
     let t = day
         .and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(cst()).single())
         .ok_or_else(bad)?
         .with_timezone(&Utc);
-    Ok(Some(if end { t - Duration::milliseconds(1) } else { t }))
+    Ok(Some(if end {
+        t - Duration::milliseconds(1)
+    } else {
+        t
+    }))
 }
 
 /// `from` and `to` (default: the `DEFAULT_WINDOW_DAYS` up to now).
@@ -136,6 +145,7 @@ pub struct BlindList<T: utoipa::ToSchema> {
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn districts(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<BlindList<DistrictRow>>> {
     let w = window(&q)?;
@@ -158,7 +168,7 @@ pub async fn districts(
         "min_coverage": t.min_coverage, "max_days_since_patrol": t.max_days_since_patrol,
         "require_one_stop_plan": t.require_one_stop_plan,
     });
-    let (rows, coverage_known) = svc::districts(&st.store, w, t).await?;
+    let (rows, coverage_known) = svc::districts(&st.store, &caller.scope, w, t).await?;
     let items: Vec<DistrictRow> = rows
         .into_iter()
         .filter(|r| keep_town(towns.as_ref(), r.town.as_deref()))
@@ -185,17 +195,18 @@ pub async fn districts(
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn near_venues(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<BlindList<NearVenue>>> {
     let w = window(&q)?;
-    let distance_m = opt(&q, "distance_m", "a number of metres")?
-        .unwrap_or(near_venues::DEFAULT_DISTANCE_M);
+    let distance_m =
+        opt(&q, "distance_m", "a number of metres")?.unwrap_or(near_venues::DEFAULT_DISTANCE_M);
     let inspection_days = opt(&q, "inspection_days", "a whole number of days")?
         .unwrap_or(near_venues::DEFAULT_INSPECTION_DAYS);
     let p = near_venues::Params::new(distance_m, inspection_days, w.to())?;
     let only_flagged = opt::<bool>(&q, "flagged", "true or false")?.unwrap_or(false);
     let towns = towns_param(&q);
-    let rows = svc::near_venues(&st.store, p).await?;
+    let rows = svc::near_venues(&st.store, &caller.scope, p).await?;
     let items: Vec<NearVenue> = rows
         .into_iter()
         .filter(|r| keep_town(towns.as_ref(), r.town.as_deref()))
@@ -222,6 +233,7 @@ pub async fn near_venues(
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn works(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<BlindList<WorkRow>>> {
     let w = window(&q)?;
@@ -245,7 +257,7 @@ pub async fn works(
         "kind": kinds, "inspection_days": p.inspection_days,
         "max_in_progress_days": p.max_in_progress_days,
     });
-    let rows = svc::works(&st.store, w, p, kinds).await?;
+    let rows = svc::works(&st.store, &caller.scope, w, p, kinds).await?;
     let items: Vec<WorkRow> = rows
         .into_iter()
         .filter(|r| keep_town(towns.as_ref(), r.town.as_deref()))

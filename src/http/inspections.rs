@@ -14,15 +14,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::audit::Audited;
 use super::blindspots::{optional_window, towns_param};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Id, json_body};
 use super::params::RawQuery;
+use crate::auth::Caller;
 use crate::blindspots::local_day;
 use crate::inspection::ledger::{self, LedgerRow};
 use crate::inspection::{
     Finding, Hazard, HazardEvent, HazardKind, HazardStatus, Inspection, NewInspection, Severity,
-    StatusChange,
 };
 use crate::service::inspections::{self as svc, MoveError};
 use crate::store::InspectionQuery;
@@ -37,18 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/ledger", get(town_ledger))
         .route("/api/v1/hazards", get(list_hazards))
         .route("/api/v1/hazards/{id}", get(get_hazard).patch(patch_hazard))
-}
-
-/// Who is writing. Until requests carry an authenticated caller, writes are
-/// recorded under the name the client gives in `X-Gridpatrol-User`.
-fn who(headers: &axum::http::HeaderMap) -> String {
-    headers
-        .get("x-gridpatrol-user")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("anonymous")
-        .to_owned()
 }
 
 #[derive(Deserialize)]
@@ -228,17 +217,18 @@ fn inspection_out(i: Inspection, hazards: Vec<HazardOut>) -> InspectionOut {
 
 #[utoipa::path(post, path = "/api/v1/projects/{id}/inspections", tag = "inspections",
     params(("id" = i64, Path, description = "the work")),
-    request_body(content = InspectionRequest, description = "the inspection and its findings; `X-Gridpatrol-User` names who records it"),
+    request_body(content = InspectionRequest, description = "the inspection and its findings, recorded under the caller's name; officers record only their own (inspector = their user name)"),
     responses((status = 201, description = "the inspection with the hazards it created, their ids included", body = InspectionOut),
               (status = 400, description = "malformed JSON", body = super::error::Problem),
-              (status = 404, description = "unknown work", body = super::error::Problem),
+              (status = 403, description = "the role may not record inspections, or an officer records for someone else", body = super::error::Problem),
+              (status = 404, description = "unknown work, or outside the caller's scope", body = super::error::Problem),
               (status = 422, description = "invalid field", body = super::error::Problem)))]
 pub async fn create(
     State(st): State<AppState>,
+    caller: Caller,
     Id(project_id): Id,
-    headers: axum::http::HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<InspectionOut>)> {
+) -> ApiResult<(StatusCode, Audited, Json<InspectionOut>)> {
     let raw: InspectionIn = json_body(&body)?;
     let findings = raw
         .findings
@@ -252,12 +242,14 @@ pub async fn create(
         inspector: raw.inspector,
         note: raw.note,
         findings,
-        recorded_by: who(&headers),
+        recorded_by: caller.user.clone(),
     };
-    let (inspection, hazards) = svc::record(&st.store, new, Utc::now()).await?;
+    let (inspection, hazards) = svc::record(&st.store, &caller, new, Utc::now()).await?;
+    let audited = Audited::created("inspection", inspection.id);
     let hazards = hazards.into_iter().map(|h| hazard_out(h, None)).collect();
     Ok((
         StatusCode::CREATED,
+        audited,
         Json(inspection_out(inspection, hazards)),
     ))
 }
@@ -273,30 +265,31 @@ pub struct InspectionList {
 #[utoipa::path(get, path = "/api/v1/projects/{id}/inspections", tag = "inspections",
     params(("id" = i64, Path)),
     responses((status = 200, description = "the work's inspections, oldest first, each with its hazards", body = InspectionList),
-              (status = 404, description = "unknown work", body = super::error::Problem)))]
+              (status = 404, description = "unknown work, or outside the caller's scope", body = super::error::Problem)))]
 pub async fn list_for_project(
     State(st): State<AppState>,
+    caller: Caller,
     Id(project_id): Id,
 ) -> ApiResult<Json<InspectionList>> {
-    if crate::store::typed::get::<crate::domain::Project>(&st.store, project_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found(format!("project {project_id}")));
-    }
+    svc::work_in_scope(&st.store, &caller.scope, project_id).await?;
     let q = InspectionQuery {
         project: Some(project_id),
         ..InspectionQuery::default()
     };
     let inspections = st.store.inspections(&q).await?;
     let mut hazards = st.store.hazards(&q).await?;
+    let mut by_inspection: std::collections::HashMap<i64, Vec<HazardOut>> =
+        std::collections::HashMap::new();
+    for h in hazards.drain(..) {
+        by_inspection
+            .entry(h.inspection_id)
+            .or_default()
+            .push(hazard_out(h, None));
+    }
     let items: Vec<InspectionOut> = inspections
         .into_iter()
         .map(|i| {
-            let mine = hazards
-                .extract_if(.., |h| h.inspection_id == i.id)
-                .map(|h| hazard_out(h, None))
-                .collect();
+            let mine = by_inspection.remove(&i.id).unwrap_or_default();
             inspection_out(i, mine)
         })
         .collect();
@@ -323,6 +316,7 @@ pub struct HazardList {
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_hazards(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<HazardList>> {
     let status: Option<HazardStatus> = match q.get("status").map(|s| s.trim()) {
@@ -339,9 +333,7 @@ pub async fn list_hazards(
         hazard: None,
     };
     let today = local_day(Utc::now());
-    let items: Vec<HazardOut> = st
-        .store
-        .hazards(&query)
+    let items: Vec<HazardOut> = svc::hazards(&st.store, &caller.scope, query)
         .await?
         .into_iter()
         .filter(|h| status.is_none_or(|s| h.status == s))
@@ -357,9 +349,13 @@ pub async fn list_hazards(
 #[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "inspections",
     params(("id" = i64, Path)),
     responses((status = 200, description = "the hazard with its history", body = HazardOut),
-              (status = 404, description = "unknown hazard", body = super::error::Problem)))]
-pub async fn get_hazard(State(st): State<AppState>, Id(id): Id) -> ApiResult<Json<HazardOut>> {
-    let h = svc::hazard(&st.store, id)
+              (status = 404, description = "unknown hazard, or outside the caller's scope", body = super::error::Problem)))]
+pub async fn get_hazard(
+    State(st): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> ApiResult<Json<HazardOut>> {
+    let h = svc::hazard(&st.store, &caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("hazard {id}")))?;
     let history = svc::history(&st.store, id).await?;
@@ -393,17 +389,18 @@ impl From<MoveError> for ApiError {
 
 #[utoipa::path(patch, path = "/api/v1/hazards/{id}", tag = "inspections",
     params(("id" = i64, Path)),
-    request_body(content = HazardPatch, description = "the new status: open → rectifying → verified → closed, or verified → rectifying when the check fails; `X-Gridpatrol-User` names who moves it"),
+    request_body(content = HazardPatch, description = "the new status: open → rectifying → verified → closed, or verified → rectifying when the check fails; recorded under the caller's name"),
     responses((status = 200, description = "the hazard with its history", body = HazardOut),
-              (status = 404, description = "unknown hazard", body = super::error::Problem),
+              (status = 403, description = "the role may not change hazards", body = super::error::Problem),
+              (status = 404, description = "unknown hazard, or outside the caller's scope", body = super::error::Problem),
               (status = 409, description = "the closed loop does not allow this move", body = super::error::Problem),
               (status = 422, description = "invalid field", body = super::error::Problem)))]
 pub async fn patch_hazard(
     State(st): State<AppState>,
+    caller: Caller,
     Id(id): Id,
-    headers: axum::http::HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<HazardOut>> {
+) -> ApiResult<(Audited, Json<HazardOut>)> {
     let raw: PatchIn = json_body(&body)?;
     let to: HazardStatus = raw
         .status
@@ -411,15 +408,15 @@ pub async fn patch_hazard(
         .ok_or_else(|| ApiError::invalid("status", "is required"))?
         .parse()
         .map_err(|e: crate::domain::Invalid| ApiError::invalid("status", e.reason))?;
-    let change = StatusChange {
-        to,
-        note: raw.note,
-        by: who(&headers),
-        at: Utc::now(),
-    };
-    let h = svc::move_hazard(&st.store, id, change).await?;
+    let before = svc::hazard(&st.store, &caller.scope, id)
+        .await?
+        .map(|h| hazard_out(h, None));
+    let h = svc::move_hazard(&st.store, &caller, id, to, raw.note, Utc::now()).await?;
     let history = svc::history(&st.store, id).await?;
-    Ok(Json(hazard_out(h, Some(history))))
+    Ok((
+        Audited::changed("hazard", id, before),
+        Json(hazard_out(h, Some(history))),
+    ))
 }
 
 /// The ledger as JSON.
@@ -471,21 +468,17 @@ pub(crate) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
               (status = 404, description = "unknown work", body = super::error::Problem)))]
 pub async fn project_ledger(
     State(st): State<AppState>,
+    caller: Caller,
     Id(project_id): Id,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Response> {
     let window = optional_window(&q)?;
-    if crate::store::typed::get::<crate::domain::Project>(&st.store, project_id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found(format!("project {project_id}")));
-    }
+    svc::work_in_scope(&st.store, &caller.scope, project_id).await?;
     let query = InspectionQuery {
         project: Some(project_id),
         ..InspectionQuery::default()
     };
-    let rows = svc::ledger(&st.store, &query, window).await?;
+    let rows = svc::ledger(&st.store, &caller.scope, &query, window).await?;
     ledger_response(rows, &q, &format!("ledger-project-{project_id}"))
 }
 
@@ -496,6 +489,7 @@ pub async fn project_ledger(
     responses((status = 200, description = "the ledger of the towns' works", body = Ledger)))]
 pub async fn town_ledger(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Response> {
     let window = optional_window(&q)?;
@@ -508,6 +502,6 @@ pub async fn town_ledger(
         towns,
         ..InspectionQuery::default()
     };
-    let rows = svc::ledger(&st.store, &query, window).await?;
+    let rows = svc::ledger(&st.store, &caller.scope, &query, window).await?;
     ledger_response(rows, &q, &name)
 }

@@ -5,15 +5,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod blindspots;
 pub mod coverage;
 pub mod error;
 pub mod extract;
 pub mod features;
+pub mod inspections;
 pub mod layers;
 pub mod limits;
 pub mod openapi;
 pub mod params;
 pub mod projects;
+pub mod scorecard;
 pub mod tracks;
 pub mod ui;
 
@@ -102,6 +105,9 @@ pub fn app(state: AppState) -> Router {
         .merge(layers::router())
         .merge(tracks::router())
         .merge(coverage::router())
+        .merge(inspections::router())
+        .merge(blindspots::router())
+        .merge(scorecard::router())
         .merge(auth::router())
         .merge(audit::router())
         .fallback(ui::fallback);

@@ -13,6 +13,7 @@ use super::blindspots::{towns_param, window};
 use super::error::{ApiError, ApiResult};
 use super::inspections::csv_response;
 use super::params::RawQuery;
+use crate::auth::Caller;
 use crate::blindspots::scorecard::{self, ScoreRow};
 use crate::service::blindspots as svc;
 
@@ -40,6 +41,7 @@ pub struct Scorecard {
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn get_scorecard(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Response> {
     let w = window(&q)?;
@@ -51,7 +53,7 @@ pub async fn get_scorecard(
         ));
     }
     let towns = towns_param(&q);
-    let (rows, coverage_known) = svc::scorecard(&st.store, w).await?;
+    let (rows, coverage_known) = svc::scorecard(&st.store, &caller.scope, w).await?;
     let items: Vec<ScoreRow> = rows
         .into_iter()
         .filter(|r| towns.as_ref().is_none_or(|t| t.contains(&r.town)))

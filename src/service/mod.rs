@@ -2,7 +2,9 @@
 //! readers and the store, shared by the HTTP API and the CLI so that both
 //! behave the same (validation, town assignment, one transaction per file).
 
+pub mod blindspots;
 pub mod coverage;
+pub mod inspections;
 pub mod towns;
 pub mod tracks;
 pub mod users;

@@ -10,6 +10,9 @@
 pub mod access;
 mod access_pg;
 mod access_sqlite;
+pub mod inspection;
+mod inspection_pg;
+mod inspection_sqlite;
 pub mod layer;
 pub mod postgis;
 mod postgis_tracks;
@@ -27,6 +30,7 @@ use crate::domain::{ImportSummary, Invalid};
 use crate::spatial::Bbox;
 
 pub use access::AccessStore;
+pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
 pub use tracks::TrackStore;
 
@@ -136,7 +140,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
 
 /// The persistence operations every backend provides.
 #[async_trait]
-pub trait Store: TrackStore + AccessStore + Send + Sync + 'static {
+pub trait Store: TrackStore + AccessStore + InspectionStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers.

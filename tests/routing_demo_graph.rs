@@ -140,3 +140,51 @@ fn demo_graph_round_trips_through_geojson() {
     assert_eq!(g.edge_count(), again.edge_count());
     assert!((g.total_length_m() - again.total_length_m()).abs() < 1e-6 * g.total_length_m());
 }
+
+#[test]
+fn plans_a_walking_shift_on_the_demo_graph() {
+    use gridpatrol::routing::{
+        PlanOptions, PlanRequest, ServiceTimes, Target, TargetKind, TravelMode, plan_route,
+    };
+    let g = demo();
+    // From near 松江新城 (Songjiang new town): 20 cells and works around it.
+    let start = LonLat::new(121.2230, 31.0330).expect("start");
+    let targets: Vec<Target> = (0..20u32)
+        .map(|i| {
+            let a = f64::from(i) * 2.4;
+            let r = 0.004 + 0.0015 * f64::from(i % 5);
+            Target {
+                id: format!("t{i}"),
+                kind: if i % 4 == 0 {
+                    TargetKind::Work
+                } else {
+                    TargetKind::Cell
+                },
+                position: LonLat::new(121.2230 + r * a.cos(), 31.0330 + r * a.sin())
+                    .expect("target"),
+                priority: f64::from(1 + i % 3),
+            }
+        })
+        .collect();
+    let req = PlanRequest {
+        start,
+        end: Some(start),
+        budget_s: 4.0 * 3600.0,
+        mode: TravelMode::Walk,
+        service: ServiceTimes::default(),
+        targets,
+    };
+    let plan = plan_route(Some(&g), &req, &PlanOptions::default()).expect("plan");
+    assert!(plan.road_network);
+    assert!(plan.stops.len() >= 5, "{} stops", plan.stops.len());
+    assert!(plan.total_duration_s <= req.budget_s);
+    for leg in &plan.legs {
+        for w in leg.nodes.windows(2) {
+            assert!(g.are_adjacent(w[0], w[1]));
+        }
+    }
+    let first = plan.route.0[0];
+    let last = plan.route.0[plan.route.0.len() - 1];
+    assert_eq!((first.x, first.y), (start.lon(), start.lat()));
+    assert_eq!(first, last);
+}

@@ -53,6 +53,9 @@ impl PartialOrd for QueueItem {
 
 const NO_EDGE: usize = usize::MAX;
 
+/// Below this many rows per thread, a distance matrix is not worth splitting.
+const MIN_ROWS_PER_THREAD: usize = 16;
+
 /// Reusable Dijkstra state: arrays sized to the graph whose entries count
 /// only when stamped with the current search's generation, so that many
 /// searches on one graph cost only what they explore.
@@ -252,10 +255,14 @@ fn arrival(graph: &RoadGraph, search: &Search, s: &Snap, t: &Snap) -> f64 {
 impl RoadGraph {
     /// Network distances in metres between every pair of snapped points,
     /// row-major (`m[i * n + j]`), `f64::INFINITY` where no path exists.
-    /// One Dijkstra per point, each stopping once all points are settled.
+    /// One Dijkstra per point, each stopping once all points are settled;
+    /// large matrices are split over the available cores.
     #[must_use]
     pub fn distance_matrix(&self, points: &[Snap]) -> Vec<f64> {
         let n = points.len();
+        if n == 0 {
+            return Vec::new();
+        }
         let mut out = vec![f64::INFINITY; n * n];
         let targets: Vec<NodeId> = points
             .iter()
@@ -264,16 +271,36 @@ impl RoadGraph {
                 [e.from(), e.to()]
             })
             .collect();
-        let mut search = Search::new(self);
-        for (i, s) in points.iter().enumerate() {
-            search.run(self, &seeds(self, s), &targets, f64::INFINITY);
-            for (j, t) in points.iter().enumerate() {
-                out[i * n + j] = if i == j {
-                    0.0
-                } else {
-                    arrival(self, &search, s, t)
-                };
+        // Rows are independent searches: split them over the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(n.div_ceil(MIN_ROWS_PER_THREAD))
+            .max(1);
+        let rows_per_thread = n.div_ceil(threads).max(1);
+        let fill = |first_row: usize, rows: &mut [f64]| {
+            let mut search = Search::new(self);
+            for (r, row) in rows.chunks_mut(n).enumerate() {
+                let i = first_row + r;
+                let s = &points[i];
+                search.run(self, &seeds(self, s), &targets, f64::INFINITY);
+                for (j, t) in points.iter().enumerate() {
+                    row[j] = if i == j {
+                        0.0
+                    } else {
+                        arrival(self, &search, s, t)
+                    };
+                }
             }
+        };
+        if threads == 1 {
+            fill(0, &mut out);
+        } else {
+            std::thread::scope(|scope| {
+                for (k, rows) in out.chunks_mut(rows_per_thread * n).enumerate() {
+                    let fill = &fill;
+                    scope.spawn(move || fill(k * rows_per_thread, rows));
+                }
+            });
         }
         // Undirected: make the matrix exactly symmetric despite rounding.
         for i in 0..n {
@@ -437,6 +464,7 @@ mod tests {
                     || (edge.from() == w[1] && edge.to() == w[0])
             );
         }
+        assert!(g.distance_matrix(&[]).is_empty());
         let m = g.distance_matrix(&[a, b]);
         assert!(
             (m[1] - p.length_m).abs() < 1e-6,

@@ -22,7 +22,7 @@ use crate::store::{self, DEFAULT_DATABASE_URL};
     about = "Patrol and coverage analysis for the supervision of small construction works"
 )]
 pub struct Cli {
-    /// postgres://... (PostGIS) or sqlite://PATH (embedded).
+    /// `postgres://...` (PostGIS) or `sqlite://PATH` (embedded).
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
@@ -116,7 +116,7 @@ pub enum UserCommand {
     /// Create a user and print their API token, once, alone on standard output.
     Add {
         name: String,
-        /// admin, town, grid_manager, officer or viewer.
+        /// `admin`, `town`, `grid_manager`, `officer` or `viewer`.
         #[arg(long)]
         role: Role,
         /// district, town:CODE, zone:CODE or grid:CODE (several allowed).

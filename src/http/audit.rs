@@ -32,7 +32,8 @@ pub struct Audited {
 }
 
 impl Audited {
-    pub fn created(entity: &str, id: impl ToString) -> Self {
+    #[must_use]
+    pub fn created(entity: &str, id: i64) -> Self {
         Self {
             entity: entity.to_owned(),
             id: id.to_string(),
@@ -40,7 +41,7 @@ impl Audited {
         }
     }
 
-    pub fn changed(entity: &str, id: impl ToString, before: impl Serialize) -> Self {
+    pub fn changed(entity: &str, id: i64, before: impl Serialize) -> Self {
         Self {
             entity: entity.to_owned(),
             id: id.to_string(),

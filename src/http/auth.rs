@@ -37,8 +37,11 @@ pub const SCOPE_TTL: Duration = Duration::from_secs(30);
 pub struct Guard {
     pub limits: Limits,
     rate: RateLimiter,
-    scopes: Mutex<HashMap<(i64, String), (Instant, Arc<Scope>)>>,
+    scopes: Mutex<HashMap<ScopeKey, (Instant, Arc<Scope>)>>,
 }
+
+/// A user's id and grants: a resolved scope is reused for both unchanged.
+type ScopeKey = (i64, String);
 
 impl Guard {
     #[must_use]
@@ -62,10 +65,10 @@ impl Guard {
                 .scopes
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some((at, s)) = cache.get(&key) {
-                if now.duration_since(*at) < SCOPE_TTL {
-                    return Ok(s.clone());
-                }
+            if let Some((at, s)) = cache.get(&key)
+                && now.duration_since(*at) < SCOPE_TTL
+            {
+                return Ok(s.clone());
             }
         }
         let scope = Arc::new(load_scope(store, &user.grants).await?);

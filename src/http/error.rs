@@ -136,6 +136,7 @@ impl ApiError {
         )
     }
 
+    #[must_use]
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -147,6 +148,7 @@ impl ApiError {
         e
     }
 
+    #[must_use]
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -156,6 +158,7 @@ impl ApiError {
         )
     }
 
+    #[must_use]
     pub fn unavailable() -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -168,6 +171,7 @@ impl ApiError {
     }
 
     /// The request took longer than the service allows.
+    #[must_use]
     pub fn timeout() -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,
@@ -177,6 +181,7 @@ impl ApiError {
         )
     }
 
+    #[must_use]
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -283,9 +288,8 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         if let Some(s) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         res
     }

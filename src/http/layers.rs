@@ -1,6 +1,6 @@
 //! The read endpoints of the layers: `GET /api/v1/{towns,zones,grids,
 //! districts,venues,projects}` and `GET /api/v1/{layer}/{id}`, as GeoJSON
-//! FeatureCollections with OGC API - Features counts. Every answer is
+//! `FeatureCollection`s with OGC API - Features counts. Every answer is
 //! limited to the caller's scope in the query; an id outside it is a 404.
 
 use axum::Json;

@@ -38,10 +38,13 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
-        if let Some(health) = openapi.paths.paths.get_mut("/health") {
-            if let Some(get) = health.get.as_mut() {
-                get.security = Some(Vec::new());
-            }
+        if let Some(get) = openapi
+            .paths
+            .paths
+            .get_mut("/health")
+            .and_then(|h| h.get.as_mut())
+        {
+            get.security = Some(Vec::new());
         }
     }
 }

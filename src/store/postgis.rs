@@ -268,17 +268,14 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, layer: Layer, q: &ListQuery
         qb.push(", 4326)");
     }
     if let Some(towns) = &q.towns {
-        match layer.town_column() {
-            Some(c) => {
-                qb.push(format!(" and t.{c} = any("));
-                qb.push_bind(towns.clone());
-                qb.push(")");
-            }
-            None => {
-                qb.push(" and exists (select 1 from town tw where tw.code = any(");
-                qb.push_bind(towns.clone());
-                qb.push(") and tw.geom && t.geom and st_intersects(tw.geom, t.geom))");
-            }
+        if let Some(c) = layer.town_column() {
+            qb.push(format!(" and t.{c} = any("));
+            qb.push_bind(towns.clone());
+            qb.push(")");
+        } else {
+            qb.push(" and exists (select 1 from town tw where tw.code = any(");
+            qb.push_bind(towns.clone());
+            qb.push(") and tw.geom && t.geom and st_intersects(tw.geom, t.geom))");
         }
     }
     for (c, v) in &q.eq {

@@ -33,10 +33,10 @@ impl ListQuery {
         if let Some(c) = codes {
             self.codes = Some(narrow(self.codes.take(), c));
         }
-        if matches!(layer, Layer::Project | Layer::Venue | Layer::District) {
-            if let Some(g) = scope.spatial_grids() {
-                self.grids = Some(narrow(self.grids.take(), g));
-            }
+        if matches!(layer, Layer::Project | Layer::Venue | Layer::District)
+            && let Some(g) = scope.spatial_grids()
+        {
+            self.grids = Some(narrow(self.grids.take(), g));
         }
         self
     }

@@ -460,15 +460,15 @@ impl Store for SqliteStore {
                     .iter()
                     .filter_map(BoundingRect::bounding_rect);
                 rects.fold(None, |acc: Option<[f64; 4]>, r| {
-                    Some(match acc {
-                        None => [r.min().x, r.min().y, r.max().x, r.max().y],
-                        Some([a, b, c, d]) => [
-                            a.min(r.min().x),
-                            b.min(r.min().y),
-                            c.max(r.max().x),
-                            d.max(r.max().y),
-                        ],
-                    })
+                    let (lo, hi) = (r.min(), r.max());
+                    Some(acc.map_or([lo.x, lo.y, hi.x, hi.y], |e| {
+                        [
+                            e[0].min(lo.x),
+                            e[1].min(lo.y),
+                            e[2].max(hi.x),
+                            e[3].max(hi.y),
+                        ]
+                    }))
                 })
             });
         if spatial_towns.is_some() || grid_shapes.is_some() {

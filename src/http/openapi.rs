@@ -16,13 +16,21 @@ use utoipa::OpenApi;
         super::layers::list_projects, super::layers::get_project,
         super::projects::create, super::projects::patch,
         super::auth::me, super::audit::list,
+        super::inspections::create, super::inspections::list_for_project,
+        super::inspections::list_hazards, super::inspections::get_hazard,
+        super::inspections::patch_hazard,
+        super::inspections::project_ledger, super::inspections::town_ledger,
+        super::blindspots::districts, super::blindspots::near_venues, super::blindspots::works,
+        super::scorecard::get_scorecard,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags((name = "layers", description = "Towns, zones, grids, commercial districts and venues"),
          (name = "projects", description = "Small construction works"),
-         (name = "access", description = "The caller and the audit trail"))
+         (name = "access", description = "The caller and the audit trail"),
+         (name = "inspections", description = "Inspections, hazards and the ledger: the closed loop 发现 → 查处 → 整改 → 销项"),
+         (name = "blindspots", description = "Blind spots of supervision and the town scorecard"))
 )]
 pub struct ApiDoc;
 

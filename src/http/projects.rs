@@ -109,6 +109,10 @@ pub async fn patch(
         (obj, None)
     };
     let mut merged: Map<String, Json> = project_properties(&current.value);
+    // a moved work takes the town of its new place unless one is given
+    if geometry.is_some() && !changes.contains_key("town") {
+        merged.remove("town");
+    }
     for (k, v) in changes {
         if k == "above_limit" {
             continue;

@@ -2,7 +2,7 @@
 //! every point it drops (see [`clean`]).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use geo::{Closest, Distance, Geodesic, Haversine, HaversineClosestPoint};
+use geo::{Closest, Contains, Distance, Geodesic, Haversine, HaversineClosestPoint, Intersects};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -20,6 +20,8 @@ const SONGJIANG_BOX: (f64, f64, f64, f64) = (121.0, 30.90, 121.45, 31.20);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Area {
     outline: Option<geo::MultiPolygon<f64>>,
+    /// The box of each polygon of the outline, in order.
+    part_bounds: Vec<geo::Rect<f64>>,
     bounds: geo::Rect<f64>,
     margin_m: f64,
 }
@@ -48,6 +50,7 @@ impl Area {
         );
         Ok(Self {
             outline: None,
+            part_bounds: Vec::new(),
             bounds,
             margin_m: check_margin(margin_m)?,
         })
@@ -83,7 +86,12 @@ impl Area {
             }
         }
         let bounds = outline.bounding_rect().ok_or(AreaError::EmptyOutline)?;
+        let part_bounds = outline
+            .iter()
+            .filter_map(BoundingRect::bounding_rect)
+            .collect();
         Ok(Self {
+            part_bounds,
             outline: Some(outline),
             bounds,
             margin_m,
@@ -97,6 +105,7 @@ impl Area {
         let (min_lon, min_lat, max_lon, max_lat) = SONGJIANG_BOX;
         Self {
             outline: None,
+            part_bounds: Vec::new(),
             bounds: geo::Rect::new(
                 geo::coord! { x: min_lon, y: min_lat },
                 geo::coord! { x: max_lon, y: max_lat },
@@ -127,6 +136,16 @@ impl Area {
         let Some(outline) = &self.outline else {
             return true;
         };
+        // Most fixes lie inside the district: a point-in-polygon test on the
+        // parts whose box holds the point answers them without the (much
+        // slower) closest-point search over every vertex.
+        if outline
+            .iter()
+            .zip(&self.part_bounds)
+            .any(|(part, r)| r.intersects(&point) && part.contains(&point))
+        {
+            return true;
+        }
         match outline.haversine_closest_point(&point) {
             Closest::Intersection(_) => true,
             Closest::SinglePoint(c) => Haversine.distance(point, c) <= self.margin_m,

@@ -442,7 +442,191 @@ async fn gcj02_import_lands_on_wgs84(store: DynStore) {
     assert!(d < 1.0, "{d} m off");
 }
 
+fn walk(officer: &str, start_ms: i64, lon0: f64) -> gridpatrol::store::tracks::NewTrack {
+    let segments = vec![
+        (0..20)
+            .map(|i| gridpatrol::spatial::TrackPoint {
+                lon: lon0 + f64::from(i) * 0.0002,
+                lat: 31.03,
+                t_ms: start_ms + i64::from(i) * 10_000,
+            })
+            .collect(),
+        vec![gridpatrol::spatial::TrackPoint {
+            lon: lon0,
+            lat: 31.04,
+            t_ms: start_ms + 600_000,
+        }],
+    ];
+    gridpatrol::store::tracks::NewTrack {
+        officer: officer.into(),
+        device: "phone-7".into(),
+        name: "晨巡".into(),
+        fingerprint: format!("{officer}-{start_ms}"),
+        segments,
+        length_m: 380.0,
+        resolution: 10,
+        sighting_m: 25.0,
+        open: false,
+        report: serde_json::json!({"received": 21, "kept": 21}),
+    }
+}
+
+async fn tracks_and_visits(store: DynStore) {
+    use gridpatrol::store::tracks::{TrackQuery, VisitRow};
+    let day = 1_793_000_000_000_i64;
+    let visits = |cells: &[(u64, i64, i64)]| -> Vec<VisitRow> {
+        cells
+            .iter()
+            .map(|&(cell, first_ms, last_ms)| VisitRow {
+                track_id: 0,
+                cell,
+                first_ms,
+                last_ms,
+            })
+            .collect()
+    };
+    let (c1, c2, c3) = (
+        0x8a30_9a4a_e6b7_fff_u64,
+        0x8a30_9a4a_e687_fff_u64,
+        0x8a30_9a4a_e697_fff_u64,
+    );
+    let a = walk("officer01", day, 121.22);
+    let b = walk("officer02", day + 86_400_000, 121.23);
+    let ins = store
+        .insert_tracks(vec![
+            (
+                a.clone(),
+                visits(&[(c1, day, day + 50_000), (c2, day + 60_000, day + 190_000)]),
+            ),
+            (
+                b.clone(),
+                visits(&[
+                    (c2, day + 86_400_000, day + 86_500_000),
+                    (c3, day + 86_400_000, day + 86_400_000),
+                ]),
+            ),
+        ])
+        .await
+        .expect("insert");
+    assert!(ins.iter().all(|i| i.created));
+    // the same track again is recognised, not stored twice
+    let again = store
+        .insert_tracks(vec![(a.clone(), visits(&[(c1, day, day)]))])
+        .await
+        .expect("insert again");
+    assert_eq!((again[0].id, again[0].created), (ins[0].id, false));
+
+    let got = store
+        .get_track(ins[0].id)
+        .await
+        .expect("get")
+        .expect("exists");
+    // positions read back to 1e-9 degrees (0.1 mm), times and the rest exactly
+    let mut rounded = got.track.clone();
+    for (s, e) in rounded.segments.iter_mut().zip(&a.segments) {
+        assert_eq!(s.len(), e.len(), "one-point segment included");
+        for (p, q) in s.iter_mut().zip(e) {
+            assert!((p.lon - q.lon).abs() < 1e-9 && (p.lat - q.lat).abs() < 1e-9);
+            *p = *q;
+        }
+    }
+    assert_eq!(rounded, a);
+    assert_eq!(
+        (got.started_ms, got.ended_ms, got.point_count),
+        (day, day + 600_000, 21)
+    );
+
+    let all = store
+        .list_tracks(&TrackQuery {
+            limit: 10,
+            ..TrackQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.total, 2);
+    let second_day = TrackQuery {
+        from_ms: Some(day + 3_600_000),
+        limit: 10,
+        ..TrackQuery::default()
+    };
+    let page = store.list_tracks(&second_day).await.expect("list");
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|t| t.track.officer.as_str())
+            .collect::<Vec<_>>(),
+        ["officer02"]
+    );
+    let mine = TrackQuery {
+        officer: Some("officer01".into()),
+        limit: 10,
+        ..TrackQuery::default()
+    };
+    assert_eq!(store.list_tracks(&mine).await.expect("list").total, 1);
+
+    let v = store.track_visits(ins[0].id).await.expect("visits");
+    assert_eq!(v.iter().map(|v| v.cell).collect::<Vec<_>>(), {
+        let mut e = vec![c1, c2];
+        e.sort_unstable();
+        e
+    });
+    // window: the first day only
+    let w = store
+        .visits_between(None, day, day + 86_400_000)
+        .await
+        .expect("window");
+    assert_eq!(w.len(), 2);
+    let only_c2 = store
+        .visits_between(Some(&[c2]), day, day + 2 * 86_400_000)
+        .await
+        .expect("window");
+    assert_eq!(only_c2.len(), 2, "c2 was seen by both tracks");
+    let mut last = store
+        .last_seen(None, day + 86_400_000 + 1)
+        .await
+        .expect("last seen");
+    last.sort_unstable();
+    let mut expect = vec![
+        (c1, day + 50_000),
+        (c2, day + 86_400_000),
+        (c3, day + 86_400_000),
+    ];
+    expect.sort_unstable();
+    assert_eq!(last, expect, "seen at most up to the end of the window");
+
+    // a live track's points are replaced and its visits merged
+    let mut open = walk("officer03", day, 121.24);
+    open.open = true;
+    let id = store
+        .insert_tracks(vec![(open.clone(), visits(&[(c3, day + 5, day + 10)]))])
+        .await
+        .expect("open")[0]
+        .id;
+    open.segments[1].push(gridpatrol::spatial::TrackPoint {
+        lon: 121.25,
+        lat: 31.05,
+        t_ms: day + 700_000,
+    });
+    assert!(
+        store
+            .replace_track(id, open.clone(), visits(&[(c3, day, day + 700_000)]))
+            .await
+            .expect("replace")
+    );
+    let got = store.get_track(id).await.expect("get").expect("exists");
+    assert_eq!(got.point_count, 22);
+    let v = store.track_visits(id).await.expect("visits");
+    assert_eq!((v[0].first_ms, v[0].last_ms), (day, day + 700_000));
+    assert!(
+        !store
+            .replace_track(999_999, open, Vec::new())
+            .await
+            .expect("missing")
+    );
+}
+
 store_tests!(
+    tracks_and_visits,
     import_is_idempotent,
     towns_round_trip,
     grids_keep_their_cells,

@@ -41,9 +41,11 @@ export function daysSince(iso: string | null | undefined, now: Date): number | n
 export function coverageClass(p: CoverageProps, now: Date): CoverageClass {
   const days = daysSince(p.last_patrolled, now);
   if (typeof p.patrolled_share === 'number') {
-    // A coarser cell aggregating its children: the class most of them have.
-    if (1 - p.patrolled_share >= 0.5) return 'never';
-    if ((p.overdue_share ?? 0) >= 0.5) return 'overdue';
+    // A coarser cell aggregating its children shows the freshest patrol in
+    // it: red only when no child was ever patrolled, overdue when every
+    // child is (the API's `overdue` of an aggregate).
+    if (p.patrolled_share === 0 && days === null) return 'never';
+    if (p.overdue === true) return 'overdue';
     if (days === null || days <= 3) return 'recent0';
     return days <= 7 ? 'recent1' : 'recent2';
   }

@@ -194,9 +194,27 @@ async function start(): Promise<void> {
     return VIEWS.includes(v) ? v : 'map';
   };
   window.addEventListener('hashchange', () => show(fromHash()));
-  // The scorecard side panel only repeats the window control's meaning.
-  $('#panel-scorecard-side').innerHTML = '<h2 data-i18n="score.title"></h2><p class="small muted" data-i18n="window.title"></p>';
-  applyI18n($('#panel-scorecard-side'));
+  // The scorecard's side panel: the time window it is measured over.
+  const side = $('#panel-scorecard-side');
+  side.innerHTML = `<h2 data-i18n="score.title"></h2><h3 data-i18n="window.title"></h3>
+    <div class="row">
+      <label class="field"><span data-i18n="common.from"></span><input type="date" id="score-from"></label>
+      <label class="field"><span data-i18n="common.to"></span><input type="date" id="score-to"></label>
+    </div>`;
+  applyI18n(side);
+  const scoreFrom = $('#score-from') as HTMLInputElement;
+  const scoreTo = $('#score-to') as HTMLInputElement;
+  const syncScoreWindow = () => {
+    scoreFrom.value = app.window.from;
+    scoreTo.value = app.window.to;
+  };
+  syncScoreWindow();
+  app.onWindowChange(syncScoreWindow);
+  const onScoreDates = () => {
+    if (scoreFrom.value && scoreTo.value && scoreFrom.value <= scoreTo.value) app.setWindow({ from: scoreFrom.value, to: scoreTo.value });
+  };
+  scoreFrom.addEventListener('change', onScoreDates);
+  scoreTo.addEventListener('change', onScoreDates);
 
   const testHook = {
     app,

@@ -24,7 +24,8 @@ const SONGJIANG: L.LatLngBoundsExpression = [
 ];
 
 /** Draw order, bottom to top. Hit-testing on the canvas picks the topmost. */
-const ORDER = ['districtFill', 'towns', 'zones', 'grids', 'coverage', 'districts', 'tracks', 'route', 'venues', 'projects', 'highlight', 'labels'];
+// Boundaries sit above the cells (they are outlines only and take no clicks).
+const ORDER = ['districtFill', 'coverage', 'grids', 'zones', 'towns', 'districts', 'tracks', 'route', 'venues', 'projects', 'highlight', 'labels'];
 
 export class MapView {
   readonly map: L.Map;

@@ -38,11 +38,10 @@ describe('coverage colour scale', () => {
     expect([...COVERAGE_ORDER].sort()).toEqual(Object.keys(COVERAGE_COLORS).sort());
   });
 
-  it('aggregated cells take the class most of their children have', () => {
-    const base = { patrolled: true, last_patrolled: ago(1), overdue: false };
-    expect(coverageClass({ ...base, patrolled_share: 0.2, overdue_share: 0.8 }, now)).toBe('never');
-    expect(coverageClass({ ...base, patrolled_share: 0.9, overdue_share: 0.6 }, now)).toBe('overdue');
-    expect(coverageClass({ ...base, patrolled_share: 0.9, overdue_share: 0.1 }, now)).toBe('recent0');
+  it('aggregated cells show the freshest patrol inside them', () => {
+    expect(coverageClass({ patrolled: true, last_patrolled: ago(1), overdue: false, patrolled_share: 0.1, overdue_share: 0.9 }, now)).toBe('recent0');
+    expect(coverageClass({ patrolled: true, last_patrolled: ago(6), overdue: false, patrolled_share: 0.5, overdue_share: 0.5 }, now)).toBe('recent1');
+    expect(coverageClass({ patrolled: false, last_patrolled: ago(40), overdue: true, patrolled_share: 0, overdue_share: 1 }, now)).toBe('overdue');
     expect(coverageClass({ patrolled: false, last_patrolled: null, overdue: true, patrolled_share: 0, overdue_share: 1 }, now)).toBe('never');
   });
 

@@ -630,14 +630,19 @@ export class CoverageView {
     mv.set('coverage', layer);
     this.mapEl.dataset.cellsCount = String(features.length);
     this.mapEl.dataset.cellsRes = String(res);
+    this.coverageRes = res;
     this.coverageNote = { key: 'coverage.stats', params: { cells: all.length, patrolled, overdue } };
     this.setNote('coverage', { key: res >= 10 ? 'coverage.res' : 'coverage.res_agg', params: { n: res } });
     this.renderStats();
   }
 
+  private coverageRes = 10;
+
   private renderStats(): void {
     if (!this.statsEl) return;
-    this.statsEl.textContent = this.coverageNote ? t(this.coverageNote.key, this.coverageNote.params) : '';
+    const stats = this.coverageNote ? t(this.coverageNote.key, this.coverageNote.params) : '';
+    const note = this.coverageNote?.key === 'coverage.stats' && this.coverageRes < 10 ? ` ${t('coverage.agg_note')}` : '';
+    this.statsEl.textContent = stats + note;
   }
 
   // ---- legend -------------------------------------------------------------

@@ -3,7 +3,7 @@
 # against the real gridpatrol binary serving the demo data on a temporary
 # SQLite file and a free loopback port.
 #
-#   bash map-ui/scripts/e2e.sh          # builds the binary (cargo build) first
+#   bash map-ui/scripts/e2e.sh          # lint + unit tests, builds the binary (cargo build), then e2e
 #   GRIDPATROL_BIN=/path/to/gridpatrol bash map-ui/scripts/e2e.sh
 #
 # Needs: Node.js 20.19+ with npm, and `apt-get install -y chromium fonts-noto-cjk`.
@@ -17,6 +17,11 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
+fi
+# The pure parts first (seconds): types, lint, unit tests. E2E_ONLY=1 skips them.
+if [ -z "${E2E_ONLY:-}" ]; then
+  npm run --silent lint
+  npm test --silent
 fi
 if [ -z "${GRIDPATROL_BIN:-}" ]; then
   # Builds the UI (build.rs) and embeds it; a no-op when nothing changed.

@@ -641,8 +641,8 @@ export class CoverageView {
   private renderStats(): void {
     if (!this.statsEl) return;
     const stats = this.coverageNote ? t(this.coverageNote.key, this.coverageNote.params) : '';
-    const note = this.coverageNote?.key === 'coverage.stats' && this.coverageRes < 10 ? ` ${t('coverage.agg_note')}` : '';
-    this.statsEl.textContent = stats + note;
+    const aggregated = this.coverageNote?.key === 'coverage.stats' && this.coverageRes < 10;
+    this.statsEl.replaceChildren(h('span', { text: stats }), aggregated ? h('span', { class: 'agg-note', text: t('coverage.agg_note') }) : '');
   }
 
   // ---- legend -------------------------------------------------------------

@@ -6,7 +6,8 @@ import L from 'leaflet';
 import type { Geometry } from 'geojson';
 import type { App, Props } from '../app';
 import { api, apiBlob, offers } from '../api';
-import { applyI18n, onLangChange, t, tv } from '../i18n';
+import { applyI18n, lang, onLangChange, t, tv } from '../i18n';
+import { reasonText } from '../blind';
 import { ROUTE_COLOR } from '../colors';
 import { addDays, formatDateTime, h, isoDate, townName } from '../util';
 import { loadGrids } from './coverage';
@@ -18,6 +19,7 @@ export interface RouteStop {
   lon: number;
   lat: number;
   eta?: string;
+  reasons?: unknown[];
 }
 
 export interface RouteAnswer {
@@ -27,7 +29,8 @@ export interface RouteAnswer {
   distance_m: number;
   duration_s: number;
   new_cells: number | unknown[];
-  left_out: Array<{ target_id: string | number; reason: string; kind?: string }>;
+  new_cell_count?: number;
+  left_out: Array<{ target_id: string | number; reason: unknown; kind?: string }> | null;
   road_network: boolean;
 }
 
@@ -62,6 +65,12 @@ export class RouteView {
       <label class="field"><span data-i18n="route.shift"></span>
         <div class="row" style="align-items:center"><input type="range" id="route-shift" min="60" max="480" step="30" value="180" style="flex:1"><span id="route-shift-text" class="small"></span></div>
       </label>
+      <div class="field"><span data-i18n="route.kind"></span>
+        <div class="chips" id="route-kind">
+          <button type="button" class="chip active" data-kind="patrol" data-i18n="route.kind_patrol"></button>
+          <button type="button" class="chip" data-kind="sweep" data-i18n="route.kind_sweep"></button>
+        </div>
+      </div>
       <div class="field"><span data-i18n="route.mode"></span>
         <div class="chips" id="route-mode">
           <button type="button" class="chip active" data-mode="walk" data-i18n="route.walk"></button>
@@ -85,11 +94,13 @@ export class RouteView {
     });
     q<HTMLButtonElement>('#route-pick').addEventListener('click', () => this.setPicking(!this.picking));
     q<HTMLInputElement>('#route-shift').addEventListener('input', () => this.renderShift());
-    q('#route-mode').addEventListener('click', (e) => {
-      const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-mode]');
-      if (!b) return;
-      q('#route-mode').querySelectorAll('button').forEach((x) => x.classList.toggle('active', x === b));
-    });
+    for (const group of ['#route-mode', '#route-kind']) {
+      q(group).addEventListener('click', (e) => {
+        const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button');
+        if (!b) return;
+        q(group).querySelectorAll('button').forEach((x) => x.classList.toggle('active', x === b));
+      });
+    }
     q<HTMLButtonElement>('#route-plan').addEventListener('click', () => void this.plan());
     this.app.mapView.map.on('click', (ev: L.LeafletMouseEvent) => {
       if (!this.active || !this.picking) return;
@@ -198,7 +209,9 @@ export class RouteView {
       return;
     }
     const mode = q('#route-mode').querySelector('button.active')?.getAttribute('data-mode') ?? 'walk';
+    const kind = q('#route-kind').querySelector('button.active')?.getAttribute('data-kind') ?? 'patrol';
     const body = {
+      ...(kind === 'sweep' ? { mode_kind: 'sweep' } : {}),
       grid_id: Number(gridId),
       start: this.start,
       shift_minutes: Number(q<HTMLInputElement>('#route-shift').value),
@@ -250,7 +263,8 @@ export class RouteView {
 
   private renderResult(a: RouteAnswer): void {
     const result = this.panel.querySelector('#route-result') as HTMLElement;
-    const cells = Array.isArray(a.new_cells) ? a.new_cells.length : a.new_cells;
+    const cells = a.new_cell_count ?? (Array.isArray(a.new_cells) ? a.new_cells.length : a.new_cells);
+    const leftOut = a.left_out ?? [];
     const summary = h('div', {
       class: 'summary',
       id: 'route-summary',
@@ -266,19 +280,35 @@ export class RouteView {
     const stops = h('ol', { class: 'stops', id: 'route-stops' });
     for (const s of a.stops) {
       const kind = tv('stop', s.kind);
+      const why = (s.reasons ?? []).map((r) => reasonText(r, lang())).join('; ');
       stops.append(
-        h('li', {}, h('span', { class: 'n', text: String(s.order) }), h('span', { text: `${kind} ${String(s.target_id)}` }), s.eta ? h('span', { class: 'small muted', text: `${t('route.eta')} ${formatDateTime(s.eta)}` }) : null),
+        h(
+          'li',
+          {},
+          h('span', { class: 'n', text: String(s.order) }),
+          h(
+            'div',
+            {},
+            h('span', { text: `${kind} ${String(s.target_id)}` }),
+            s.eta ? h('span', { class: 'small muted', text: ` · ${t('route.eta')} ${formatDateTime(s.eta)}` }) : null,
+            why ? h('div', { class: 'small muted', text: why }) : null,
+          ),
+        ),
       );
     }
-    const left = h('ul', { class: 'reasons', id: 'route-left-out' }, ...a.left_out.map((l) => h('li', { text: `${String(l.target_id)}: ${l.reason}` })));
+    const left = h(
+      'ul',
+      { class: 'reasons', id: 'route-left-out' },
+      ...leftOut.slice(0, 200).map((l) => h('li', { text: `${l.kind ? `${tv('stop', l.kind)} ` : ''}${String(l.target_id)}: ${reasonText(l.reason, lang())}` })),
+    );
     result.replaceChildren(
       summary,
       a.road_network === false ? h('p', { class: 'notice small', text: t('route.no_roads') }) : '',
       gpx,
       h('h3', { text: t('route.stops') }),
       stops,
-      h('h3', { text: `${t('route.left_out')} (${a.left_out.length})` }),
-      a.left_out.length ? left : h('p', { class: 'muted small', text: t('common.none') }),
+      h('h3', { text: `${t('route.left_out')} (${leftOut.length})` }),
+      leftOut.length ? left : h('p', { class: 'muted small', text: t('common.none') }),
     );
   }
 

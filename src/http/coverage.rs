@@ -109,10 +109,12 @@ pub async fn cells(
     let scope = scope_param(&q)?;
     let (_, l) = load(&st, &q, &scope).await?;
     let features = tokio::task::spawn_blocking(move || {
-        let mut statuses = coverage::compute(&l.cells, &l.data, l.to);
-        if res != COVERAGE_RES {
-            statuses = coverage::aggregate(&statuses, res);
-        }
+        let report = coverage::report(&l.cells, &l.data, l.from, l.to)?;
+        let statuses = if res == COVERAGE_RES {
+            coverage::statuses(&l.cells, &report)
+        } else {
+            coverage::coarse_statuses(&report, res)?
+        };
         let features: Vec<Feature> = statuses
             .iter()
             .map(|s| {
@@ -150,10 +152,11 @@ pub async fn cells(
                 }
             })
             .collect();
-        (features, l.from, l.to)
+        Ok::<_, crate::coverage::CoverageError>((features, l.from, l.to))
     })
     .await
-    .map_err(|e| blocking_failed(&e))?;
+    .map_err(|e| blocking_failed(&e))?
+    .map_err(|e| ApiError::invalid("from", e.to_string()))?;
     let (features, from, to) = features;
     let mut m = Map::new();
     m.insert("numberMatched".into(), json!(features.len()));
@@ -195,18 +198,18 @@ pub async fn summary(
     }
     let (from, to) = (l.from, l.to);
     let rows = tokio::task::spawn_blocking(move || {
-        let statuses = coverage::compute(&l.cells, &l.data, l.to);
         let area_of = |c: &ScopeCell| match level.as_str() {
             "zone" => c.zone.clone(),
             "grid" => c.grid.to_string(),
             _ => c.town.clone(),
         };
-        coverage::summarize(&l.cells, &statuses, &l.data, l.from, l.to, area_of, |a| {
+        coverage::summarize(&l.cells, &l.data, l.from, l.to, area_of, |a| {
             names.get(a).cloned().unwrap_or_default()
         })
     })
     .await
-    .map_err(|e| blocking_failed(&e))?;
+    .map_err(|e| blocking_failed(&e))?
+    .map_err(|e| ApiError::invalid("from", e.to_string()))?;
     Ok(Json(
         json!({"from": iso(from), "to": iso(to), "areas": rows}),
     ))
@@ -228,15 +231,17 @@ pub async fn blind_cells(
     let venues = typed::all::<Venue>(&st.store).await?;
     let districts = typed::all::<District>(&st.store).await?;
     let (ranked, total) = tokio::task::spawn_blocking(move || {
-        let statuses = coverage::compute(&l.cells, &l.data, l.to);
+        let report = coverage::report(&l.cells, &l.data, l.from, l.to)?;
+        let statuses = coverage::statuses(&l.cells, &report);
         let ctx = RiskContext::new(COVERAGE_RES, &projects, &venues, &districts);
         let mut ranked = coverage::blind_cells(&l.cells, &statuses, &ctx, l.to);
         let total = ranked.len();
         ranked.truncate(limit);
-        (ranked, total)
+        Ok::<_, crate::coverage::CoverageError>((ranked, total))
     })
     .await
-    .map_err(|e| blocking_failed(&e))?;
+    .map_err(|e| blocking_failed(&e))?
+    .map_err(|e| ApiError::invalid("from", e.to_string()))?;
     let features = ranked
         .iter()
         .enumerate()

@@ -4,22 +4,23 @@
 //! area with a weekly trend; and the ranked blind-spot cells.
 //!
 //! The store gives the raw cell visits of the window and each cell's last
-//! sighting; everything else is computed here, in the engine, on a blocking
-//! thread ([`compute`] and friends are pure).
+//! sighting; the engine (`coverage::analysis`) computes the rest, on a
+//! blocking thread ([`report`] and friends are pure).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use geo::{Contains, Point};
 use h3o::{CellIndex, LatLng, Resolution};
 use serde::Serialize;
 
 use super::ServiceError;
+use crate::coverage::CoverageError;
+use crate::coverage::analysis::{self, CoverageReport, PatrolIntervals, TimeWindow, VisitRow};
 use crate::domain::{District, Grid, Project, ProjectStatus, Stored, Venue, Zone};
 use crate::ingest::IngestError;
 use crate::store::{DynStore, ListQuery, StoreError, typed};
 
 const DAY_MS: i64 = 86_400_000;
-const WEEK_MS: i64 = 7 * DAY_MS;
 
 /// Which cells a question is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,12 +152,19 @@ pub struct CellStatus {
     pub overdue_share: f64,
 }
 
-/// The store's raw answers for a set of cells and a window.
+/// The store's answers for a set of cells and a window, as the engine's
+/// visit rows: the visits overlapping the window, plus each cell's last
+/// sighting before it as a visit of no track, so that `last_patrolled`
+/// and `overdue` look back past the window's start.
 pub struct VisitData {
-    /// cell → distinct track ids and per-visit first times in the window
-    pub in_window: HashMap<u64, Vec<(i64, i64)>>,
-    pub last_seen: HashMap<u64, i64>,
+    pub visits: Vec<VisitRow>,
+    /// The window the visits were loaded for.
+    pub from_ms: i64,
+    pub to_ms: i64,
 }
+
+/// The track id of the synthetic "last seen before the window" visits.
+const EARLIER: i64 = -1;
 
 pub async fn load_visits(
     store: &DynStore,
@@ -167,75 +175,121 @@ pub async fn load_visits(
 ) -> Result<VisitData, StoreError> {
     let ids: Vec<u64> = cells.iter().map(|c| u64::from(c.cell)).collect();
     let filter = if whole { None } else { Some(ids.as_slice()) };
-    let mut in_window: HashMap<u64, Vec<(i64, i64)>> = HashMap::new();
-    for v in store.visits_between(filter, from_ms, to_ms).await? {
-        in_window
-            .entry(v.cell)
-            .or_default()
-            .push((v.track_id, v.first_ms.max(from_ms)));
-    }
-    let last_seen = store.last_seen(filter, to_ms).await?.into_iter().collect();
+    let row = |cell: u64, track_id: i64, first_ms: i64, last_ms: i64| {
+        CellIndex::try_from(cell).ok().map(|cell| VisitRow {
+            cell,
+            track_id,
+            first_ms,
+            last_ms,
+        })
+    };
+    let mut visits: Vec<VisitRow> = store
+        .visits_between(filter, from_ms, to_ms)
+        .await?
+        .into_iter()
+        .filter_map(|v| row(v.cell, v.track_id, v.first_ms, v.last_ms))
+        .collect();
+    visits.extend(
+        store
+            .last_seen(filter, from_ms)
+            .await?
+            .into_iter()
+            .filter_map(|(cell, t)| row(cell, EARLIER, t, t)),
+    );
     Ok(VisitData {
-        in_window,
-        last_seen,
+        visits,
+        from_ms,
+        to_ms,
     })
 }
 
-/// Each cell's status at the end of the window, at the coverage resolution.
+fn intervals(cells: &[ScopeCell]) -> PatrolIntervals {
+    let mut iv =
+        PatrolIntervals::new(14).unwrap_or_else(|_| unreachable!("14 days is a valid interval"));
+    for c in cells {
+        if let Ok(next) = iv.clone().with_cell(c.cell, c.interval_days.max(1)) {
+            iv = next;
+        }
+    }
+    iv
+}
+
+/// The engine's report for the scope cells over `[from_ms, to_ms)`.
+pub fn report(
+    cells: &[ScopeCell],
+    data: &VisitData,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<CoverageReport, CoverageError> {
+    let scope: Vec<CellIndex> = cells.iter().map(|c| c.cell).collect();
+    Ok(analysis::analyse(
+        &scope,
+        &data.visits,
+        TimeWindow::new(from_ms, to_ms)?,
+        &intervals(cells),
+    ))
+}
+
+/// Each scope cell's status at `to_ms`, over the window the data was
+/// loaded for (`to_ms` may end it earlier).
 #[must_use]
 pub fn compute(cells: &[ScopeCell], data: &VisitData, to_ms: i64) -> Vec<CellStatus> {
+    let to = to_ms.min(data.to_ms).max(data.from_ms + 1);
+    report(cells, data, data.from_ms, to)
+        .map(|r| statuses(cells, &r))
+        .unwrap_or_default()
+}
+
+/// Each scope cell's status, in the order of `cells`.
+#[must_use]
+pub fn statuses(cells: &[ScopeCell], report: &CoverageReport) -> Vec<CellStatus> {
     cells
         .iter()
-        .map(|c| {
-            let key = u64::from(c.cell);
-            let visits = data.in_window.get(&key).map_or(0, |v| {
-                v.iter().map(|(t, _)| *t).collect::<HashSet<_>>().len()
-            });
-            let last = data.last_seen.get(&key).copied();
-            let overdue = last.is_none_or(|l| to_ms - l > i64::from(c.interval_days) * DAY_MS);
-            CellStatus {
+        .filter_map(|c| {
+            let r = report.cell(c.cell)?;
+            Some(CellStatus {
                 cell: c.cell,
-                patrolled: visits > 0,
-                visits: u32::try_from(visits).unwrap_or(u32::MAX),
-                last_patrolled_ms: last,
-                overdue,
+                patrolled: r.patrolled,
+                visits: r.visits,
+                last_patrolled_ms: r.last_patrolled_ms,
+                overdue: r.overdue,
                 interval_days: c.interval_days,
-                patrolled_share: if visits > 0 { 1.0 } else { 0.0 },
-                overdue_share: if overdue { 1.0 } else { 0.0 },
-            }
+                patrolled_share: if r.patrolled { 1.0 } else { 0.0 },
+                overdue_share: if r.overdue { 1.0 } else { 0.0 },
+            })
         })
         .collect()
 }
 
-/// Aggregates statuses to a coarser resolution: a parent is patrolled when
-/// any child is, overdue when every child is, with the shares of each.
-#[must_use]
-pub fn aggregate(statuses: &[CellStatus], res: Resolution) -> Vec<CellStatus> {
-    let mut parents: BTreeMap<CellIndex, Vec<&CellStatus>> = BTreeMap::new();
-    for s in statuses {
-        let parent = s.cell.parent(res).unwrap_or(s.cell);
-        parents.entry(parent).or_default().push(s);
-    }
-    parents
+/// The report gathered into coarser cells: a parent is patrolled when any
+/// child is, overdue when every child is, with the shares of each.
+pub fn coarse_statuses(
+    report: &CoverageReport,
+    res: Resolution,
+) -> Result<Vec<CellStatus>, CoverageError> {
+    Ok(analysis::coarsen(report, res)?
         .into_iter()
-        .map(|(cell, kids)| {
+        .map(|c| {
             #[expect(clippy::cast_precision_loss, reason = "cell counts are far below 2^52")]
-            let n = kids.len() as f64;
-            let patrolled = kids.iter().filter(|k| k.patrolled).count();
-            let overdue = kids.iter().filter(|k| k.overdue).count();
-            #[expect(clippy::cast_precision_loss, reason = "cell counts are far below 2^52")]
+            let share = |k: usize| {
+                if c.cells == 0 {
+                    0.0
+                } else {
+                    k as f64 / c.cells as f64
+                }
+            };
             CellStatus {
-                cell,
-                patrolled: patrolled > 0,
-                visits: kids.iter().map(|k| k.visits).max().unwrap_or(0),
-                last_patrolled_ms: kids.iter().filter_map(|k| k.last_patrolled_ms).max(),
-                overdue: overdue == kids.len(),
-                interval_days: kids.iter().map(|k| k.interval_days).min().unwrap_or(14),
-                patrolled_share: patrolled as f64 / n,
-                overdue_share: overdue as f64 / n,
+                cell: c.cell,
+                patrolled: c.patrolled,
+                visits: 0,
+                last_patrolled_ms: c.last_patrolled_ms,
+                overdue: c.overdue_cells == c.cells,
+                interval_days: 0,
+                patrolled_share: share(c.patrolled_cells),
+                overdue_share: share(c.overdue_cells),
             }
         })
-        .collect()
+        .collect())
 }
 
 /// One area's coverage in a window.
@@ -247,79 +301,61 @@ pub struct AreaSummary {
     pub patrolled_cells: usize,
     pub ratio: f64,
     pub overdue_cells: usize,
-    /// Per week from the window's start: the share of cells patrolled that week.
+    /// Per calendar week (Monday, China Standard Time) the share of the area's cells patrolled that week.
     pub trend: Vec<WeekShare>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WeekShare {
+    pub iso_week: String,
     pub week_start: String,
     pub ratio: f64,
 }
 
-/// Summaries per area; `area_of` names each cell's area (town code, zone code or grid id).
-#[must_use]
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Summaries per area; `area_of` names each cell's area (town code, zone
+/// code or grid id). The weekly trend is the engine's report of each area's
+/// own cells, so it is counted exactly as the totals are.
 pub fn summarize(
     cells: &[ScopeCell],
-    statuses: &[CellStatus],
     data: &VisitData,
     from_ms: i64,
     to_ms: i64,
     area_of: impl Fn(&ScopeCell) -> String,
     name_of: impl Fn(&str) -> String,
-) -> Vec<AreaSummary> {
-    let weeks = usize::try_from((to_ms - from_ms + WEEK_MS - 1) / WEEK_MS)
-        .unwrap_or(0)
-        .max(1);
-    let mut acc: BTreeMap<String, (usize, usize, usize, Vec<usize>)> = BTreeMap::new();
-    for (c, s) in cells.iter().zip(statuses) {
-        let e = acc
-            .entry(area_of(c))
-            .or_insert_with(|| (0, 0, 0, vec![0; weeks]));
-        e.0 += 1;
-        e.1 += usize::from(s.patrolled);
-        e.2 += usize::from(s.overdue);
-        let mut seen_weeks = HashSet::new();
-        for (_, first) in data.in_window.get(&u64::from(c.cell)).into_iter().flatten() {
-            if let Ok(w) = usize::try_from((first - from_ms) / WEEK_MS) {
-                if w < weeks && seen_weeks.insert(w) {
-                    e.3[w] += 1;
-                }
-            }
-        }
+) -> Result<Vec<AreaSummary>, CoverageError> {
+    let mut groups: BTreeMap<String, Vec<ScopeCell>> = BTreeMap::new();
+    for c in cells {
+        groups.entry(area_of(c)).or_default().push(c.clone());
     }
-    acc.into_iter()
-        .map(|(area, (n, patrolled, overdue, per_week))| {
-            #[expect(clippy::cast_precision_loss, reason = "cell counts are far below 2^52")]
-            let ratio = |k: usize| {
-                if n == 0 {
-                    0.0
-                } else {
-                    (k as f64 / n as f64 * 1000.0).round() / 1000.0
-                }
-            };
-            let trend = per_week
+    groups
+        .into_iter()
+        .map(|(area, cells)| {
+            let r = report(&cells, data, from_ms, to_ms)?;
+            let trend = r
+                .weeks
                 .iter()
-                .enumerate()
-                .map(|(i, k)| WeekShare {
-                    week_start: chrono::DateTime::from_timestamp_millis(
-                        from_ms + i64::try_from(i).unwrap_or(0) * WEEK_MS,
-                    )
-                    .unwrap_or_default()
-                    .date_naive()
-                    .to_string(),
-                    ratio: ratio(*k),
+                .map(|w| WeekShare {
+                    iso_week: format!("{}-W{:02}", w.iso_year, w.iso_week),
+                    week_start: chrono::DateTime::from_timestamp_millis(w.from_ms)
+                        .unwrap_or_default()
+                        .date_naive()
+                        .to_string(),
+                    ratio: round3(w.ratio),
                 })
                 .collect();
-            AreaSummary {
+            Ok(AreaSummary {
                 name: name_of(&area),
                 area,
-                cells: n,
-                patrolled_cells: patrolled,
-                ratio: ratio(patrolled),
-                overdue_cells: overdue,
+                cells: r.cells.len(),
+                patrolled_cells: r.patrolled_cells,
+                ratio: round3(r.ratio),
+                overdue_cells: r.overdue_cells,
                 trend,
-            }
+            })
         })
         .collect()
 }

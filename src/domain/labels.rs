@@ -1,4 +1,4 @@
-//! The closed vocabularies of the domain, each with its API name (snake_case)
+//! The closed vocabularies of the domain, each with its API name (`snake_case`)
 //! and the Chinese labels found in town ledgers.
 
 macro_rules! vocabulary {

@@ -2,7 +2,7 @@
 //! (片区), grids (网格), small construction works (小微工程), crowded venues
 //! (人员密集场所) and commercial districts (商圈). Pure data and rules: no I/O.
 //!
-//! Every enum parses from its snake_case API name and from the Chinese label
+//! Every enum parses from its `snake_case` API name and from the Chinese label
 //! a town ledger uses, so CSV exports can be imported as they are.
 
 mod labels;

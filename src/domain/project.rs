@@ -13,6 +13,10 @@ pub const FIT_OUT_AREA_LIMIT_M2: f64 = 300.0;
 
 /// A small construction work.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the ledger's yes/no columns, each its own fact"
+)]
 pub struct Project {
     /// The ledger number (工程编号), the natural key.
     pub code: String,
@@ -50,18 +54,18 @@ impl Project {
         if self.investment_cny < 0 {
             return Err(Invalid::new("investment_cny", "must not be negative"));
         }
-        if let Some(a) = self.floor_area_m2 {
-            if !a.is_finite() || a < 0.0 {
-                return Err(Invalid::new(
-                    "floor_area_m2",
-                    "must be a non-negative number",
-                ));
-            }
+        if let Some(a) = self.floor_area_m2
+            && (!a.is_finite() || a < 0.0)
+        {
+            return Err(Invalid::new(
+                "floor_area_m2",
+                "must be a non-negative number",
+            ));
         }
-        if let (Some(s), Some(c)) = (self.started_on, self.completed_on) {
-            if c < s {
-                return Err(Invalid::new("completed_on", "is before started_on"));
-            }
+        if let (Some(s), Some(c)) = (self.started_on, self.completed_on)
+            && c < s
+        {
+            return Err(Invalid::new("completed_on", "is before started_on"));
         }
         if self.address.chars().count() > 300 {
             return Err(Invalid::new("address", "must be at most 300 characters"));

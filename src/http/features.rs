@@ -107,6 +107,7 @@ impl AreaGeometry for District {
 }
 
 /// Converts stored area values for output.
+#[must_use]
 pub fn with_geometry<T: AreaGeometry>(items: Vec<Stored<T>>) -> Vec<Stored<WithGeometry<T>>> {
     items
         .into_iter()

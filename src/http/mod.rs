@@ -16,6 +16,7 @@ pub mod limits;
 pub mod openapi;
 pub mod params;
 pub mod projects;
+pub mod routes;
 pub mod scorecard;
 pub mod tracks;
 pub mod ui;
@@ -43,6 +44,9 @@ pub struct AppState {
     pub store: DynStore,
     /// Limits, rate buckets and resolved scopes.
     pub guard: Arc<auth::Guard>,
+    /// The road graph the route planner uses, reloaded when the stored
+    /// network changes.
+    pub roads: Arc<crate::service::routes::RoadGraphCache>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
         Self {
             store,
             guard: Arc::new(auth::Guard::default()),
+            roads: Arc::default(),
         }
     }
 
@@ -93,6 +98,7 @@ pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Health>) {
     }
 }
 
+#[expect(clippy::unused_async, reason = "axum fallbacks are async handlers")]
 async fn not_found() -> error::ApiError {
     error::ApiError::not_found("resource")
 }
@@ -108,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inspections::router())
         .merge(blindspots::router())
         .merge(scorecard::router())
+        .merge(routes::router())
         .merge(auth::router())
         .merge(audit::router())
         .fallback(ui::fallback);

@@ -85,6 +85,7 @@ fn cst() -> chrono::FixedOffset {
 
 /// Parses an RFC 3339 time, or a date `YYYY-MM-DD` (midnight, China
 /// Standard Time), into milliseconds since the epoch.
+#[must_use]
 pub fn parse_time_ms(s: &str) -> Option<i64> {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {

@@ -132,10 +132,10 @@ pub async fn upload(
     .await?;
     let created = uploaded.iter().any(|t| t.created);
     let mut h = HeaderMap::new();
-    if let Some(first) = uploaded.first() {
-        if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/tracks/{}", first.id)) {
-            h.insert(header::LOCATION, v);
-        }
+    if let Some(first) = uploaded.first()
+        && let Ok(v) = HeaderValue::from_str(&format!("/api/v1/tracks/{}", first.id))
+    {
+        h.insert(header::LOCATION, v);
     }
     let status = if created {
         StatusCode::CREATED

@@ -1,5 +1,5 @@
 //! GeoJSON layers (RFC 7946): towns, zones, grids, commercial districts,
-//! venues and projects, each a FeatureCollection (or a single Feature) with
+//! venues and projects, each a `FeatureCollection` (or a single `Feature`) with
 //! the properties the fixtures and README document.
 
 use std::str::FromStr;
@@ -18,7 +18,7 @@ use crate::domain::{
 };
 use crate::spatial::{Crs, LonLat};
 
-/// Parses GeoJSON text into its features (a FeatureCollection or one Feature).
+/// Parses GeoJSON text into its features (a `FeatureCollection` or one `Feature`).
 pub fn read_features(text: &str) -> Result<Vec<Feature>, IngestError> {
     let gj: GeoJson = text.parse().map_err(|e: geojson::Error| {
         IngestError::new(None, "body", format!("malformed GeoJSON: {e}"))
@@ -360,13 +360,14 @@ pub fn derived_project_code(name: &str, geometry: &Geometry<f64>) -> String {
     let mut h = Sha256::new();
     h.update(name.trim().as_bytes());
     h.update(crate::spatial::geometry_to_geojson(geometry).as_bytes());
-    let hex: String = h
-        .finalize()
+    h.finalize()
         .iter()
         .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("P-{hex}")
+        .fold(String::from("P-"), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Reads a project from a feature's properties and its geometry (already

@@ -78,7 +78,7 @@ pub fn read(bytes: &[u8], crs: Crs) -> Result<Vec<Project>, IngestError> {
             if value.is_empty() {
                 continue;
             }
-            let v = if *factor == 1.0 {
+            let v = if (*factor - 1.0).abs() < f64::EPSILON {
                 Json::String(value.to_owned())
             } else {
                 let x: f64 = value.parse().map_err(|_| {

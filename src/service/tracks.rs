@@ -135,7 +135,7 @@ fn to_new_track(
         resolution: u8::from(opts.coverage.resolution()),
         sighting_m: opts.coverage.sighting_m(),
         open: opts.open,
-        report: serde_json::to_value(&cleaned.report).unwrap_or_default(),
+        report: serde_json::to_value(cleaned.report).unwrap_or_default(),
     }
 }
 
@@ -193,7 +193,7 @@ pub async fn upload(
                 v.len(),
                 s,
                 e,
-                report.clone(),
+                *report,
             )
         })
         .collect();

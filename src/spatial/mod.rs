@@ -159,7 +159,7 @@ impl FromStr for Bbox {
             .collect::<Result<_, _>>()
             .map_err(|_| CoordError::BboxFormat)?;
         match parts.as_slice() {
-            &[a, b, c, d] => Self::new(a, b, c, d),
+            &[min_lon, min_lat, max_lon, max_lat] => Self::new(min_lon, min_lat, max_lon, max_lat),
             _ => Err(CoordError::BboxFormat),
         }
     }

@@ -298,7 +298,13 @@ pub fn cells_hash(cells: &[CellIndex]) -> String {
     for c in cells {
         h.update(u64::from(*c).to_le_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 impl LayerItem for Town {

@@ -108,7 +108,7 @@ impl TrackStore for SqliteStore {
                 continue;
             }
             let (start, end) = track.span_ms();
-            let [a, b, c, d] = bbox_of(track);
+            let [min_lon, min_lat, max_lon, max_lat] = bbox_of(track);
             let id: i64 = sqlx::query_scalar(
                 "insert into track (officer, device, name, fingerprint, started_ms, ended_ms, point_count, length_m, \
                  resolution, sighting_m, open, report, times_ms, created_ms, geom, min_lon, min_lat, max_lon, max_lat) \
@@ -129,10 +129,10 @@ impl TrackStore for SqliteStore {
             .bind(times_json(track))
             .bind(now)
             .bind(geometry_to_geojson(&segments_geometry(&track.segments)))
-            .bind(a)
-            .bind(b)
-            .bind(c)
-            .bind(d)
+            .bind(min_lon)
+            .bind(min_lat)
+            .bind(max_lon)
+            .bind(max_lat)
             .fetch_one(&mut *tx)
             .await?;
             insert_visits(&mut tx, id, visits).await?;
@@ -150,7 +150,7 @@ impl TrackStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
         let (start, end) = track.span_ms();
-        let [a, b, c, d] = bbox_of(&track);
+        let [min_lon, min_lat, max_lon, max_lat] = bbox_of(&track);
         let n = sqlx::query(
             "update track set started_ms = ?, ended_ms = ?, point_count = ?, length_m = ?, open = ?, report = ?, \
              times_ms = ?, geom = ?, min_lon = ?, min_lat = ?, max_lon = ?, max_lat = ? where id = ?",
@@ -163,10 +163,10 @@ impl TrackStore for SqliteStore {
         .bind(track.report.to_string())
         .bind(times_json(&track))
         .bind(geometry_to_geojson(&segments_geometry(&track.segments)))
-        .bind(a)
-        .bind(b)
-        .bind(c)
-        .bind(d)
+        .bind(min_lon)
+        .bind(min_lat)
+        .bind(max_lon)
+        .bind(max_lat)
         .bind(id)
         .execute(&mut *tx)
         .await?

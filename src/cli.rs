@@ -65,6 +65,37 @@ pub enum Command {
     /// Users of the API and their tokens.
     #[command(subcommand)]
     User(UserCommand),
+    /// Reports for the district committee.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The town scorecard (街镇考评表), one row per town, on standard
+    /// output or to a file.
+    Scorecard {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+        /// The window's start: RFC 3339 or YYYY-MM-DD (China Standard
+        /// Time); default 90 days before `--to`.
+        #[arg(long)]
+        from: Option<String>,
+        /// The window's end; default now.
+        #[arg(long)]
+        to: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// The format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// UTF-8 with a byte-order mark, for Excel.
+    Csv,
+    Json,
 }
 
 /// The service's limits (see `http::limits::Limits`).
@@ -170,7 +201,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(&cli.database_url, cmd).await,
+        Command::Report(ReportCommand::Scorecard {
+            format,
+            from,
+            to,
+            out,
+        }) => {
+            scorecard_report(
+                &cli.database_url,
+                format,
+                from.as_deref(),
+                to.as_deref(),
+                out,
+            )
+            .await
+        }
     }
+}
+
+/// `report scorecard`: the whole district's scorecard.
+async fn scorecard_report(
+    url: &str,
+    format: ReportFormat,
+    from: Option<&str>,
+    to: Option<&str>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let window = crate::blindspots::Window::parse(from, to, 90, chrono::Utc::now())
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let scope = Caller::system("report").scope;
+    let (rows, coverage_known) = service::blindspots::scorecard(&store, &scope, window).await?;
+    let bytes = match format {
+        ReportFormat::Csv => crate::blindspots::scorecard::to_csv(&rows)?,
+        ReportFormat::Json => {
+            let mut b = serde_json::to_vec_pretty(&serde_json::json!({
+                "from": window.from(), "to": window.to(),
+                "coverage_known": coverage_known, "count": rows.len(), "items": rows,
+            }))?;
+            b.push(b'\n');
+            b
+        }
+    };
+    match out {
+        Some(path) => std::fs::write(&path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(())
 }
 
 /// Prints a new token alone on standard output, the one thing a script

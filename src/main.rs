@@ -17,7 +17,9 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // one readable line: the error and its causes
-            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            let mut chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            // a cause that its error already quotes is said once
+            chain.dedup_by(|cause, error| error.ends_with(cause.as_str()));
             eprintln!("error: {}", chain.join(": "));
             std::process::ExitCode::FAILURE
         }

@@ -93,6 +93,23 @@ impl Window {
         Ok(Self { from, to })
     }
 
+    /// A window from request text: `from` and `to` as RFC 3339 times or
+    /// days `YYYY-MM-DD` (China Standard Time; `from` at the day's start,
+    /// `to` at its end); `to` defaults to `now`, `from` to `default_days`
+    /// before `to`.
+    pub fn parse(
+        from: Option<&str>,
+        to: Option<&str>,
+        default_days: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Invalid> {
+        let to = parse_time("to", to, true)?.unwrap_or(now);
+        match parse_time("from", from, false)? {
+            None => Ok(Self::days_before(to, default_days)),
+            Some(from) => Self::new(from, to),
+        }
+    }
+
     /// The `days` before `to`.
     #[must_use]
     pub fn days_before(to: DateTime<Utc>, days: u32) -> Self {
@@ -139,6 +156,43 @@ impl Window {
         let s = (self.to - self.from).num_seconds() as f64;
         s / 86_400.0
     }
+}
+
+/// A time parameter: RFC 3339, or a day `YYYY-MM-DD` in China Standard
+/// Time, read as its start (`end = false`) or its last millisecond.
+pub fn parse_time(
+    field: &str,
+    text: Option<&str>,
+    end: bool,
+) -> Result<Option<DateTime<Utc>>, Invalid> {
+    let Some(s) = text.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    let bad = || {
+        Invalid::new(
+            field,
+            format!("{s:?} is not an RFC 3339 time or a date YYYY-MM-DD"),
+        )
+    };
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+    let day = if end {
+        day.succ_opt().ok_or_else(bad)?
+    } else {
+        day
+    };
+    let t = day
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(china()).single())
+        .ok_or_else(bad)?
+        .with_timezone(&Utc);
+    Ok(Some(if end {
+        t - chrono::Duration::milliseconds(1)
+    } else {
+        t
+    }))
 }
 
 /// What patrols did in one H3 cell within the window.

@@ -7,17 +7,17 @@
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::params::{RawQuery, opt};
 use crate::auth::Caller;
-use crate::blindspots::Window;
 use crate::blindspots::districts::{DistrictRow, Thresholds};
 use crate::blindspots::near_venues::{self, NearVenue};
 use crate::blindspots::works::{self, WorkGap, WorkRow};
+use crate::blindspots::{Window, parse_time};
 use crate::service::blindspots::{self as svc, AnalysisError};
 
 pub fn router() -> Router<AppState> {
@@ -30,56 +30,20 @@ pub fn router() -> Router<AppState> {
 /// The default analysis window: a quarter, as the evaluation looks back.
 pub const DEFAULT_WINDOW_DAYS: u32 = 90;
 
-fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or(Utc.fix())
-}
-
-/// A time parameter: RFC 3339, or a day `YYYY-MM-DD` in China Standard
-/// Time, read as its start (`end = false`) or its end (`end = true`).
-fn time_param(q: &RawQuery, name: &str, end: bool) -> Result<Option<DateTime<Utc>>, ApiError> {
-    let Some(s) = q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    let bad = || {
-        ApiError::invalid(
-            name,
-            format!("{s:?} is not an RFC 3339 time or a date YYYY-MM-DD"),
-        )
-    };
-    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
-    let day = if end {
-        day.succ_opt().ok_or_else(bad)?
-    } else {
-        day
-    };
-    let t = day
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(cst()).single())
-        .ok_or_else(bad)?
-        .with_timezone(&Utc);
-    Ok(Some(if end {
-        t - Duration::milliseconds(1)
-    } else {
-        t
-    }))
-}
-
 /// `from` and `to` (default: the `DEFAULT_WINDOW_DAYS` up to now).
 pub(crate) fn window(q: &RawQuery) -> Result<Window, ApiError> {
-    let to = time_param(q, "to", true)?.unwrap_or_else(Utc::now);
-    match time_param(q, "from", false)? {
-        None => Ok(Window::days_before(to, DEFAULT_WINDOW_DAYS)),
-        Some(from) => Window::new(from, to).map_err(ApiError::from),
-    }
+    Ok(Window::parse(
+        q.get("from").map(String::as_str),
+        q.get("to").map(String::as_str),
+        DEFAULT_WINDOW_DAYS,
+        Utc::now(),
+    )?)
 }
 
 /// `from` and `to` when either is given; no window otherwise.
 pub(crate) fn optional_window(q: &RawQuery) -> Result<Option<Window>, ApiError> {
-    let from = time_param(q, "from", false)?;
-    let to = time_param(q, "to", true)?;
+    let from = parse_time("from", q.get("from").map(String::as_str), false)?;
+    let to = parse_time("to", q.get("to").map(String::as_str), true)?;
     if from.is_none() && to.is_none() {
         return Ok(None);
     }

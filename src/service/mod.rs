@@ -5,6 +5,7 @@
 pub mod blindspots;
 pub mod coverage;
 pub mod inspections;
+pub mod routes;
 pub mod towns;
 pub mod tracks;
 pub mod users;

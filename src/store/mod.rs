@@ -16,6 +16,9 @@ mod inspection_sqlite;
 pub mod layer;
 pub mod postgis;
 mod postgis_tracks;
+pub mod routes;
+mod routes_pg;
+mod routes_sqlite;
 pub mod scoped;
 pub mod sqlite;
 mod sqlite_tracks;
@@ -32,6 +35,7 @@ use crate::spatial::Bbox;
 pub use access::AccessStore;
 pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
+pub use routes::RouteStore;
 pub use tracks::TrackStore;
 
 /// Errors of the persistence layer. Internal details stay in `source`; the
@@ -140,7 +144,9 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
 
 /// The persistence operations every backend provides.
 #[async_trait]
-pub trait Store: TrackStore + AccessStore + InspectionStore + Send + Sync + 'static {
+pub trait Store:
+    TrackStore + AccessStore + InspectionStore + RouteStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers.

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
 use super::layer::{ColType, GeomKind};
 use super::{Backend, Layer, ListQuery, Page, Progress, Record, Store, StoreError, Value};
@@ -25,10 +25,19 @@ pub struct PostgisStore {
 impl PostgisStore {
     /// Connects and migrates.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let opts: PgConnectOptions = url.parse().map_err(StoreError::Unavailable)?;
+        // one direct attempt first: its error names the cause (refused,
+        // unknown host, authentication) where the pool would only time out
+        PgConnection::connect_with(&opts)
+            .await
+            .map_err(StoreError::Unavailable)?
+            .close()
+            .await
+            .map_err(StoreError::Unavailable)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+            .connect_with(opts)
             .await
             .map_err(StoreError::Unavailable)?;
         Self::from_pool(pool).await

@@ -168,7 +168,11 @@ export async function openPage(browser, server, { viewport = { width: 1440, heig
     if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
   });
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('requestfailed', (req) => errors.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (req) => {
+    // The page cancels a request it no longer needs (a superseded view); that is no failure.
+    const why = req.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED') errors.push(`requestfailed: ${req.url()} ${why}`);
+  });
   await page.goto(server.url + '/', { waitUntil: 'load' });
   await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
   return { context, page, errors };

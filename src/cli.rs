@@ -46,8 +46,10 @@ pub enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// Import files: layers (GeoJSON; CSV for projects) or patrol tracks
-    /// (GPX, GeoJSON, CSV), one transaction per file.
+    /// Import files: layers (GeoJSON; CSV for projects), patrol tracks
+    /// (GPX, GeoJSON, CSV) or the road network (`.osm`, `.osm.pbf` or the
+    /// road graph's GeoJSON; it replaces the stored one), one transaction
+    /// per file.
     Import {
         #[arg(value_enum)]
         kind: CliImportKind,
@@ -65,9 +67,86 @@ pub enum Command {
     /// Users of the API and their tokens.
     #[command(subcommand)]
     User(UserCommand),
+    /// Patrol coverage of the district: per area, or the ranked blind cells.
+    #[command(subcommand)]
+    Coverage(CoverageCommand),
     /// Reports for the district committee.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Plan a patrol route (or a street sweep) for a grid, save it and
+    /// write it as GPX.
+    PlanRoute(PlanRouteArgs),
+}
+
+/// `plan-route`: what to plan and where to write it.
+#[derive(Debug, clap::Args)]
+pub struct PlanRouteArgs {
+    /// The grid: its id or its code.
+    #[arg(long)]
+    pub grid: String,
+    /// Where the shift starts: LON,LAT (WGS-84).
+    #[arg(long, value_parser = parse_lon_lat, allow_hyphen_values = true)]
+    pub start: crate::spatial::LonLat,
+    /// Where it ends: LON,LAT; at the last stop when absent.
+    #[arg(long, value_parser = parse_lon_lat, allow_hyphen_values = true)]
+    pub end: Option<crate::spatial::LonLat>,
+    /// The shift's length: 3h, 90m, 2h30m, or minutes.
+    #[arg(long, value_parser = parse_shift)]
+    pub shift: f64,
+    /// walk or ebike.
+    #[arg(long, default_value = "walk")]
+    pub mode: String,
+    /// Minutes spent at each work.
+    #[arg(long, default_value_t = 20.0)]
+    pub service_minutes: f64,
+    /// The shift's date, YYYY-MM-DD; default tomorrow (China Standard Time).
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
+    /// When the shift starts, HH:MM China Standard Time.
+    #[arg(long, default_value = "09:00")]
+    pub start_time: String,
+    /// The officer the route is assigned to.
+    #[arg(long)]
+    pub officer: Option<String>,
+    /// A street sweep (扫街) of the grid instead of a patrol through targets.
+    #[arg(long)]
+    pub sweep: bool,
+    /// Write the GPX here instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+/// Parses `LON,LAT` in WGS-84 degrees.
+fn parse_lon_lat(s: &str) -> Result<crate::spatial::LonLat, String> {
+    let (lon, lat) = s
+        .split_once(',')
+        .ok_or_else(|| format!("{s:?} is not LON,LAT"))?;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("{s:?} is not LON,LAT"))
+    };
+    crate::spatial::LonLat::new(num(lon)?, num(lat)?).map_err(|e| e.to_string())
+}
+
+/// Parses a shift length (`3h`, `90m`, `2h30m` or minutes) into minutes.
+fn parse_shift(s: &str) -> Result<f64, String> {
+    let bad = || format!("{s:?} is not a duration such as 3h, 90m or 2h30m");
+    let t = s.trim().to_ascii_lowercase();
+    if let Ok(m) = t.parse::<f64>() {
+        return Ok(m);
+    }
+    let (hours, rest) = match t.split_once('h') {
+        Some((h, rest)) => (h.trim().parse::<f64>().map_err(|_| bad())?, rest),
+        None => (0.0, t.as_str()),
+    };
+    let rest = rest.trim().trim_end_matches("min").trim_end_matches('m');
+    let minutes = if rest.is_empty() {
+        0.0
+    } else {
+        rest.trim().parse::<f64>().map_err(|_| bad())?
+    };
+    Ok(hours * 60.0 + minutes)
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +270,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
+            None if kind == CliImportKind::Roads => import_roads(&cli.database_url, files).await,
             None => import_tracks(&cli.database_url, files, crs, officer).await,
         },
         Command::Migrate => {
@@ -201,6 +281,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(&cli.database_url, cmd).await,
+        Command::PlanRoute(args) => plan_route(&cli.database_url, args).await,
+        Command::Coverage(cmd) => coverage_command(&cli.database_url, cmd).await,
         Command::Report(ReportCommand::Scorecard {
             format,
             from,
@@ -340,6 +422,11 @@ async fn serve(
                 .with_context(|| format!("loading the demo data from {}", dir.display()))?;
         } else {
             tracing::info!("the store already holds data; demo data not loaded again");
+            // a store made before the road network existed still gets it
+            let dir = fixtures.unwrap_or_else(crate::demo::default_fixtures_dir);
+            crate::demo::load_roads(&store, &dir)
+                .await
+                .with_context(|| format!("loading the demo roads from {}", dir.display()))?;
         }
     }
     let listener = tokio::net::TcpListener::bind(bind)
@@ -363,6 +450,168 @@ async fn serve(
     Ok(())
 }
 
+#[derive(Debug, Subcommand)]
+pub enum CoverageCommand {
+    /// Cells, patrolled cells, ratio, overdue cells and the weekly trend per area.
+    Summary {
+        #[arg(long, value_enum, default_value = "town")]
+        level: crate::service::coverage::Level,
+        /// Start of the window (RFC 3339 or YYYY-MM-DD); default 28 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the window; default now.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+    },
+    /// Never-patrolled and overdue cells ranked by risk, with their reasons.
+    Blindspots {
+        /// grid:ID, zone:ID, town:CODE or district.
+        #[arg(long, default_value = "district")]
+        scope: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportFormat,
+    },
+}
+
+fn window(from: Option<&str>, to: Option<&str>) -> anyhow::Result<(i64, i64)> {
+    let parse = |name: &str, v: &str| {
+        crate::http::params::parse_time_ms(v).ok_or_else(|| {
+            anyhow::anyhow!("--{name}: {v:?} is not a time (RFC 3339) or a date (YYYY-MM-DD)")
+        })
+    };
+    let to = to
+        .map(|v| parse("to", v))
+        .transpose()?
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    let from = from
+        .map(|v| parse("from", v))
+        .transpose()?
+        .unwrap_or(to - 28 * 86_400_000);
+    anyhow::ensure!(from < to, "--from must be before --to");
+    Ok((from, to))
+}
+
+fn iso_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
+async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow::Result<()> {
+    use crate::service::coverage as cov;
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let out = match cmd {
+        CoverageCommand::Summary {
+            level,
+            from,
+            to,
+            format,
+        } => {
+            let (from, to) = window(from.as_deref(), to.as_deref())?;
+            let rows = cov::area_summaries(&store, level, from, to)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match format {
+                ReportFormat::Json => serde_json::to_string_pretty(
+                    &serde_json::json!({"from": iso_ms(from), "to": iso_ms(to), "areas": rows}),
+                )?,
+                ReportFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    w.write_record([
+                        "area",
+                        "name",
+                        "cells",
+                        "patrolled_cells",
+                        "ratio",
+                        "overdue_cells",
+                    ])?;
+                    for r in &rows {
+                        w.write_record([
+                            r.area.clone(),
+                            r.name.clone(),
+                            r.cells.to_string(),
+                            r.patrolled_cells.to_string(),
+                            r.ratio.to_string(),
+                            r.overdue_cells.to_string(),
+                        ])?;
+                    }
+                    String::from_utf8(w.into_inner()?)?
+                }
+            }
+        }
+        CoverageCommand::Blindspots {
+            scope,
+            from,
+            to,
+            limit,
+            format,
+        } => {
+            let (from, to) = window(from.as_deref(), to.as_deref())?;
+            let scope: cov::Scope = scope.parse().map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
+            let (rows, total) = cov::ranked_blind_cells(&store, &scope, from, to, limit)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let json_rows: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|b| {
+                    serde_json::json!({"cell": b.cell.to_string(), "grid_id": b.grid, "town": b.town, "risk": b.risk,
+                        "never_patrolled": b.never_patrolled, "overdue": b.overdue,
+                        "last_patrolled": b.last_patrolled_ms.map(iso_ms), "reasons": b.reasons})
+                })
+                .collect();
+            match format {
+                ReportFormat::Json => serde_json::to_string_pretty(
+                    &serde_json::json!({"total": total, "cells": json_rows}),
+                )?,
+                ReportFormat::Csv => {
+                    w.write_record([
+                        "rank",
+                        "cell",
+                        "grid_id",
+                        "town",
+                        "risk",
+                        "last_patrolled",
+                        "reasons",
+                    ])?;
+                    for (i, b) in rows.iter().enumerate() {
+                        w.write_record([
+                            (i + 1).to_string(),
+                            b.cell.to_string(),
+                            b.grid.to_string(),
+                            b.town.clone(),
+                            b.risk.to_string(),
+                            b.last_patrolled_ms.map(iso_ms).unwrap_or_default(),
+                            b.reasons.join("; "),
+                        ])?;
+                    }
+                    String::from_utf8(w.into_inner()?)?
+                }
+            }
+        }
+    };
+    write_stdout(&out)
+}
+
+#[expect(clippy::print_stdout, reason = "the report is the command's output")]
+fn write_stdout(s: &str) -> anyhow::Result<()> {
+    print!("{s}");
+    if !s.ends_with('\n') {
+        println!();
+    }
+    Ok(())
+}
+
 /// What `import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CliImportKind {
@@ -373,6 +622,8 @@ pub enum CliImportKind {
     Venues,
     Projects,
     Tracks,
+    /// The road network the route planner uses.
+    Roads,
 }
 
 impl CliImportKind {
@@ -384,9 +635,118 @@ impl CliImportKind {
             Self::Districts => Some(ImportKind::Districts),
             Self::Venues => Some(ImportKind::Venues),
             Self::Projects => Some(ImportKind::Projects),
-            Self::Tracks => None,
+            Self::Tracks | Self::Roads => None,
         }
     }
+}
+
+async fn import_roads(url: &str, files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let [file] = files.as_slice() else {
+        anyhow::bail!("import roads takes one file: the network replaces the stored one");
+    };
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let done = service::routes::import_roads_file(&store, file)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    eprintln!(
+        "{}: road network stored: {} nodes, {} edges, {} km{}",
+        file.display(),
+        done.nodes,
+        done.edges,
+        done.length_km,
+        if done.dropped_edges > 0 {
+            format!(
+                " ({} edges not connected to the rest left out)",
+                done.dropped_edges
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+/// `plan-route`: plans, saves and writes the route as GPX.
+async fn plan_route(url: &str, args: PlanRouteArgs) -> anyhow::Result<()> {
+    use crate::service::routes::{self as routes, Area, PlanInput, RoadGraphCache, SweepInput};
+    use std::io::Write as _;
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let grid_id = match args.grid.trim().parse::<i64>() {
+        Ok(id) => id,
+        Err(_) => store::typed::all::<crate::domain::Grid>(&store)
+            .await?
+            .into_iter()
+            .find(|g| g.value.code == args.grid.trim())
+            .map(|g| g.id)
+            .ok_or_else(|| anyhow::anyhow!("--grid: there is no grid {:?}", args.grid))?,
+    };
+    let mode = routes::parse_mode(&args.mode).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let date = args
+        .date
+        .unwrap_or_else(|| crate::blindspots::local_day(chrono::Utc::now()) + chrono::Days::new(1));
+    let start_time = chrono::NaiveTime::parse_from_str(args.start_time.trim(), "%H:%M")
+        .map_err(|_| anyhow::anyhow!("--start-time {:?} is not HH:MM", args.start_time))?;
+    let caller = Caller::system(&format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    ));
+    let roads = RoadGraphCache::default();
+    let route = if args.sweep {
+        let input = SweepInput {
+            area: Area::Grid(grid_id),
+            cells: None,
+            start: args.start,
+            shift_minutes: Some(args.shift),
+            mode,
+            date,
+            start_time,
+            officer: args.officer,
+        };
+        routes::sweep(&store, &roads, &caller.scope, &caller.user, input).await
+    } else {
+        let input = PlanInput {
+            area: Area::Grid(grid_id),
+            start: args.start,
+            end: args.end,
+            shift_minutes: args.shift,
+            mode,
+            service_minutes: args.service_minutes,
+            date,
+            start_time,
+            officer: args.officer,
+        };
+        routes::plan(&store, &roads, &caller.scope, &caller.user, input).await
+    }
+    .map_err(|e| match e {
+        service::ServiceError::Ingest(i) => anyhow::anyhow!("{}: {}", i.field, i.reason),
+        other => anyhow::anyhow!(other),
+    })?;
+    let r = &route.route;
+    eprintln!(
+        "route {} saved: {} stops, {:.1} km, {:.0} min, {} new cells, {} left out{}",
+        route.id,
+        r.stops.len(),
+        r.distance_m / 1000.0,
+        r.duration_s / 60.0,
+        r.new_cells,
+        r.details["left_out"].as_array().map_or(0, Vec::len),
+        if r.road_network {
+            ""
+        } else {
+            " (no road network: straight lines times a detour factor)"
+        }
+    );
+    let gpx = routes::to_gpx(&route);
+    match args.out {
+        Some(path) => std::fs::write(&path, gpx)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(gpx.as_bytes())?,
+    }
+    Ok(())
 }
 
 async fn import_tracks(

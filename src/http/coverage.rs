@@ -14,9 +14,8 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::params::{RawQuery, opt, window_ms};
-use crate::domain::{District, Project, Town, Venue};
-use crate::service::coverage::{self, GridSet, RiskContext, Scope, ScopeCell};
-use crate::store::{StoreError, typed};
+use crate::service::coverage::{self, GridSet, Scope, ScopeCell};
+use crate::store::StoreError;
 
 /// The default window: the last four weeks.
 const DEFAULT_WINDOW_DAYS: i64 = 28;
@@ -180,36 +179,12 @@ pub async fn summary(
     State(st): State<AppState>,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<Value>> {
-    let level = q.get("level").map_or("town", String::as_str).to_owned();
-    if !["town", "zone", "grid"].contains(&level.as_str()) {
-        return Err(ApiError::invalid("level", "must be town, zone or grid"));
-    }
-    let (grids, l) = load(&st, &q, &Scope::District).await?;
-    let towns = typed::all::<Town>(&st.store).await?;
-    let mut names: std::collections::HashMap<String, String> = towns
-        .into_iter()
-        .map(|t| (t.value.code, t.value.name))
-        .collect();
-    for z in &grids.zones {
-        names.insert(z.value.code.clone(), z.value.name.clone());
-    }
-    for g in &grids.grids {
-        names.insert(g.id.to_string(), g.value.name.clone());
-    }
-    let (from, to) = (l.from, l.to);
-    let rows = tokio::task::spawn_blocking(move || {
-        let area_of = |c: &ScopeCell| match level.as_str() {
-            "zone" => c.zone.clone(),
-            "grid" => c.grid.to_string(),
-            _ => c.town.clone(),
-        };
-        coverage::summarize(&l.cells, &l.data, l.from, l.to, area_of, |a| {
-            names.get(a).cloned().unwrap_or_default()
-        })
-    })
-    .await
-    .map_err(|e| blocking_failed(&e))?
-    .map_err(|e| ApiError::invalid("from", e.to_string()))?;
+    let level = match q.get("level") {
+        None => coverage::Level::Town,
+        Some(l) => l.parse::<coverage::Level>()?,
+    };
+    let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
+    let rows = coverage::area_summaries(&st.store, level, from, to).await?;
     Ok(Json(
         json!({"from": iso(from), "to": iso(to), "areas": rows}),
     ))
@@ -226,22 +201,8 @@ pub async fn blind_cells(
 ) -> ApiResult<Json<FeatureCollection>> {
     let limit = opt::<usize>(&q, "limit", "a whole number")?.unwrap_or(200);
     let scope = scope_param(&q)?;
-    let (_, l) = load(&st, &q, &scope).await?;
-    let projects = typed::all::<Project>(&st.store).await?;
-    let venues = typed::all::<Venue>(&st.store).await?;
-    let districts = typed::all::<District>(&st.store).await?;
-    let (ranked, total) = tokio::task::spawn_blocking(move || {
-        let report = coverage::report(&l.cells, &l.data, l.from, l.to)?;
-        let statuses = coverage::statuses(&l.cells, &report);
-        let ctx = RiskContext::new(COVERAGE_RES, &projects, &venues, &districts);
-        let mut ranked = coverage::blind_cells(&l.cells, &statuses, &ctx, l.to);
-        let total = ranked.len();
-        ranked.truncate(limit);
-        Ok::<_, crate::coverage::CoverageError>((ranked, total))
-    })
-    .await
-    .map_err(|e| blocking_failed(&e))?
-    .map_err(|e| ApiError::invalid("from", e.to_string()))?;
+    let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
+    let (ranked, total) = coverage::ranked_blind_cells(&st.store, &scope, from, to, limit).await?;
     let features = ranked
         .iter()
         .enumerate()

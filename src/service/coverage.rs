@@ -516,3 +516,97 @@ pub fn blind_cells(
     out.sort_by(|a, b| b.risk.total_cmp(&a.risk).then(a.cell.cmp(&b.cell)));
     out
 }
+
+/// The level of [`area_summaries`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    Town,
+    Zone,
+    Grid,
+}
+
+impl std::str::FromStr for Level {
+    type Err = IngestError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "town" => Ok(Self::Town),
+            "zone" => Ok(Self::Zone),
+            "grid" => Ok(Self::Grid),
+            _ => Err(IngestError::new(
+                None,
+                "level",
+                "must be town, zone or grid",
+            )),
+        }
+    }
+}
+
+fn analysis_failed(e: &impl std::fmt::Display) -> ServiceError {
+    ServiceError::Store(StoreError::Corrupt(format!(
+        "coverage analysis failed: {e}"
+    )))
+}
+
+/// Coverage per town, zone or grid over `[from_ms, to_ms)`, computed on a
+/// blocking thread.
+pub async fn area_summaries(
+    store: &DynStore,
+    level: Level,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<AreaSummary>, ServiceError> {
+    let grids = GridSet::load(store, None).await?;
+    let cells = scope_cells(&grids.select(&Scope::District)?);
+    let data = load_visits(store, &cells, from_ms, to_ms, true).await?;
+    let mut names: HashMap<String, String> = typed::all::<crate::domain::Town>(store)
+        .await?
+        .into_iter()
+        .map(|t| (t.value.code, t.value.name))
+        .collect();
+    for z in &grids.zones {
+        names.insert(z.value.code.clone(), z.value.name.clone());
+    }
+    for g in &grids.grids {
+        names.insert(g.id.to_string(), g.value.name.clone());
+    }
+    tokio::task::spawn_blocking(move || {
+        let area_of = |c: &ScopeCell| match level {
+            Level::Zone => c.zone.clone(),
+            Level::Grid => c.grid.to_string(),
+            Level::Town => c.town.clone(),
+        };
+        summarize(&cells, &data, from_ms, to_ms, area_of, |a| {
+            names.get(a).cloned().unwrap_or_default()
+        })
+    })
+    .await
+    .map_err(|e| analysis_failed(&e))?
+    .map_err(|e| analysis_failed(&e))
+}
+
+/// The blind cells of a scope, ranked by risk, at most `limit`, and how many there are.
+pub async fn ranked_blind_cells(
+    store: &DynStore,
+    scope: &Scope,
+    from_ms: i64,
+    to_ms: i64,
+    limit: usize,
+) -> Result<(Vec<BlindCell>, usize), ServiceError> {
+    let grids = GridSet::load(store, None).await?;
+    let cells = scope_cells(&grids.select(scope)?);
+    let data = load_visits(store, &cells, from_ms, to_ms, *scope == Scope::District).await?;
+    let projects = typed::all::<Project>(store).await?;
+    let venues = typed::all::<Venue>(store).await?;
+    let districts = typed::all::<District>(store).await?;
+    tokio::task::spawn_blocking(move || {
+        let r = report(&cells, &data, from_ms, to_ms).map_err(|e| analysis_failed(&e))?;
+        let st = statuses(&cells, &r);
+        let ctx = RiskContext::new(Resolution::Ten, &projects, &venues, &districts);
+        let mut ranked = blind_cells(&cells, &st, &ctx, to_ms);
+        let total = ranked.len();
+        ranked.truncate(limit);
+        Ok((ranked, total))
+    })
+    .await
+    .map_err(|e| analysis_failed(&e))?
+}

@@ -80,6 +80,10 @@ fn inspected(id: i64, project_id: i64, ago: i64) -> Inspection {
 
 /// The grid covers [121.20, 121.23] × [31.00, 31.03]; the districts and
 /// venues lie elsewhere in the town [121.19, 121.30] × [30.99, 31.10].
+#[expect(
+    clippy::too_many_lines,
+    reason = "the whole test district, read top to bottom"
+)]
 fn dataset() -> Dataset {
     let grid_area = square(121.20, 31.00, 0.03);
     let grid = Grid {

@@ -70,7 +70,11 @@ export class App {
     this.mapView.highlight(null);
   }
 
+  /** True while the route planner waits for a click on the map (no details then). */
+  picking = false;
+
   async showDetails(kind: DetailsKind, feature: Feature<Geometry | null, Props>): Promise<void> {
+    if (this.picking) return;
     this.lastDetails = { kind, feature };
     const p = feature.properties ?? {};
     const el = this.detailsEl;

@@ -105,8 +105,11 @@ export class RouteView {
     this.app.mapView.map.on('click', (ev: L.LeafletMouseEvent) => {
       if (!this.active || !this.picking) return;
       this.start = this.app.mapView.fromLatLng(ev.latlng);
+      this.picking = false;
+      this.mapEl.classList.remove('picking');
       this.drawStart();
-      this.setPicking(false);
+      // Details stay off until this click has reached every handler.
+      window.setTimeout(() => (this.app.picking = false), 0);
     });
     onLangChange(() => {
       this.renderShift();
@@ -171,6 +174,8 @@ export class RouteView {
 
   private setPicking(on: boolean): void {
     this.picking = on;
+    // A click on a cell or a work sets the start; it opens no details.
+    this.app.picking = on;
     this.mapEl.classList.toggle('picking', on);
     this.renderStart();
   }

@@ -579,9 +579,177 @@ async fn analyses_and_audit_follow_scope(store: DynStore) {
     }
 }
 
+/// A walk of 30 points, 10 s and about 14 m apart, heading north-east from
+/// a place; `start` makes each walk a different track.
+fn walk(lon: f64, lat: f64, start: i64, officer: Option<&str>) -> Value {
+    let t0 = chrono::DateTime::from_timestamp(1_780_000_000 + start * 3600, 0).expect("time");
+    let coords: Vec<Value> = (0..30)
+        .map(|i| json!([lon + f64::from(i) * 0.0001, lat + f64::from(i) * 0.00008]))
+        .collect();
+    let times: Vec<String> = (0..30)
+        .map(|i| (t0 + chrono::Duration::seconds(i * 10)).to_rfc3339())
+        .collect();
+    let mut props = json!({"name": format!("walk {start}"), "coordTimes": times});
+    if let Some(o) = officer {
+        props["officer"] = json!(o);
+    }
+    json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
+           "properties": props})
+}
+
+async fn upload(w: &World, user: &str, officer: Option<&str>, body: Value) -> Answer {
+    let uri = officer.map_or_else(
+        || "/api/v1/tracks".to_owned(),
+        |o| format!("/api/v1/tracks?officer={o}"),
+    );
+    let req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens[user]))
+        .header(header::CONTENT_TYPE, "application/geo+json");
+    let res = app(w.st.clone())
+        .oneshot(req.body(Body::from(body.to_string())).expect("request"))
+        .await
+        .expect("response");
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    Answer {
+        status,
+        content_type,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// Tracks: officers upload and see their own; town staff and admins upload
+/// in their area; everyone else sees the tracks touching their scope.
+async fn tracks_follow_role_and_scope(store: DynStore) {
+    let w = world(store).await;
+    let in_grid = w.all["projects"]
+        .iter()
+        .find(|p| w.sees("gm-grid", "projects", p))
+        .map(point)
+        .expect("a work in the grid");
+    let elsewhere = w.all["projects"]
+        .iter()
+        .find(|p| p["properties"]["town"] == OTHER)
+        .map(point)
+        .expect("a work in 泗泾镇");
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    // (user, ?officer=, status inside the grid, status in 泗泾镇)
+    for (user, officer, inside, outside) in [
+        ("admin", Some("officer03"), 201, 201),
+        ("town-yy", Some("officer03"), 201, 403),
+        ("gm-grid", Some("officer03"), 403, 403),
+        ("officer01", None, 201, 201),
+        ("viewer-yy", Some("officer03"), 403, 403),
+        ("viewer-district", Some("officer03"), 403, 403),
+    ] {
+        for ((lon, lat), status) in [(in_grid, inside), (elsewhere, outside)] {
+            let a = upload(&w, user, officer, walk(lon, lat, next(), None)).await;
+            assert_eq!(
+                a.status.as_u16(),
+                status,
+                "{user} uploads at {lon},{lat}: {}",
+                a.body
+            );
+            if status == 403 {
+                assert_eq!(a.content_type, "application/problem+json");
+            }
+        }
+    }
+    // officers upload in their own name only
+    let a = upload(
+        &w,
+        "officer01",
+        Some("officer02"),
+        walk(in_grid.0, in_grid.1, next(), None),
+    )
+    .await;
+    assert_problem(&a, StatusCode::FORBIDDEN, "an officer uploads for another");
+    let a = upload(
+        &w,
+        "officer01",
+        None,
+        walk(in_grid.0, in_grid.1, next(), Some("officer02")),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(
+        a.body["tracks"][0]["officer"], "officer01",
+        "stored under the uploader"
+    );
+
+    let all = w
+        .as_("admin", "GET", "/api/v1/tracks?limit=10000", None)
+        .await;
+    let all = features(&all).clone();
+    assert_eq!(all.len(), 6, "admin 2, town staff 1, officer 3");
+    let touches =
+        |f: &Value, shapes: &[&Geometry<f64>]| shapes.iter().any(|s| s.intersects(&geometry(f)));
+    for user in USERS {
+        let expected: BTreeSet<i64> = ids(&all
+            .iter()
+            .filter(|f| match user {
+                "admin" | "viewer-district" => true,
+                "officer01" => f["properties"]["officer"] == "officer01",
+                "town-yy" | "viewer-yy" => touches(f, &[&w.town_shape]),
+                "gm-grid" => touches(f, &[&w.grid_shape]),
+                "gm-zone" => touches(f, &w.zone_shapes.iter().collect::<Vec<_>>()),
+                _ => unreachable!(),
+            })
+            .cloned()
+            .collect::<Vec<_>>());
+        let a = w.as_(user, "GET", "/api/v1/tracks?limit=10000", None).await;
+        assert_eq!(a.status, StatusCode::OK, "{user}");
+        assert_eq!(
+            ids(features(&a)),
+            expected,
+            "{user} sees exactly its tracks"
+        );
+        assert_eq!(
+            a.body["numberMatched"].as_u64(),
+            Some(expected.len() as u64)
+        );
+        assert!(!expected.is_empty(), "{user} has tracks to see");
+        let a = w
+            .as_(user, "GET", "/api/v1/tracks?limit=1&offset=1", None)
+            .await;
+        assert!(ids(features(&a)).is_subset(&expected), "{user} page");
+        for f in &all {
+            let id = f["id"].as_i64().expect("id");
+            let want = if expected.contains(&id) { 200 } else { 404 };
+            for uri in [
+                format!("/api/v1/tracks/{id}"),
+                format!("/api/v1/tracks/{id}/cells"),
+            ] {
+                let a = w.as_(user, "GET", &uri, None).await;
+                assert_eq!(a.status.as_u16(), want, "{user} {uri}");
+            }
+        }
+    }
+    let a = w
+        .as_("officer01", "GET", "/api/v1/tracks?officer=officer03", None)
+        .await;
+    assert_eq!(
+        a.body["numberMatched"], 0,
+        "officers list their own tracks only"
+    );
+}
+
 store_tests!(
     reads_answer_only_the_scope,
     project_writes_follow_role_and_scope,
     inspections_follow_role_and_scope,
     analyses_and_audit_follow_scope,
+    tracks_follow_role_and_scope,
 );

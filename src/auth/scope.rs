@@ -436,6 +436,15 @@ impl Scope {
         }
     }
 
+    /// The outlines of a grid scope's grids; empty for other scopes.
+    #[must_use]
+    pub fn grid_outlines(&self) -> &[MultiPolygon<f64>] {
+        match &self.kind {
+            Kind::Grids(g) => &g.outlines,
+            _ => &[],
+        }
+    }
+
     /// The compacted cells of a grid scope; `None` for other scopes.
     #[must_use]
     pub fn cells(&self) -> Option<&HashSet<CellIndex>> {

@@ -1,6 +1,8 @@
 //! Patrol tracks: upload (`POST /api/v1/tracks`, GPX / GeoJSON / CSV by
 //! Content-Type or sniffing), the live append (`POST /api/v1/tracks/{id}/points`),
 //! the list and one track as GeoJSON with times, and the cells a track covered.
+//! Officers upload and see their own tracks; others those touching their
+//! scope ([`TrackScope`]); a track outside it is answered as not found.
 
 use axum::Json;
 use axum::Router;
@@ -15,10 +17,13 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
+use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
 use super::extract::Id as PathId;
 use super::params::{RawQuery, crs, flag, list_query, opt, time_ms};
+use crate::auth::{Action, Caller};
 use crate::coverage::CoverageParams;
+use crate::service::scope::TrackScope;
 use crate::service::tracks::{self, UploadOptions, UploadedTrack};
 use crate::spatial::geometry_to_geojson;
 use crate::store::tracks::{TrackQuery, TrackRecord, segments_geometry};
@@ -106,12 +111,21 @@ fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
               (status = 422, description = "unusable", body = super::error::Problem)))]
 pub async fn upload(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
+    caller.require(Action::WriteTrack)?;
+    let scope = TrackScope::of(&st.store, &caller).await?;
+    let mut officer = q.get("officer").cloned();
+    if let Some(me) = scope.officer() {
+        // an officer's uploads are theirs, whatever the file says
+        caller.require_own(officer.as_deref().unwrap_or(me))?;
+        officer = Some(me.to_owned());
+    }
     let opts = UploadOptions {
-        officer: q.get("officer").cloned(),
+        officer,
         device: q.get("device").cloned(),
         crs: crs(&q)?,
         open: flag(&q, "open")?,
@@ -122,12 +136,13 @@ pub async fn upload(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let uploaded = tracks::upload(
+    let uploaded = tracks::upload_checked(
         &st.store,
         &body,
         content_type,
         q.get("name").map(String::as_str),
         &opts,
+        |t| scope.check_upload(t),
     )
     .await?;
     let created = uploaded.iter().any(|t| t.created);
@@ -142,7 +157,11 @@ pub async fn upload(
     } else {
         StatusCode::OK
     };
-    Ok((status, h, Json(UploadAnswer { tracks: uploaded })))
+    let audited = uploaded
+        .iter()
+        .find(|t| t.created)
+        .map(|t| Audited::created("track", t.id));
+    Ok((status, h, audited, Json(UploadAnswer { tracks: uploaded })))
 }
 
 /// Append a batch of points to an open (live) track.
@@ -152,11 +171,15 @@ pub async fn upload(
     responses((status = 200, description = "updated", body = UploadedTrack), (status = 409, description = "the track is closed", body = super::error::Problem)))]
 pub async fn append(
     State(st): State<AppState>,
+    caller: Caller,
     PathId(id): PathId,
     Query(q): Query<RawQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<UploadedTrack>> {
+) -> ApiResult<(Audited, Json<UploadedTrack>)> {
+    caller.require(Action::WriteTrack)?;
+    let before = visible(&st, &caller, id).await?;
+    caller.require_own(&before.track.officer)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -169,7 +192,19 @@ pub async fn append(
         flag(&q, "close")?,
     )
     .await?;
-    Ok(Json(t))
+    let before = json!({"point_count": before.point_count, "open": before.track.open,
+                        "ended_at": iso(before.ended_ms)});
+    Ok((Audited::changed("track", id, before), Json(t)))
+}
+
+/// A track the caller sees, or not found.
+async fn visible(st: &AppState, caller: &Caller, id: i64) -> ApiResult<TrackRecord> {
+    let scope = TrackScope::of(&st.store, caller).await?;
+    st.store
+        .get_track(id)
+        .await?
+        .filter(|t| scope.sees(t))
+        .ok_or_else(|| ApiError::not_found(format!("track {id}")))
 }
 
 /// Tracks as GeoJSON, filtered by officer, time window and bbox.
@@ -180,19 +215,51 @@ pub async fn append(
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
 pub async fn list(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<FeatureCollection>> {
     let base = list_query(&q, &[])?;
-    let query = TrackQuery {
-        officer: q.get("officer").cloned(),
+    let scope = TrackScope::of(&st.store, &caller).await?;
+    let asked = q.get("officer").cloned();
+    // officers list their own tracks; asking for another's finds none
+    let others = scope
+        .officer()
+        .is_some_and(|me| asked.as_deref().is_some_and(|a| a != me));
+    let officer = scope.officer().map(str::to_owned).or(asked);
+    let mut query = TrackQuery {
+        officer,
         from_ms: time_ms(&q, "from")?,
         to_ms: time_ms(&q, "to")?,
-        bbox: base.bbox,
+        bbox: base.bbox.or_else(|| scope.bbox()),
         limit: base.limit,
         offset: base.offset,
     };
     let with_times = flag(&q, "times")?;
-    let page = st.store.list_tracks(&query).await?;
+    let page = if others {
+        crate::store::Page {
+            total: 0,
+            items: Vec::new(),
+        }
+    } else if scope.is_everything() || scope.officer().is_some() {
+        st.store.list_tracks(&query).await?
+    } else {
+        // the exact area test is done here, before paging
+        let (limit, offset) = (query.limit as usize, query.offset as usize);
+        query.limit = u32::MAX;
+        query.offset = 0;
+        let all: Vec<TrackRecord> = st
+            .store
+            .list_tracks(&query)
+            .await?
+            .items
+            .into_iter()
+            .filter(|t| scope.sees(t))
+            .collect();
+        crate::store::Page {
+            total: all.len() as u64,
+            items: all.into_iter().skip(offset).take(limit).collect(),
+        }
+    };
     let mut members = Map::new();
     members.insert("numberMatched".into(), json!(page.total));
     members.insert("numberReturned".into(), json!(page.items.len()));
@@ -210,24 +277,24 @@ pub async fn list(
 /// One track with the time of every vertex.
 #[utoipa::path(get, path = "/api/v1/tracks/{id}", tag = "tracks", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature with coordTimes"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-pub async fn one(State(st): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Feature>> {
-    let t = st
-        .store
-        .get_track(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("track {id}")))?;
+pub async fn one(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Feature>> {
+    let t = visible(&st, &caller, id).await?;
     Ok(Json(track_feature(&t, true)))
 }
 
 /// The H3 cells a track covered, with the first and last time seen.
 #[utoipa::path(get, path = "/api/v1/tracks/{id}/cells", tag = "tracks", params(("id" = i64, Path)),
     responses((status = 200, description = "the cells"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-pub async fn cells(State(st): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Value>> {
-    let t = st
-        .store
-        .get_track(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("track {id}")))?;
+pub async fn cells(
+    State(st): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Value>> {
+    let t = visible(&st, &caller, id).await?;
     let visits = st.store.track_visits(id).await?;
     let cells: Vec<Value> = visits
         .iter()

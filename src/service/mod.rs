@@ -6,6 +6,7 @@ pub mod blindspots;
 pub mod coverage;
 pub mod inspections;
 pub mod routes;
+pub mod scope;
 pub mod towns;
 pub mod tracks;
 pub mod users;

@@ -34,6 +34,11 @@ impl TownIndex {
         Self { towns }
     }
 
+    /// The towns, in load order.
+    pub fn towns(&self) -> impl Iterator<Item = &Town> {
+        self.towns.iter().map(|(t, _)| t)
+    }
+
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.towns.is_empty()

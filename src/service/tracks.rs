@@ -148,6 +148,19 @@ pub async fn upload(
     file_name: Option<&str>,
     opts: &UploadOptions,
 ) -> Result<Vec<UploadedTrack>, ServiceError> {
+    upload_checked(store, bytes, content_type, file_name, opts, |_| Ok(())).await
+}
+
+/// [`upload`], refusing the whole file when `check` refuses one of its
+/// cleaned tracks (e.g. a caller's scope), before anything is stored.
+pub async fn upload_checked(
+    store: &DynStore,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    opts: &UploadOptions,
+    check: impl Fn(&NewTrack) -> Result<(), crate::auth::Denied>,
+) -> Result<Vec<UploadedTrack>, ServiceError> {
     let (_, parsed) = parse_upload(bytes, content_type, file_name)
         .map_err(|e| IngestError::new(None, "file", e.to_string()))?;
     if parsed.is_empty() {
@@ -168,7 +181,9 @@ pub async fn upload(
                 ),
             )
         })?;
-        prepared.push((to_new_track(p, &cleaned, officer, opts), cleaned.report));
+        let track = to_new_track(p, &cleaned, officer, opts);
+        check(&track)?;
+        prepared.push((track, cleaned.report));
     }
     let coverage = opts.coverage;
     let with_visits = tokio::task::spawn_blocking(move || {

@@ -14,7 +14,7 @@ use super::near_venues::NearVenue;
 use super::works::{WorkGap, WorkRow};
 use super::{Coverage, Dataset, Window};
 use crate::domain::{Funding, Project, ProjectStatus};
-use crate::inspection::median;
+use crate::inspection::{Hazard, Inspection, median};
 
 /// Days in an average month, for per-month rates.
 const DAYS_PER_MONTH: f64 = 30.44;
@@ -86,21 +86,47 @@ pub struct BlindSpots<'a> {
 }
 
 /// 全面纳管, 备案, 告知承诺: the town's works active in the window.
-fn count_works(row: &mut ScoreRow, data: &Dataset, window: &Window) {
+/// A town's works, inspections and hazards.
+#[derive(Default)]
+struct TownData<'a> {
+    works: Vec<&'a Project>,
+    inspections: Vec<&'a Inspection>,
+    hazards: Vec<&'a Hazard>,
+}
+
+/// Groups the works, inspections and hazards by the town of their work, once.
+fn by_town(data: &Dataset) -> HashMap<&str, TownData<'_>> {
+    let mut out: HashMap<&str, TownData<'_>> = HashMap::new();
+    let mut town_of: HashMap<i64, &str> = HashMap::with_capacity(data.projects.len());
+    for p in &data.projects {
+        if let Some(t) = p.value.town.as_deref() {
+            town_of.insert(p.id, t);
+            out.entry(t).or_default().works.push(&p.value);
+        }
+    }
+    for i in &data.inspections {
+        if let Some(t) = town_of.get(&i.project_id) {
+            out.entry(t).or_default().inspections.push(i);
+        }
+    }
+    for h in &data.hazards {
+        if let Some(t) = town_of.get(&h.project_id) {
+            out.entry(t).or_default().hazards.push(h);
+        }
+    }
+    out
+}
+
+fn count_works(row: &mut ScoreRow, works: &[&Project], window: &Window) {
     let (mut filed, mut notified) = (0, 0);
-    for p in data
-        .projects
-        .iter()
-        .filter(|p| p.value.town.as_deref() == Some(row.town.as_str()))
-        .filter(|p| active_in(&p.value, window))
-    {
+    for p in works.iter().filter(|p| active_in(p, window)) {
         row.works += 1;
-        match p.value.funding {
+        match p.funding {
             Funding::Government => row.works_government += 1,
             Funding::Collective => row.works_collective += 1,
             Funding::Social => row.works_social += 1,
         }
-        let status = p.value.status;
+        let status = p.status;
         filed += usize::from(status != ProjectStatus::Discovered);
         notified += usize::from(matches!(
             status,
@@ -117,11 +143,11 @@ fn count_works(row: &mut ScoreRow, data: &Dataset, window: &Window) {
 }
 
 /// 监督检查 and 闭环: inspections and hazards of the town's works.
-fn count_loop(row: &mut ScoreRow, data: &Dataset, window: &Window, in_town: &dyn Fn(i64) -> bool) {
-    row.inspections = data
+fn count_loop(row: &mut ScoreRow, town: &TownData<'_>, window: &Window) {
+    row.inspections = town
         .inspections
         .iter()
-        .filter(|i| window.contains(i.inspected_at) && in_town(i.project_id))
+        .filter(|i| window.contains(i.inspected_at))
         .count();
     let months = window.days() / DAYS_PER_MONTH;
     if row.active_works > 0 && months > 0.0 {
@@ -129,7 +155,7 @@ fn count_loop(row: &mut ScoreRow, data: &Dataset, window: &Window, in_town: &dyn
     }
     let today = window.today();
     let mut close_days = Vec::new();
-    for h in data.hazards.iter().filter(|h| in_town(h.project_id)) {
+    for h in &town.hazards {
         if window.contains(h.found_at) {
             row.hazards_found += 1;
         }
@@ -189,11 +215,8 @@ pub fn analyse(
     window: &Window,
     blind: &BlindSpots<'_>,
 ) -> Vec<ScoreRow> {
-    let town_of_project: HashMap<i64, Option<&str>> = data
-        .projects
-        .iter()
-        .map(|p| (p.id, p.value.town.as_deref()))
-        .collect();
+    let grouped = by_town(data);
+    let none = TownData::default();
     let town_cells = data.town_cells();
     let mut rows: Vec<ScoreRow> = Vec::with_capacity(data.towns.len());
     for t in &data.towns {
@@ -203,9 +226,9 @@ pub fn analyse(
             town_name: t.value.name.clone(),
             ..ScoreRow::default()
         };
-        count_works(&mut row, data, window);
-        let in_town = |pid: i64| town_of_project.get(&pid).copied().flatten() == Some(code);
-        count_loop(&mut row, data, window, &in_town);
+        let town = grouped.get(code).unwrap_or(&none);
+        count_works(&mut row, &town.works, window);
+        count_loop(&mut row, town, window);
         let cells = town_cells.get(code).map_or(&[][..], Vec::as_slice);
         row.cells = cells.len();
         if let Some(s) = coverage.summarize(cells) {

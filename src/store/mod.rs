@@ -70,6 +70,27 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Maps a failed write of `record` to what the caller can act on: a taken
+/// natural key is a conflict, a dangling reference is invalid input.
+pub(crate) fn write_error(e: sqlx::Error, record: &Record) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            let code = match record.values.first() {
+                Some(Value::Text(c)) => c.clone(),
+                _ => String::new(),
+            };
+            return StoreError::Conflict(format!("code {code:?}"));
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::Invalid(Invalid::new(
+                "reference",
+                "refers to a town, zone or grid that does not exist",
+            ));
+        }
+    }
+    StoreError::from(e)
+}
+
 /// Which backend a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

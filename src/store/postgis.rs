@@ -165,7 +165,7 @@ async fn insert_row(
         .build_query_scalar()
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| conflict(e, record))?;
+        .map_err(|e| super::write_error(e, record))?;
     replace_cells(conn, layer, id, record).await?;
     Ok(id)
 }
@@ -214,7 +214,7 @@ async fn update_row(
         .build()
         .execute(&mut *conn)
         .await
-        .map_err(|e| conflict(e, record))?
+        .map_err(|e| super::write_error(e, record))?
         .rows_affected();
     if n > 0 {
         replace_cells(conn, layer, id, record).await?;
@@ -242,25 +242,6 @@ async fn replace_cells(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-fn conflict(e: sqlx::Error, record: &Record) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            let code = match record.values.first() {
-                Some(Value::Text(c)) => c.clone(),
-                _ => String::new(),
-            };
-            return StoreError::Conflict(format!("code {code:?}"));
-        }
-        if db.is_foreign_key_violation() {
-            return StoreError::Invalid(crate::domain::Invalid::new(
-                "reference",
-                "refers to a town, zone or grid that does not exist",
-            ));
-        }
-    }
-    StoreError::from(e)
 }
 
 fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, layer: Layer, q: &ListQuery) {

@@ -226,15 +226,7 @@ impl TrackStore for PostgisStore {
                 .bind(id)
                 .fetch_all(self.pool())
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(track_id, cell, first_ms, last_ms)| VisitRow {
-                track_id,
-                cell: cell.cast_unsigned(),
-                first_ms,
-                last_ms,
-            })
-            .collect())
+        Ok(rows.into_iter().map(VisitRow::from_row).collect())
     }
 
     async fn visits_between(
@@ -252,15 +244,7 @@ impl TrackStore for PostgisStore {
         .bind(cells_param(cells))
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(track_id, cell, first_ms, last_ms)| VisitRow {
-                track_id,
-                cell: cell.cast_unsigned(),
-                first_ms,
-                last_ms,
-            })
-            .collect())
+        Ok(rows.into_iter().map(VisitRow::from_row).collect())
     }
 
     async fn last_seen(

@@ -236,15 +236,7 @@ impl TrackStore for SqliteStore {
                 .bind(id)
                 .fetch_all(self.pool())
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(track_id, cell, first_ms, last_ms)| VisitRow {
-                track_id,
-                cell: cell.cast_unsigned(),
-                first_ms,
-                last_ms,
-            })
-            .collect())
+        Ok(rows.into_iter().map(VisitRow::from_row).collect())
     }
 
     async fn visits_between(
@@ -262,15 +254,7 @@ impl TrackStore for SqliteStore {
         .bind(cells_param(cells))
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(track_id, cell, first_ms, last_ms)| VisitRow {
-                track_id,
-                cell: cell.cast_unsigned(),
-                first_ms,
-                last_ms,
-            })
-            .collect())
+        Ok(rows.into_iter().map(VisitRow::from_row).collect())
     }
 
     async fn last_seen(

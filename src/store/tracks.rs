@@ -59,6 +59,19 @@ pub struct VisitRow {
     pub last_ms: i64,
 }
 
+impl VisitRow {
+    /// From a `(track_id, cell, first_ms, last_ms)` row, the cell stored as a signed bigint.
+    #[must_use]
+    pub fn from_row((track_id, cell, first_ms, last_ms): (i64, i64, i64, i64)) -> Self {
+        Self {
+            track_id,
+            cell: cell.cast_unsigned(),
+            first_ms,
+            last_ms,
+        }
+    }
+}
+
 /// Filters and paging of the track list.
 #[derive(Debug, Clone, Default)]
 pub struct TrackQuery {

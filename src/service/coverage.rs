@@ -207,9 +207,11 @@ fn intervals(cells: &[ScopeCell]) -> PatrolIntervals {
     let mut iv =
         PatrolIntervals::new(14).unwrap_or_else(|_| unreachable!("14 days is a valid interval"));
     for c in cells {
-        if let Ok(next) = iv.clone().with_cell(c.cell, c.interval_days.max(1)) {
-            iv = next;
-        }
+        // no clone per cell: a district has tens of thousands of cells
+        iv = match iv.with_cell(c.cell, c.interval_days.max(1)) {
+            Ok(next) => next,
+            Err(_) => unreachable!("a positive interval is valid"),
+        };
     }
     iv
 }

@@ -507,6 +507,8 @@ fn iso_ms(ms: i64) -> String {
 
 async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow::Result<()> {
     use crate::service::coverage as cov;
+    // the command line answers for the whole district
+    let everything = crate::auth::Scope::district();
     let store = store::open(url)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;
@@ -518,7 +520,7 @@ async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow::Result<()>
             format,
         } => {
             let (from, to) = window(from.as_deref(), to.as_deref())?;
-            let rows = cov::area_summaries(&store, level, from, to)
+            let rows = cov::area_summaries(&store, &everything, level, from, to)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             match format {
@@ -558,9 +560,10 @@ async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow::Result<()>
         } => {
             let (from, to) = window(from.as_deref(), to.as_deref())?;
             let scope: cov::Scope = scope.parse().map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
-            let (rows, total) = cov::ranked_blind_cells(&store, &scope, from, to, limit)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (rows, total) =
+                cov::ranked_blind_cells(&store, &everything, &scope, from, to, limit)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut w = csv::Writer::from_writer(Vec::new());
             let json_rows: Vec<serde_json::Value> = rows
                 .iter()
@@ -600,16 +603,16 @@ async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow::Result<()>
             }
         }
     };
-    write_stdout(&out)
+    write_stdout(&out);
+    Ok(())
 }
 
 #[expect(clippy::print_stdout, reason = "the report is the command's output")]
-fn write_stdout(s: &str) -> anyhow::Result<()> {
+fn write_stdout(s: &str) {
     print!("{s}");
     if !s.ends_with('\n') {
         println!();
     }
-    Ok(())
 }
 
 /// What `import` reads.

@@ -746,10 +746,112 @@ async fn tracks_follow_role_and_scope(store: DynStore) {
     );
 }
 
+/// The res-10 cells of grid features (their compacted `cells`).
+fn grid_cells(grids: &[&Value]) -> BTreeSet<String> {
+    grids
+        .iter()
+        .flat_map(|g| g["properties"]["cells"].as_array().expect("cells").clone())
+        .flat_map(|c| {
+            let cell: h3o::CellIndex = c.as_str().expect("a cell").parse().expect("an H3 cell");
+            cell.children(h3o::Resolution::Ten)
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Coverage, its summary and the blind cells answer the caller's grids only;
+/// an area outside the scope is not found.
+async fn coverage_follows_scope(store: DynStore) {
+    let w = world(store).await;
+    let grid_id = |code: &str| {
+        w.all["grids"]
+            .iter()
+            .find(|g| g["properties"]["code"] == code)
+            .and_then(|g| g["id"].as_i64())
+            .expect("grid id")
+    };
+    let inside = grid_id(&w.grid_code);
+    let outside = w.all["grids"]
+        .iter()
+        .find(|g| g["properties"]["town"] == OTHER)
+        .and_then(|g| g["id"].as_i64())
+        .expect("a grid of 泗泾镇");
+    for user in USERS {
+        let visible = w.expected(user, "grids");
+        let whole = matches!(user, "admin" | "viewer-district");
+        if !whole {
+            let grids: Vec<&Value> = w.all["grids"]
+                .iter()
+                .filter(|g| visible.contains(&g["id"].as_i64().expect("id")))
+                .collect();
+            let a = w.as_(user, "GET", "/api/v1/coverage", None).await;
+            assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.body);
+            let got: BTreeSet<String> = features(&a)
+                .iter()
+                .filter_map(|f| f["properties"]["cell"].as_str().map(str::to_owned))
+                .collect();
+            assert_eq!(got, grid_cells(&grids), "{user}: the cells of its grids");
+        }
+        for (area, id) in [("inside", inside), ("outside", outside)] {
+            let want = if area == "inside" || whole { 200 } else { 404 };
+            let a = w
+                .as_(
+                    user,
+                    "GET",
+                    &format!("/api/v1/coverage?scope=grid:{id}"),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                a.status.as_u16(),
+                want,
+                "{user} coverage of the grid {area}"
+            );
+        }
+        let a = w
+            .as_(
+                user,
+                "GET",
+                &format!("/api/v1/coverage?scope=town:{OTHER}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            a.status.as_u16(),
+            if whole { 200 } else { 404 },
+            "{user} town:{OTHER}"
+        );
+
+        let a = w
+            .as_(user, "GET", "/api/v1/coverage/summary?level=grid", None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.body);
+        let areas: BTreeSet<i64> = a.body["areas"]
+            .as_array()
+            .expect("areas")
+            .iter()
+            .filter_map(|r| r["area"].as_str().and_then(|s| s.parse().ok()))
+            .collect();
+        assert_eq!(areas, visible, "{user}: one summary row per grid in scope");
+
+        let a = w
+            .as_(user, "GET", "/api/v1/blindspots/cells?limit=100000", None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.body);
+        for f in features(&a) {
+            let g = f["properties"]["grid_id"].as_i64().expect("grid_id");
+            assert!(visible.contains(&g), "{user}: a blind cell of grid {g}");
+        }
+        assert!(!features(&a).is_empty(), "{user} has blind cells");
+    }
+}
+
 store_tests!(
     reads_answer_only_the_scope,
     project_writes_follow_role_and_scope,
     inspections_follow_role_and_scope,
     analyses_and_audit_follow_scope,
     tracks_follow_role_and_scope,
+    coverage_follows_scope,
 );

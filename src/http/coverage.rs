@@ -1,6 +1,7 @@
 //! Coverage: every cell of a scope as a GeoJSON hexagon with its patrol
 //! state, summaries per town, zone or grid with a weekly trend, and the
-//! ranked blind-spot cells.
+//! ranked blind-spot cells. Each answers the cells of the caller's scope
+//! only; an area outside it (`scope=grid:ID` of another town) is not found.
 
 use axum::Json;
 use axum::Router;
@@ -14,6 +15,7 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::params::{RawQuery, opt, window_ms};
+use crate::auth::Caller;
 use crate::service::coverage::{self, GridSet, Scope, ScopeCell};
 use crate::store::StoreError;
 
@@ -65,11 +67,19 @@ struct Loaded {
     to: i64,
 }
 
-async fn load(st: &AppState, q: &RawQuery, scope: &Scope) -> ApiResult<(GridSet, Loaded)> {
+async fn load(
+    st: &AppState,
+    caller: &Caller,
+    q: &RawQuery,
+    scope: &Scope,
+) -> ApiResult<(GridSet, Loaded)> {
     let (from, to) = window_ms(q, DEFAULT_WINDOW_DAYS)?;
-    let grids = GridSet::load(&st.store, None).await?;
+    let access = &caller.scope;
+    let grids = GridSet::load(&st.store, access.list_query_towns(None))
+        .await?
+        .within(access);
     let cells = coverage::scope_cells(&grids.select(scope)?);
-    let whole = *scope == Scope::District;
+    let whole = *scope == Scope::District && access.is_district();
     let data = coverage::load_visits(&st.store, &cells, from, to, whole).await?;
     Ok((
         grids,
@@ -93,6 +103,7 @@ async fn load(st: &AppState, q: &RawQuery, scope: &Scope) -> ApiResult<(GridSet,
               (status = 404, description = "unknown scope", body = super::error::Problem)))]
 pub async fn cells(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<FeatureCollection>> {
     let res = opt::<u8>(&q, "res", "a resolution")?.unwrap_or(10);
@@ -106,7 +117,7 @@ pub async fn cells(
             )
         })?;
     let scope = scope_param(&q)?;
-    let (_, l) = load(&st, &q, &scope).await?;
+    let (_, l) = load(&st, &caller, &q, &scope).await?;
     let features = tokio::task::spawn_blocking(move || {
         let report = coverage::report(&l.cells, &l.data, l.from, l.to)?;
         let statuses = if res == COVERAGE_RES {
@@ -177,6 +188,7 @@ pub async fn cells(
     responses((status = 200, description = "one row per area")))]
 pub async fn summary(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<Value>> {
     let level = match q.get("level") {
@@ -184,7 +196,7 @@ pub async fn summary(
         Some(l) => l.parse::<coverage::Level>()?,
     };
     let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
-    let rows = coverage::area_summaries(&st.store, level, from, to).await?;
+    let rows = coverage::area_summaries(&st.store, &caller.scope, level, from, to).await?;
     Ok(Json(
         json!({"from": iso(from), "to": iso(to), "areas": rows}),
     ))
@@ -197,12 +209,14 @@ pub async fn summary(
     responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons")))]
 pub async fn blind_cells(
     State(st): State<AppState>,
+    caller: Caller,
     Query(q): Query<RawQuery>,
 ) -> ApiResult<Json<FeatureCollection>> {
     let limit = opt::<usize>(&q, "limit", "a whole number")?.unwrap_or(200);
     let scope = scope_param(&q)?;
     let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
-    let (ranked, total) = coverage::ranked_blind_cells(&st.store, &scope, from, to, limit).await?;
+    let (ranked, total) =
+        coverage::ranked_blind_cells(&st.store, &caller.scope, &scope, from, to, limit).await?;
     let features = ranked
         .iter()
         .enumerate()

@@ -74,6 +74,17 @@ impl GridSet {
         })
     }
 
+    /// Keeps the grids a caller's scope covers, so that an area outside
+    /// it is answered like an unknown one and the district means theirs.
+    #[must_use]
+    pub fn within(mut self, access: &crate::auth::Scope) -> Self {
+        if !access.is_district() {
+            self.grids
+                .retain(|g| access.allows_grid(&g.value.code, &g.value.zone, &g.value.town));
+        }
+        self
+    }
+
     /// The grids a scope covers; an unknown grid or zone id is `NotFound`.
     pub fn select(&self, scope: &Scope) -> Result<Vec<&Stored<Grid>>, ServiceError> {
         let picked: Vec<&Stored<Grid>> = match scope {
@@ -553,13 +564,16 @@ fn analysis_failed(e: &impl std::fmt::Display) -> ServiceError {
 /// blocking thread.
 pub async fn area_summaries(
     store: &DynStore,
+    access: &crate::auth::Scope,
     level: Level,
     from_ms: i64,
     to_ms: i64,
 ) -> Result<Vec<AreaSummary>, ServiceError> {
-    let grids = GridSet::load(store, None).await?;
+    let grids = GridSet::load(store, access.list_query_towns(None))
+        .await?
+        .within(access);
     let cells = scope_cells(&grids.select(&Scope::District)?);
-    let data = load_visits(store, &cells, from_ms, to_ms, true).await?;
+    let data = load_visits(store, &cells, from_ms, to_ms, access.is_district()).await?;
     let mut names: HashMap<String, String> = typed::all::<crate::domain::Town>(store)
         .await?
         .into_iter()
@@ -589,14 +603,18 @@ pub async fn area_summaries(
 /// The blind cells of a scope, ranked by risk, at most `limit`, and how many there are.
 pub async fn ranked_blind_cells(
     store: &DynStore,
+    access: &crate::auth::Scope,
     scope: &Scope,
     from_ms: i64,
     to_ms: i64,
     limit: usize,
 ) -> Result<(Vec<BlindCell>, usize), ServiceError> {
-    let grids = GridSet::load(store, None).await?;
+    let grids = GridSet::load(store, access.list_query_towns(None))
+        .await?
+        .within(access);
     let cells = scope_cells(&grids.select(scope)?);
-    let data = load_visits(store, &cells, from_ms, to_ms, *scope == Scope::District).await?;
+    let whole = *scope == Scope::District && access.is_district();
+    let data = load_visits(store, &cells, from_ms, to_ms, whole).await?;
     let projects = typed::all::<Project>(store).await?;
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;

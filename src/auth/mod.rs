@@ -24,7 +24,11 @@
 //!   row when [`Scope::allows_grid`], [`Scope::allows_cell`],
 //!   [`Scope::allows_geometry`] / [`Scope::allows_point`] or
 //!   [`Scope::touches_town`] says so; a request for an area outside the scope
-//!   (`scope=town:X`, `grid_id=`) is a 404 like an unknown id.
+//!   (`scope=town:X`, `grid_id=`) is a 404 like an unknown id. Coverage does
+//!   it once for all: `GridSet::load(..).within(&caller.scope)` keeps the
+//!   caller's grids, so the district means theirs and another grid is unknown;
+//! - patrol tracks: [`crate::service::scope::TrackScope`] (officers see their
+//!   own, others the tracks touching their towns or grids).
 //!
 //! **Writes** check the role, then the place, then ownership, and answer 403:
 //! ```ignore

@@ -105,9 +105,16 @@ pub fn restrict(mut data: Dataset, scope: &Scope) -> Dataset {
 
 /// Loads the dataset a scope covers, restricted on a blocking thread.
 async fn load_scoped(store: &DynStore, scope: &Scope) -> Result<Arc<Dataset>, AnalysisError> {
+    let started = std::time::Instant::now();
     let data = load(store).await?;
     let scope = scope.clone();
-    Ok(Arc::new(blocking(move || restrict(data, &scope)).await?))
+    let data = Arc::new(blocking(move || restrict(data, &scope)).await?);
+    tracing::debug!(
+        ms = started.elapsed().as_millis(),
+        works = data.projects.len(),
+        "blind-spot dataset loaded"
+    );
+    Ok(data)
 }
 
 /// The cells whose coverage the analyses need, with their patrol interval:
@@ -154,15 +161,18 @@ pub async fn coverage(
     data: &Arc<Dataset>,
     window: &Window,
 ) -> Result<Coverage, AnalysisError> {
+    let started = std::time::Instant::now();
     let d = Arc::clone(data);
     let cells = blocking(move || cells_of_interest(&d)).await?;
+    let cells_ms = started.elapsed().as_millis();
     let (from_ms, to_ms) = (
         window.from().timestamp_millis(),
         window.to().timestamp_millis(),
     );
     let whole = cells.len() > WHOLE_DISTRICT_CELLS;
     let visits = load_visits(store, &cells, from_ms, to_ms, whole).await?;
-    blocking(move || {
+    let visits_ms = started.elapsed().as_millis();
+    let cov = blocking(move || {
         let map = compute(&cells, &visits, to_ms)
             .into_iter()
             .map(|s| {
@@ -178,7 +188,14 @@ pub async fn coverage(
             .collect();
         Coverage::Known(map)
     })
-    .await
+    .await?;
+    tracing::debug!(
+        cells_ms,
+        visits_ms,
+        ms = started.elapsed().as_millis(),
+        "blind-spot coverage"
+    );
+    Ok(cov)
 }
 
 /// Commercial districts with their measures, flags and reasons, and

@@ -540,10 +540,35 @@ async fn roles_and_scopes_are_honoured(store: DynStore) {
     );
 }
 
+async fn concurrent_moves_let_exactly_one_through(store: DynStore) {
+    let (a, _) = setup(&store).await;
+    let api = Api::new(&store).await;
+    for _ in 0..3 {
+        let id = record(&api, a, &["no_safety_briefing"]).await[0];
+        let (x, y) = tokio::join!(
+            move_to(&api, id, "rectifying"),
+            move_to(&api, id, "rectifying")
+        );
+        let mut got = [x.status, y.status];
+        got.sort();
+        assert_eq!(got, [StatusCode::OK, StatusCode::CONFLICT]);
+        let h = api
+            .call("GET", &format!("/api/v1/hazards/{id}"), None)
+            .await;
+        assert_eq!(
+            h.json["history"].as_array().map(Vec::len),
+            Some(2),
+            "the finding and one move: {}",
+            h.json
+        );
+    }
+}
+
 store_tests!(
     records_an_inspection_with_its_hazards,
     refuses_every_illegal_transition,
     the_ledger_holds_every_change,
     bad_inspections_are_refused_and_nothing_stored,
     roles_and_scopes_are_honoured,
+    concurrent_moves_let_exactly_one_through,
 );

@@ -103,9 +103,29 @@ pub async fn load(
         tracing::info!(?kind, inserted = summary.inserted, "demo layer loaded");
         done.push((kind, summary));
     }
+    load_roads(store, dir).await?;
     let tracks = dir.join("tracks");
     if tracks.is_dir() {
         load_tracks(store, &tracks).await?;
     }
     Ok(done)
+}
+
+/// The demo road network, relative to the fixture directory.
+pub const ROADS_FILE: &str = "roads/songjiang_roads.geojson";
+
+/// Imports the demo road network when the store has none yet (and the
+/// fixture is there); `true` when it was imported.
+pub async fn load_roads(store: &DynStore, dir: &Path) -> Result<bool, ServiceError> {
+    let file = dir.join(ROADS_FILE);
+    if !file.is_file() || store.road_network().await?.is_some() {
+        return Ok(false);
+    }
+    let done = service::routes::import_roads_file(store, &file).await?;
+    tracing::info!(
+        nodes = done.nodes,
+        edges = done.edges,
+        "demo road network loaded"
+    );
+    Ok(true)
 }

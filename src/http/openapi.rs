@@ -22,6 +22,8 @@ use utoipa::OpenApi;
         super::inspections::project_ledger, super::inspections::town_ledger,
         super::blindspots::districts, super::blindspots::near_venues, super::blindspots::works,
         super::scorecard::get_scorecard,
+        super::routes::create, super::routes::create_sweep, super::routes::list,
+        super::routes::one, super::routes::patch, super::routes::adherence, super::routes::roads,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
@@ -30,7 +32,8 @@ use utoipa::OpenApi;
          (name = "projects", description = "Small construction works"),
          (name = "access", description = "The caller and the audit trail"),
          (name = "inspections", description = "Inspections, hazards and the ledger: the closed loop 发现 → 查处 → 整改 → 销项"),
-         (name = "blindspots", description = "Blind spots of supervision and the town scorecard"))
+         (name = "blindspots", description = "Blind spots of supervision and the town scorecard"),
+         (name = "routes", description = "Patrol routes on the road network: planning, street sweeping (扫街), GPX, assignment and adherence"))
 )]
 pub struct ApiDoc;
 

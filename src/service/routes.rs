@@ -640,11 +640,11 @@ pub async fn plan(
     check_shift(input.shift_minutes)?;
     if !(input.service_minutes.is_finite()
         && input.service_minutes >= 0.0
-        && input.service_minutes <= input.shift_minutes)
+        && input.service_minutes <= MAX_SHIFT_MINUTES)
     {
         return Err(invalid(
             "service_minutes",
-            "must be a number of minutes from 0 to the shift's length",
+            format!("must be a number of minutes from 0 to {MAX_SHIFT_MINUTES}"),
         ));
     }
     check_officer(input.officer.as_deref())?;

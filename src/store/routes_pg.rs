@@ -52,7 +52,7 @@ fn line_json(l: &geo::LineString<f64>) -> String {
 
 const ROUTE_COLUMNS: &str = "id, kind, grid_id, zone_id, grid_code, zone_code, town_code, route_date, starts_at, \
      officer, mode, shift_minutes, service_minutes, distance_m, duration_s, new_cells::bigint as new_cells, \
-     road_network, adherence, details, created_by, created_at, st_asgeojson(geom, 9) as geom";
+     road_network, adherence, details, created_by, created_at, st_asgeojson(geom, 15) as geom";
 
 fn read_route(row: &PgRow) -> Result<RouteRecord, StoreError> {
     let adherence: Option<serde_json::Value> = row.try_get("adherence")?;
@@ -286,7 +286,7 @@ impl RouteStore for PostgisStore {
             rows.nodes.push(LonLat::new(lon, lat).map_err(corrupt)?);
         }
         let edges: Vec<(i32, i32, i32, String, f64, String)> = sqlx::query_as(
-            "select id, from_node, to_node, kind, length_m, st_asgeojson(geom, 9) from road_edge order by id",
+            "select id, from_node, to_node, kind, length_m, st_asgeojson(geom, 15) from road_edge order by id",
         )
         .fetch_all(&mut *tx)
         .await?;

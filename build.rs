@@ -172,7 +172,32 @@ fn build_ui(ui: &Path) -> Result<(), String> {
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(ui))?;
     }
-    run(Command::new(npm).args(["run", "build"]).current_dir(ui))
+    run(Command::new(npm).args(["run", "build"]).current_dir(ui))?;
+    backdate(ui);
+    Ok(())
+}
+
+/// Gives the fresh `dist` the time of its newest source. Cargo reruns a
+/// build script whose watched files changed after it started, and `dist` is
+/// watched (for a UI built by hand); without this, every UI build would cost
+/// one more compile of the crate.
+fn backdate(ui: &Path) {
+    let Some(t) = SOURCES.iter().filter_map(|s| newest(&ui.join(s))).max() else {
+        return;
+    };
+    fn walk(path: &Path, t: SystemTime) {
+        if let Ok(f) = fs::File::open(path) {
+            let _ = f.set_modified(t);
+        }
+        if path.is_dir()
+            && let Ok(entries) = fs::read_dir(path)
+        {
+            for e in entries.flatten() {
+                walk(&e.path(), t);
+            }
+        }
+    }
+    walk(&ui.join("dist"), t);
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {

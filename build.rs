@@ -185,19 +185,21 @@ fn backdate(ui: &Path) {
     let Some(t) = SOURCES.iter().filter_map(|s| newest(&ui.join(s))).max() else {
         return;
     };
-    fn walk(path: &Path, t: SystemTime) {
-        if let Ok(f) = fs::File::open(path) {
-            let _ = f.set_modified(t);
-        }
-        if path.is_dir()
-            && let Ok(entries) = fs::read_dir(path)
-        {
-            for e in entries.flatten() {
-                walk(&e.path(), t);
-            }
+    set_times(&ui.join("dist"), t);
+}
+
+/// Sets the modification time of `path` and everything under it.
+fn set_times(path: &Path, t: SystemTime) {
+    if let Ok(f) = fs::File::open(path) {
+        let _ = f.set_modified(t);
+    }
+    if path.is_dir()
+        && let Ok(entries) = fs::read_dir(path)
+    {
+        for e in entries.flatten() {
+            set_times(&e.path(), t);
         }
     }
-    walk(&ui.join("dist"), t);
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {

@@ -23,7 +23,7 @@ use utoipa::OpenApi;
         super::blindspots::districts, super::blindspots::near_venues, super::blindspots::works,
         super::scorecard::get_scorecard,
         super::routes::create, super::routes::create_sweep, super::routes::list,
-        super::routes::one, super::routes::patch, super::routes::adherence, super::routes::roads,
+        super::routes::one, super::routes::one_gpx, super::routes::patch, super::routes::adherence, super::routes::roads,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),

@@ -498,43 +498,61 @@ pub async fn list(
     }))
 }
 
-/// One route: `{id}` as a GeoJSON Feature with its stops and adherence,
-/// `{id}.gpx` as GPX 1.1 (stops as waypoints, the route as `rte` and `trk`).
+/// One route as a GeoJSON Feature with its stops and adherence (`{id}` or
+/// `{id}.geojson`), or as GPX (`{id}.gpx`, see [`one_gpx`]): the router
+/// cannot split a path segment, so this handler serves all three.
 #[utoipa::path(get, path = "/api/v1/routes/{id}", tag = "routes",
-    params(("id" = String, Path, description = "the route id, or id.gpx for GPX, id.geojson for GeoJSON")),
-    responses((status = 200, description = "GeoJSON Feature, or GPX 1.1", content_type = "application/geo+json"),
+    params(("id" = String, Path, description = "the route id (id.geojson also works)")),
+    responses((status = 200, description = "GeoJSON Feature: the route line with its fields, stops and adherence", content_type = "application/geo+json"),
               (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem)))]
 pub async fn one(
     State(st): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
-    let (id, gpx) = if let Some(id) = raw.strip_suffix(".gpx") {
-        (id, true)
-    } else {
-        (raw.strip_suffix(".geojson").unwrap_or(&raw), false)
-    };
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("route {raw}")))?;
-    let r = svc::get(&st.store, &caller.scope, id).await?;
-    if gpx {
-        let disposition = format!("attachment; filename=\"route-{id}.gpx\"");
-        let mut res = svc::to_gpx(&r).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/gpx+xml"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&disposition) {
-            res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        return Ok(res);
+    let not_found = || ApiError::not_found(format!("route {raw}"));
+    if let Some(id) = raw.strip_suffix(".gpx") {
+        let id = id.parse().map_err(|_| not_found())?;
+        return gpx_answer(&st, &caller, id).await;
     }
+    let id: i64 = raw
+        .strip_suffix(".geojson")
+        .unwrap_or(&raw)
+        .parse()
+        .map_err(|_| not_found())?;
+    let r = svc::get(&st.store, &caller.scope, id).await?;
     let mut res = Json(feature(&r)).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/geo+json"),
     );
+    Ok(res)
+}
+
+/// One route as GPX 1.1: the stops as waypoints with their ETA, the route
+/// as `rte` (start, stops, end) and the path along the roads as `trk`.
+#[utoipa::path(get, path = "/api/v1/routes/{id}.gpx", tag = "routes",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "GPX 1.1", content_type = "application/gpx+xml"),
+              (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem)))]
+pub async fn one_gpx(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    gpx_answer(&st, &caller, id).await
+}
+
+async fn gpx_answer(st: &AppState, caller: &Caller, id: i64) -> ApiResult<Response> {
+    let r = svc::get(&st.store, &caller.scope, id).await?;
+    let mut res = svc::to_gpx(&r).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/gpx+xml"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"route-{id}.gpx\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
     Ok(res)
 }
 

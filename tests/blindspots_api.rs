@@ -35,7 +35,7 @@ struct Api {
 }
 
 impl Api {
-    async fn new(store: &DynStore, token: String) -> Self {
+    fn new(store: &DynStore, token: String) -> Self {
         let limits = Limits {
             rate_per_second: 0.0,
             ..Limits::default()
@@ -76,38 +76,29 @@ fn assert_reasons(rows: &[Value], what: &str) {
     }
 }
 
-#[tokio::test]
-async fn the_blind_spot_desk_on_the_demo_data() {
-    let dir = std::env::temp_dir().join(format!("gridpatrol-blind-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("demo.db");
-    let _ = std::fs::remove_file(&path);
-    let store = demo_store(path.to_str().expect("utf-8 path")).await;
-    let admin = Api::new(&store, common::admin_token(&store).await).await;
-    let scope = format!("town:{YUEYANG}");
-    let town = Api::new(
-        &store,
-        common::token_for(&store, "yueyang-staff", Role::Town, &[scope.as_str()]).await,
-    )
-    .await;
-
-    // commercial districts: coverage from the demo tracks, every flag explained
-    let (status, _, d) = admin.get("/api/v1/blindspots/districts").await;
-    assert_eq!(status, StatusCode::OK, "{d}");
-    assert_eq!(d["count"], 9);
-    assert_eq!(d["coverage_known"], true);
-    assert_reasons(items(&d), "district");
-    assert!(items(&d).iter().all(|r| r["patrol_coverage"].is_number()));
+/// Commercial districts: coverage from the demo tracks, every flag explained.
+async fn districts(admin: &Api) {
+    let (status, _, list) = admin.get("/api/v1/blindspots/districts").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["count"], 9);
+    assert_eq!(list["coverage_known"], true);
+    assert_reasons(items(&list), "district");
     assert!(
-        items(&d)
+        items(&list)
+            .iter()
+            .all(|r| r["patrol_coverage"].is_number())
+    );
+    assert!(
+        items(&list)
             .iter()
             .flat_map(|r| r["reasons"].as_array().into_iter().flatten())
             .any(|x| x["code"] == "no_one_stop_plan")
     );
-    let (_, _, strict) = admin
+    // thresholds are parameters: with these only coverage can flag
+    let (_, _, lenient) = admin
         .get("/api/v1/blindspots/districts?min_coverage=1&require_one_stop_plan=false&max_unfiled=1000&min_social_filed=0&max_days_since_patrol=365")
         .await;
-    for r in items(&strict) {
+    for r in items(&lenient) {
         let codes: Vec<&str> = r["reasons"]
             .as_array()
             .into_iter()
@@ -121,31 +112,39 @@ async fn the_blind_spot_desk_on_the_demo_data() {
             "{codes:?}"
         );
     }
+}
 
-    // works near venues: fire risks first, every flag explained
-    let (status, _, n) = admin.get("/api/v1/blindspots/near-venues").await;
-    assert_eq!(status, StatusCode::OK, "{n}");
-    assert!(n["count"].as_u64().unwrap_or(0) > 10, "{}", n["count"]);
-    assert_reasons(items(&n), "near venue");
-    let fire: Vec<bool> = items(&n)
+/// Works near venues: fire risks first, every flag explained.
+async fn near_venues(admin: &Api) {
+    let (status, _, near) = admin.get("/api/v1/blindspots/near-venues").await;
+    assert_eq!(status, StatusCode::OK, "{near}");
+    assert!(
+        near["count"].as_u64().unwrap_or(0) > 10,
+        "{}",
+        near["count"]
+    );
+    assert_reasons(items(&near), "near venue");
+    let fire: Vec<bool> = items(&near)
         .iter()
         .map(|r| r["hot_work"] == true || r["insulation"] == true)
         .collect();
     assert!(fire.windows(2).all(|w| w[0] || !w[1]), "fire risks first");
     assert!(
-        items(&n)
+        items(&near)
             .iter()
             .all(|r| r["distance_m"].as_f64().unwrap_or(1e9) <= 100.0)
     );
     let (_, _, wide) = admin
         .get("/api/v1/blindspots/near-venues?distance_m=300")
         .await;
-    assert!(wide["count"].as_u64() > n["count"].as_u64());
+    assert!(wide["count"].as_u64() > near["count"].as_u64());
+}
 
-    // works outside management, one kind and all kinds
-    let (status, _, w) = admin.get("/api/v1/blindspots/works").await;
-    assert_eq!(status, StatusCode::OK, "{w}");
-    for r in items(&w) {
+/// Works outside management, one kind and all kinds.
+async fn works(admin: &Api) {
+    let (status, _, all) = admin.get("/api/v1/blindspots/works").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    for r in items(&all) {
         assert!(!r["reasons"].as_array().expect("reasons").is_empty(), "{r}");
     }
     for kind in [
@@ -156,42 +155,55 @@ async fn the_blind_spot_desk_on_the_demo_data() {
         "overdue_hazard",
         "no_completion_filing",
     ] {
-        let (status, _, k) = admin
+        let (status, _, one) = admin
             .get(&format!("/api/v1/blindspots/works?kind={kind}"))
             .await;
         assert_eq!(status, StatusCode::OK);
-        for r in items(&k) {
+        for r in items(&one) {
             assert_eq!(r["kinds"], serde_json::json!([kind]), "{r}");
         }
         // the demo's grids cover the whole district and it has no hazards
         if kind != "overdue_hazard" && kind != "outside_grid" {
-            assert!(!items(&k).is_empty(), "the demo has {kind} works");
+            assert!(!items(&one).is_empty(), "the demo has {kind} works");
         }
     }
+}
 
-    // the scorecard: 18 towns, as JSON and as CSV
-    let (status, _, s) = admin.get("/api/v1/scorecard").await;
-    assert_eq!(status, StatusCode::OK, "{s}");
-    assert_eq!(s["count"], 18);
-    assert!(items(&s).iter().all(|r| r["patrol_coverage"].is_number()));
-    let works: u64 = items(&s).iter().filter_map(|r| r["works"].as_u64()).sum();
-    assert!(works > 300, "{works}");
+/// The scorecard: 18 towns, as JSON and as CSV.
+async fn scorecard(admin: &Api) {
+    let (status, _, card) = admin.get("/api/v1/scorecard").await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    assert_eq!(card["count"], 18);
+    assert!(
+        items(&card)
+            .iter()
+            .all(|r| r["patrol_coverage"].is_number())
+    );
+    let total: u64 = items(&card)
+        .iter()
+        .filter_map(|r| r["works"].as_u64())
+        .sum();
+    assert!(total > 300, "{total}");
     let (_, csv, _) = admin.get("/api/v1/scorecard?format=csv").await;
     assert_eq!(csv.trim_start_matches('\u{feff}').lines().count(), 19);
+}
 
-    // a town's staff see their town only
-    let (_, _, tw) = town.get("/api/v1/blindspots/works").await;
-    assert!(!items(&tw).is_empty());
-    assert!(items(&tw).iter().all(|r| r["town"] == YUEYANG), "{tw}");
-    let (_, _, tn) = town
+/// A town's staff see their town only.
+async fn town_scope(town: &Api) {
+    let (_, _, own) = town.get("/api/v1/blindspots/works").await;
+    assert!(!items(&own).is_empty());
+    assert!(items(&own).iter().all(|r| r["town"] == YUEYANG), "{own}");
+    let (_, _, near) = town
         .get("/api/v1/blindspots/near-venues?distance_m=500")
         .await;
-    assert!(items(&tn).iter().all(|r| r["town"] == YUEYANG));
-    let (_, _, ts) = town.get("/api/v1/scorecard").await;
-    assert_eq!(ts["count"], 1);
-    assert_eq!(items(&ts)[0]["town"], YUEYANG);
+    assert!(items(&near).iter().all(|r| r["town"] == YUEYANG));
+    let (_, _, card) = town.get("/api/v1/scorecard").await;
+    assert_eq!(card["count"], 1);
+    assert_eq!(items(&card)[0]["town"], YUEYANG);
+}
 
-    // bad parameters are problems naming the parameter
+/// Bad parameters are problems naming the parameter.
+async fn bad_parameters(admin: &Api) {
     for (uri, field) in [
         ("/api/v1/blindspots/near-venues?distance_m=-5", "distance_m"),
         (
@@ -207,14 +219,14 @@ async fn the_blind_spot_desk_on_the_demo_data() {
         ("/api/v1/scorecard?to=tomorrow", "to"),
         ("/api/v1/scorecard?format=xlsx", "format"),
     ] {
-        let (status, _, p) = admin.get(uri).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {p}");
-        assert_eq!(p["errors"][0]["field"], field, "{uri}: {p}");
+        let (status, _, problem) = admin.get(uri).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{uri}: {problem}");
     }
+}
 
-    // the command line gives the same scorecard
-    drop(store);
-    let url = format!("sqlite://{}", path.display());
+/// The command line gives the same scorecard, as JSON and as CSV.
+fn command_line(url: &str, dir: &std::path::Path) {
     let bin = env!("CARGO_BIN_EXE_gridpatrol");
     let out = std::process::Command::new(bin)
         .args([
@@ -223,7 +235,7 @@ async fn the_blind_spot_desk_on_the_demo_data() {
             "--format",
             "json",
             "--database-url",
-            &url,
+            url,
         ])
         .output()
         .expect("runs");
@@ -236,17 +248,16 @@ async fn the_blind_spot_desk_on_the_demo_data() {
     assert_eq!(json["count"], 18);
     let file = dir.join("scorecard.csv");
     let out = std::process::Command::new(bin)
+        .args(["report", "scorecard", "--format", "csv"])
         .args([
-            "report",
-            "scorecard",
-            "--format",
-            "csv",
             "--from",
             "2026-08-26",
             "--to",
             "2026-11-24",
+            "--database-url",
+            url,
         ])
-        .args(["--database-url", &url, "--out"])
+        .arg("--out")
         .arg(&file)
         .output()
         .expect("runs");
@@ -258,5 +269,28 @@ async fn the_blind_spot_desk_on_the_demo_data() {
     let csv = std::fs::read_to_string(&file).expect("written");
     let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
     assert_eq!(reader.records().count(), 18);
+}
+
+#[tokio::test]
+async fn the_blind_spot_desk_on_the_demo_data() {
+    let dir = std::env::temp_dir().join(format!("gridpatrol-blind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("demo.db");
+    let _ = std::fs::remove_file(&path);
+    let store = demo_store(path.to_str().expect("utf-8 path")).await;
+    let admin = Api::new(&store, common::admin_token(&store).await);
+    let scope = format!("town:{YUEYANG}");
+    let town = Api::new(
+        &store,
+        common::token_for(&store, "yueyang-staff", Role::Town, &[scope.as_str()]).await,
+    );
+    districts(&admin).await;
+    near_venues(&admin).await;
+    works(&admin).await;
+    scorecard(&admin).await;
+    town_scope(&town).await;
+    bad_parameters(&admin).await;
+    drop(store);
+    command_line(&format!("sqlite://{}", path.display()), &dir);
     let _ = std::fs::remove_dir_all(&dir);
 }

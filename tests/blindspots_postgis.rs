@@ -18,7 +18,10 @@ use sqlx::PgPool;
 
 async fn import(store: &DynStore, kind: ImportKind, file: &str) {
     let bytes = std::fs::read(common::fixtures().join(file)).expect("fixture");
-    let format = if file.ends_with(".csv") {
+    let csv = std::path::Path::new(file)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let format = if csv {
         FileFormat::Csv
     } else {
         FileFormat::GeoJson

@@ -203,7 +203,7 @@ pub async fn summary(
 }
 
 /// Cells never patrolled in the window or overdue, ranked by risk, each with its reasons.
-#[utoipa::path(get, path = "/api/v1/blindspots/cells", tag = "blind spots",
+#[utoipa::path(get, path = "/api/v1/blindspots/cells", tag = "blindspots",
     params(("scope" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
            ("limit" = Option<u32>, Query, description = "default 200")),
     responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons")))]

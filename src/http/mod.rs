@@ -123,7 +123,7 @@ pub fn app(state: AppState) -> Router {
 
 /// The layers around every route, innermost first: body limits, the audit
 /// trail, authentication and the rate limit, the timeout, problem+json for
-/// the layers' own errors, CORS when configured, and the access log.
+/// the layers' own errors, CORS when configured, gzip, and the access log.
 fn harden(router: Router<AppState>, state: AppState) -> Router {
     let limits = state.guard.limits.clone();
     let max_body = limits.max_body_bytes;
@@ -146,7 +146,12 @@ fn harden(router: Router<AppState>, state: AppState) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     };
-    router.layer(access_log()).with_state(state)
+    // the district's coverage at street level is megabytes of GeoJSON: gzip
+    // it for clients that accept it
+    router
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(access_log())
+        .with_state(state)
 }
 
 /// The access log: method, path, route, user and status; never headers

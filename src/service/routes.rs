@@ -21,8 +21,11 @@
 //!   deadline, or within 100 m of a crowded venue without a recent
 //!   inspection. Priority [`WORK_PRIORITY`], plus as much again near a
 //!   crowded venue and again for hot work or insulation materials (so those
-//!   come first), plus 5 for an overdue hazard and 3 for an unfiled work.
-//!   `service_minutes` are spent at each.
+//!   come first), plus a half for an overdue hazard and a quarter for an
+//!   unfiled work. `service_minutes` are spent at each. The base outweighs
+//!   the ten to twenty cells (priority 2 to 5 each) an officer could look
+//!   at in the same twenty minutes, so a due work is left out only when it
+//!   lies too far off the route.
 //!
 //! The [`MAX_TARGETS`] of highest priority are planned; the rest are left
 //! out, each with its reason, as are those the planner could not fit.
@@ -73,7 +76,7 @@ use crate::store::{DynStore, Page, StoreError};
 /// Minutes spent at an overdue cell: a look round from the street.
 pub const CELL_SERVICE_S: f64 = 60.0;
 /// The base priority of a work due an inspection.
-pub const WORK_PRIORITY: f64 = 10.0;
+pub const WORK_PRIORITY: f64 = 60.0;
 /// The most targets handed to the planner.
 pub const MAX_TARGETS: usize = 300;
 /// The longest shift accepted, in minutes.
@@ -538,10 +541,10 @@ fn work_targets(
     for (id, w) in due_ids {
         let Some(e) = out.get_mut(&id) else { continue };
         if w.kinds.contains(&works::WorkGap::OverdueHazard) {
-            e.priority += 5.0;
+            e.priority += WORK_PRIORITY / 2.0;
         }
         if w.kinds.contains(&works::WorkGap::Unfiled) {
-            e.priority += 3.0;
+            e.priority += WORK_PRIORITY / 4.0;
         }
         e.reasons.extend(w.reasons.iter().map(|r| r.text.clone()));
     }

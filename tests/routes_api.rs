@@ -267,6 +267,15 @@ async fn plans_a_walkable_route_on_the_demo_graph(store: DynStore) {
         assert!(eta.as_str() <= "2026-11-03T03:30:00Z", "{eta}");
         prev = eta;
     }
+    // the works due an inspection in the grid come first, with why
+    let works: Vec<&Value> = stops.iter().filter(|s| s["kind"] == "work").collect();
+    assert!(!works.is_empty(), "no work among the stops");
+    assert!(works.iter().all(|w| {
+        w["target_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("SJ-"))
+            && !w["reasons"].as_array().expect("reasons").is_empty()
+    }));
     // starts and ends where asked, along the roads
     let line = coords(&r["geometry"]);
     assert_eq!(line.first(), Some(&[start.lon(), start.lat()]));

@@ -26,7 +26,7 @@ fi
 if [ -z "${GRIDPATROL_BIN:-}" ]; then
   # Builds the UI (build.rs) and embeds it; a no-op when nothing changed.
   (cd .. && cargo build --quiet)
-  GRIDPATROL_BIN="$(cd .. && pwd)/target/debug/gridpatrol"
+  GRIDPATROL_BIN="${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}/debug/gridpatrol"
 fi
 export GRIDPATROL_BIN
 exec node --test --test-concurrency=1 e2e/

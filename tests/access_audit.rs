@@ -89,24 +89,24 @@ async fn every_write_is_recorded_with_the_value_before(store: DynStore) {
     assert_eq!(status, StatusCode::OK, "{trail}");
     let items = trail["items"].as_array().expect("items");
     assert_eq!(trail["numberMatched"], 2, "{trail}");
-    let (patch, post) = (&items[0], &items[1]);
-    assert_eq!(patch["user"], "yy-staff");
-    assert_eq!(patch["role"], "town");
-    assert_eq!(patch["method"], "PATCH");
-    assert_eq!(patch["path"], path);
-    assert_eq!(patch["entity_id"], id.to_string());
-    assert_eq!(patch["status"], 200);
+    let (patched, posted) = (&items[0], &items[1]);
+    assert_eq!(patched["user"], "yy-staff");
+    assert_eq!(patched["role"], "town");
+    assert_eq!(patched["method"], "PATCH");
+    assert_eq!(patched["path"], path);
+    assert_eq!(patched["entity_id"], id.to_string());
+    assert_eq!(patched["status"], 200);
     assert_eq!(
-        patch["before"]["properties"]["status"], "discovered",
+        patched["before"]["properties"]["status"], "discovered",
         "the value before the change"
     );
-    assert_eq!(patch["before"]["id"], id);
-    assert_eq!(post["method"], "POST");
-    assert_eq!(post["status"], 201);
-    assert!(post["before"].is_null(), "a creation has no value before");
+    assert_eq!(patched["before"]["id"], id);
+    assert_eq!(posted["method"], "POST");
+    assert_eq!(posted["status"], 201);
+    assert!(posted["before"].is_null(), "a creation has no value before");
     assert!(
-        patch["at"].as_str().is_some_and(|t| t.contains('T')),
-        "{patch}"
+        patched["at"].as_str().is_some_and(|t| t.contains('T')),
+        "{patched}"
     );
 
     // the refused write is in the trail too, under its user

@@ -337,6 +337,10 @@ fn point(f: &Value) -> (f64, f64) {
 
 /// Writes of works: role first (403), then the scope (404 for an id the
 /// caller cannot see, 403 for a work placed outside it).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one matrix of roles and cases, read top to bottom"
+)]
 async fn project_writes_follow_role_and_scope(store: DynStore) {
     let w = world(store).await;
     let in_grid = w.all["projects"]
@@ -628,6 +632,10 @@ async fn upload(w: &World, user: &str, officer: Option<&str>, body: Value) -> An
 
 /// Tracks: officers upload and see their own; town staff and admins upload
 /// in their area; everyone else sees the tracks touching their scope.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one matrix of roles and cases, read top to bottom"
+)]
 async fn tracks_follow_role_and_scope(store: DynStore) {
     let w = world(store).await;
     let in_grid = w.all["projects"]

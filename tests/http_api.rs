@@ -93,12 +93,15 @@ fn assert_problem(a: &Answer, status: StatusCode, field: &str) {
 }
 
 fn work(props: Value, lon: f64, lat: f64) -> String {
-    json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}).to_string()
+    let mut f =
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}});
+    f["properties"] = props;
+    f.to_string()
 }
 
 fn valid_props() -> Value {
     json!({"name": "荣乐东路66号餐饮店装修", "category": "fit_out", "funding": "social",
-           "investment_cny": 260000, "floor_area_m2": 140.0, "status": "discovered", "hot_work": true})
+           "investment_cny": 260_000, "floor_area_m2": 140.0, "status": "discovered", "hot_work": true})
 }
 
 #[tokio::test]

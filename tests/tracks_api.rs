@@ -172,6 +172,10 @@ async fn a_gpx_upload_is_stored_once_with_its_cells() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::many_single_char_names,
+    reason = "a, b, c are the three uploads' cell sets"
+)]
 async fn gcj02_and_wgs84_uploads_of_one_walk_cover_the_same_cells() {
     let store = store().await;
     let (_, _, w) = call(
@@ -424,7 +428,7 @@ async fn coverage_reflects_the_uploaded_patrols() {
         .iter()
         .map(|a| a["patrolled_cells"].as_u64().expect("n"))
         .sum();
-    assert_eq!(total as usize, patrolled.len());
+    assert_eq!(usize::try_from(total).expect("fits"), patrolled.len());
 
     let blind = get(
         &store,

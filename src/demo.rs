@@ -104,11 +104,34 @@ pub async fn load(
         done.push((kind, summary));
     }
     load_roads(store, dir).await?;
+    load_inspections(store, dir).await?;
     let tracks = dir.join("tracks");
     if tracks.is_dir() {
         load_tracks(store, &tracks).await?;
     }
     Ok(done)
+}
+
+/// The demo inspection ledger, relative to the fixture directory.
+pub const INSPECTIONS_FILE: &str = "inspections.json";
+
+/// Imports the demo inspection ledger when the store has no inspections
+/// yet (and the fixture is there); `true` when it was imported.
+pub async fn load_inspections(store: &DynStore, dir: &Path) -> Result<bool, ServiceError> {
+    let file = dir.join(INSPECTIONS_FILE);
+    let any = crate::store::InspectionQuery::default();
+    if !file.is_file() || !store.inspections(&any).await?.is_empty() {
+        return Ok(false);
+    }
+    let text = tokio::fs::read_to_string(&file)
+        .await
+        .map_err(|source| ServiceError::Io {
+            path: file.display().to_string(),
+            source,
+        })?;
+    let (inspections, hazards) = service::inspections::import_ledger(store, &text).await?;
+    tracing::info!(inspections, hazards, "demo inspection ledger loaded");
+    Ok(true)
 }
 
 /// The demo road network, relative to the fixture directory.

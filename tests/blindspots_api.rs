@@ -162,8 +162,8 @@ async fn works(admin: &Api) {
         for r in items(&one) {
             assert_eq!(r["kinds"], serde_json::json!([kind]), "{r}");
         }
-        // the demo's grids cover the whole district and it has no hazards
-        if kind != "overdue_hazard" && kind != "outside_grid" {
+        // the demo's grids cover the whole district
+        if kind != "outside_grid" {
             assert!(!items(&one).is_empty(), "the demo has {kind} works");
         }
     }
@@ -179,11 +179,17 @@ async fn scorecard(admin: &Api) {
             .iter()
             .all(|r| r["patrol_coverage"].is_number())
     );
-    let total: u64 = items(&card)
-        .iter()
-        .filter_map(|r| r["works"].as_u64())
-        .sum();
-    assert!(total > 300, "{total}");
+    let sum = |key: &str| -> u64 { items(&card).iter().filter_map(|r| r[key].as_u64()).sum() };
+    assert!(sum("works") > 300, "{card}");
+    // the demo ledger: inspections, hazards found, closed and overdue
+    assert!(sum("inspections") > 100, "{card}");
+    assert!(sum("hazards_closed") > 50, "{card}");
+    assert!(sum("hazards_overdue") > 0, "{card}");
+    assert!(
+        items(&card)
+            .iter()
+            .any(|r| r["median_days_to_close"].is_number())
+    );
     let (_, csv, _) = admin.get("/api/v1/scorecard?format=csv").await;
     assert_eq!(csv.trim_start_matches('\u{feff}').lines().count(), 19);
 }

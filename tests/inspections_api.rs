@@ -564,6 +564,49 @@ async fn concurrent_moves_let_exactly_one_through(store: DynStore) {
     }
 }
 
+async fn an_imported_ledger_replays_the_loop_or_writes_nothing(store: DynStore) {
+    let (a, _) = setup(&store).await;
+    let api = Api::new(&store).await;
+    let ledger = |last: &str| {
+        json!({"inspections": [
+            {"project": "SJ-T-0001", "inspected_at": "2026-11-02T10:00:00+08:00",
+             "inspector": "officer03", "findings": []},
+            {"project": "SJ-T-0001", "inspected_at": "2026-11-10T10:00:00+08:00",
+             "inspector": "officer03", "findings": [
+                {"kind": "no_switch_box", "severity": "general", "deadline": "2026-11-17",
+                 "moves": [
+                    {"to": "rectifying", "at": "2026-11-11T09:00:00+08:00", "by": "officer03"},
+                    {"to": "verified", "at": "2026-11-16T15:00:00+08:00", "by": "officer03"},
+                    {"to": last, "at": "2026-11-17T09:00:00+08:00", "by": "officer03"}]}]}]})
+        .to_string()
+    };
+    // verified → open is not a move of the loop: nothing is written
+    let bad = service::inspections::import_ledger(&store, &ledger("open")).await;
+    assert!(bad.is_err(), "{bad:?}");
+    let empty = api.call("GET", "/api/v1/ledger", None).await;
+    assert_eq!(empty.json["count"], 0);
+    let unknown = ledger("closed").replace("SJ-T-0001", "SJ-T-9999");
+    assert!(
+        service::inspections::import_ledger(&store, &unknown)
+            .await
+            .is_err()
+    );
+
+    let done = service::inspections::import_ledger(&store, &ledger("closed"))
+        .await
+        .expect("imports");
+    assert_eq!(done, (2, 1));
+    let rows = api
+        .call("GET", &format!("/api/v1/projects/{a}/ledger"), None)
+        .await;
+    // 2 inspections, 1 finding, 3 moves, with the ledger's own times and names
+    assert_eq!(rows.json["count"], 6, "{}", rows.json);
+    let last = &rows.json["items"][5];
+    assert_eq!(last["to_status"], "closed");
+    assert_eq!(last["by"], "officer03");
+    assert_eq!(last["at"], "2026-11-17T01:00:00Z");
+}
+
 store_tests!(
     records_an_inspection_with_its_hazards,
     refuses_every_illegal_transition,
@@ -571,4 +614,5 @@ store_tests!(
     bad_inspections_are_refused_and_nothing_stored,
     roles_and_scopes_are_honoured,
     concurrent_moves_let_exactly_one_through,
+    an_imported_ledger_replays_the_loop_or_writes_nothing,
 );

@@ -210,3 +210,144 @@ pub async fn ledger(
     }
     Ok(rows)
 }
+
+/// One hazard move of an imported ledger.
+#[derive(Debug, serde::Deserialize)]
+struct MoveIn {
+    to: HazardStatus,
+    at: DateTime<Utc>,
+    by: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// One finding of an imported ledger, with the moves it went through.
+#[derive(Debug, serde::Deserialize)]
+struct FindingIn {
+    kind: crate::inspection::HazardKind,
+    severity: crate::inspection::Severity,
+    deadline: chrono::NaiveDate,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    moves: Vec<MoveIn>,
+}
+
+/// One inspection of an imported ledger, naming its work by code.
+#[derive(Debug, serde::Deserialize)]
+struct InspectionIn {
+    project: String,
+    inspected_at: DateTime<Utc>,
+    inspector: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    findings: Vec<FindingIn>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LedgerIn {
+    inspections: Vec<InspectionIn>,
+}
+
+/// Imports a ledger kept elsewhere (the demo's, or a town's own): each
+/// inspection of a work named by its code, recorded an hour after the
+/// visit by its inspector, and each hazard's moves replayed through the
+/// closed loop. The whole ledger is checked first (works, fields, every
+/// move legal from the one before), so a bad ledger writes nothing.
+/// Returns the inspections and hazards stored.
+pub async fn import_ledger(store: &DynStore, json: &str) -> Result<(usize, usize), ServiceError> {
+    use crate::ingest::IngestError;
+    use crate::inspection::Finding;
+    let ledger: LedgerIn = serde_json::from_str(json)
+        .map_err(|e| IngestError::new(None, "body", format!("not an inspection ledger: {e}")))?;
+    let codes: HashMap<String, i64> =
+        scoped::list::<Project>(store, ListQuery::all(), &Scope::district())
+            .await?
+            .items
+            .into_iter()
+            .map(|p| (p.value.code, p.id))
+            .collect();
+    // check everything before writing anything
+    let mut checked = Vec::with_capacity(ledger.inspections.len());
+    for (i, e) in ledger.inspections.into_iter().enumerate() {
+        let here = format!("inspection {}", i + 1);
+        let project_id = *codes.get(&e.project).ok_or_else(|| {
+            IngestError::new(
+                Some(here.clone()),
+                "project",
+                format!("no work with code {:?}", e.project),
+            )
+        })?;
+        let recorded_at = ms(e.inspected_at + chrono::Duration::hours(1));
+        let (findings, moves): (Vec<Finding>, Vec<Vec<StatusChange>>) = e
+            .findings
+            .into_iter()
+            .map(|f| {
+                let finding = Finding {
+                    kind: f.kind,
+                    severity: f.severity,
+                    deadline: f.deadline,
+                    note: f.note,
+                };
+                let changes = f
+                    .moves
+                    .into_iter()
+                    .map(|m| StatusChange {
+                        to: m.to,
+                        note: m.note,
+                        by: m.by,
+                        at: ms(m.at),
+                    })
+                    .collect();
+                (finding, changes)
+            })
+            .unzip();
+        let new = NewInspection {
+            project_id,
+            inspected_at: ms(e.inspected_at),
+            recorded_by: e.inspector.clone(),
+            inspector: e.inspector,
+            note: e.note,
+            findings,
+        };
+        new.validate(recorded_at)
+            .map_err(|v| IngestError::at(here.clone(), v))?;
+        for (k, changes) in moves.iter().enumerate() {
+            let mut status = HazardStatus::Open;
+            for c in changes {
+                c.validate()
+                    .map_err(|v| IngestError::at(format!("{here}, finding {}", k + 1), v))?;
+                status = status.move_to(c.to).map_err(|x| {
+                    IngestError::new(
+                        Some(format!("{here}, finding {}", k + 1)),
+                        "moves",
+                        x.to_string(),
+                    )
+                })?;
+            }
+        }
+        checked.push((new, recorded_at, moves));
+    }
+    let (mut inspections, mut hazards) = (0, 0);
+    for (new, recorded_at, moves) in checked {
+        let (_, stored) = store.record_inspection(&new, recorded_at).await?;
+        inspections += 1;
+        for (h, changes) in stored.into_iter().zip(moves) {
+            hazards += 1;
+            let mut status = h.status;
+            for c in changes {
+                match store.move_hazard(h.id, status, &c).await? {
+                    Moved::Done(_) => status = c.to,
+                    Moved::Stale | Moved::Missing => {
+                        return Err(ServiceError::Conflict(format!(
+                            "hazard {} changed during the import",
+                            h.id
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok((inspections, hazards))
+}

@@ -395,6 +395,20 @@ async fn the_ledger_holds_every_change(store: DynStore) {
         .call("GET", "/api/v1/ledger?from=2020-01-01&to=2020-12-31", None)
         .await;
     assert_eq!(window.json["count"], 0);
+
+    // hazards in pages, filtered by status
+    let page = api
+        .call("GET", "/api/v1/hazards?limit=2&offset=1", None)
+        .await;
+    assert_eq!(
+        (page.json["total"].as_u64(), page.json["count"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let closed = api.call("GET", "/api/v1/hazards?status=closed", None).await;
+    assert_eq!(closed.json["items"][0]["id"], h[0]);
+    assert_eq!(closed.json["total"], 1);
+    let bad = api.call("GET", "/api/v1/hazards?limit=0", None).await;
+    assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn bad_inspections_are_refused_and_nothing_stored(store: DynStore) {

@@ -303,6 +303,9 @@ pub async fn list_for_project(
 /// A list of hazards.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HazardList {
+    /// Hazards matching the filters.
+    total: usize,
+    /// Hazards in this page.
     count: usize,
     items: Vec<HazardOut>,
 }
@@ -311,7 +314,8 @@ pub struct HazardList {
     params(("project" = Option<i64>, Query, description = "one work"),
            ("town" = Option<String>, Query, description = "town code(s), comma separated"),
            ("status" = Option<String>, Query, description = "open, rectifying, verified or closed"),
-           ("overdue" = Option<bool>, Query, description = "only hazards past their deadline and not rectified")),
+           ("overdue" = Option<bool>, Query, description = "only hazards past their deadline and not rectified"),
+           ("limit" = Option<u32>, Query, description = "page size, default 1000"), ("offset" = Option<u32>, Query)),
     responses((status = 200, description = "hazards by id", body = HazardList),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_hazards(
@@ -327,20 +331,36 @@ pub async fn list_hazards(
         ),
     };
     let overdue = super::params::opt::<bool>(&q, "overdue", "true or false")?.unwrap_or(false);
+    let limit = super::params::opt::<usize>(&q, "limit", "a whole number")?
+        .unwrap_or(super::params::DEFAULT_LIMIT as usize);
+    if limit == 0 || limit > super::params::MAX_LIMIT as usize {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be from 1 to {}", super::params::MAX_LIMIT),
+        ));
+    }
+    let offset = super::params::opt::<usize>(&q, "offset", "a whole number")?.unwrap_or(0);
     let query = InspectionQuery {
         project: super::params::opt::<i64>(&q, "project", "a work id")?,
         towns: towns_param(&q),
         hazard: None,
     };
     let today = local_day(Utc::now());
-    let items: Vec<HazardOut> = svc::hazards(&st.store, &caller.scope, query)
+    let matching: Vec<Hazard> = svc::hazards(&st.store, &caller.scope, query)
         .await?
         .into_iter()
         .filter(|h| status.is_none_or(|s| h.status == s))
         .filter(|h| !overdue || h.is_overdue(today))
+        .collect();
+    let total = matching.len();
+    let items: Vec<HazardOut> = matching
+        .into_iter()
+        .skip(offset)
+        .take(limit)
         .map(|h| hazard_out(h, None))
         .collect();
     Ok(Json(HazardList {
+        total,
         count: items.len(),
         items,
     }))

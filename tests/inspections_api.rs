@@ -300,6 +300,22 @@ async fn refuses_every_illegal_transition(store: DynStore) {
     assert_problem(&r, StatusCode::NOT_FOUND);
 }
 
+/// Hazards come in pages, filtered by status (three hazards, the first closed).
+async fn hazards_in_pages(api: &Api, closed_id: i64) {
+    let page = api
+        .call("GET", "/api/v1/hazards?limit=2&offset=1", None)
+        .await;
+    assert_eq!(
+        (page.json["total"].as_u64(), page.json["count"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let closed = api.call("GET", "/api/v1/hazards?status=closed", None).await;
+    assert_eq!(closed.json["items"][0]["id"], closed_id);
+    assert_eq!(closed.json["total"], 1);
+    let bad = api.call("GET", "/api/v1/hazards?limit=0", None).await;
+    assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 async fn the_ledger_holds_every_change(store: DynStore) {
     let (a, b) = setup(&store).await;
     let api = Api::new(&store).await;
@@ -396,19 +412,7 @@ async fn the_ledger_holds_every_change(store: DynStore) {
         .await;
     assert_eq!(window.json["count"], 0);
 
-    // hazards in pages, filtered by status
-    let page = api
-        .call("GET", "/api/v1/hazards?limit=2&offset=1", None)
-        .await;
-    assert_eq!(
-        (page.json["total"].as_u64(), page.json["count"].as_u64()),
-        (Some(3), Some(2))
-    );
-    let closed = api.call("GET", "/api/v1/hazards?status=closed", None).await;
-    assert_eq!(closed.json["items"][0]["id"], h[0]);
-    assert_eq!(closed.json["total"], 1);
-    let bad = api.call("GET", "/api/v1/hazards?limit=0", None).await;
-    assert_problem(&bad, StatusCode::UNPROCESSABLE_ENTITY);
+    hazards_in_pages(&api, h[0]).await;
 }
 
 async fn bad_inspections_are_refused_and_nothing_stored(store: DynStore) {

@@ -74,13 +74,8 @@ async fn load(
     scope: &Scope,
 ) -> ApiResult<(GridSet, Loaded)> {
     let (from, to) = window_ms(q, DEFAULT_WINDOW_DAYS)?;
-    let access = &caller.scope;
-    let grids = GridSet::load(&st.store, access.list_query_towns(None))
-        .await?
-        .within(access);
-    let cells = coverage::scope_cells(&grids.select(scope)?);
-    let whole = *scope == Scope::District && access.is_district();
-    let data = coverage::load_visits(&st.store, &cells, from, to, whole).await?;
+    let (grids, cells, data) =
+        coverage::load_scope(&st.store, &caller.scope, scope, from, to).await?;
     Ok((
         grids,
         Loaded {

@@ -560,6 +560,25 @@ fn analysis_failed(e: &impl std::fmt::Display) -> ServiceError {
     )))
 }
 
+/// The grids the caller may see, the cells of `scope` among them and their
+/// visits over `[from_ms, to_ms)`: what every coverage question starts from.
+pub async fn load_scope(
+    store: &DynStore,
+    access: &crate::auth::Scope,
+    scope: &Scope,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<(GridSet, Vec<ScopeCell>, VisitData), ServiceError> {
+    let grids = GridSet::load(store, access.list_query_towns(None))
+        .await?
+        .within(access);
+    let cells = scope_cells(&grids.select(scope)?);
+    // the whole district needs no cell filter in the store's query
+    let whole = *scope == Scope::District && access.is_district();
+    let data = load_visits(store, &cells, from_ms, to_ms, whole).await?;
+    Ok((grids, cells, data))
+}
+
 /// Coverage per town, zone or grid over `[from_ms, to_ms)`, computed on a
 /// blocking thread.
 pub async fn area_summaries(
@@ -569,11 +588,7 @@ pub async fn area_summaries(
     from_ms: i64,
     to_ms: i64,
 ) -> Result<Vec<AreaSummary>, ServiceError> {
-    let grids = GridSet::load(store, access.list_query_towns(None))
-        .await?
-        .within(access);
-    let cells = scope_cells(&grids.select(&Scope::District)?);
-    let data = load_visits(store, &cells, from_ms, to_ms, access.is_district()).await?;
+    let (grids, cells, data) = load_scope(store, access, &Scope::District, from_ms, to_ms).await?;
     let mut names: HashMap<String, String> = typed::all::<crate::domain::Town>(store)
         .await?
         .into_iter()
@@ -609,12 +624,7 @@ pub async fn ranked_blind_cells(
     to_ms: i64,
     limit: usize,
 ) -> Result<(Vec<BlindCell>, usize), ServiceError> {
-    let grids = GridSet::load(store, access.list_query_towns(None))
-        .await?
-        .within(access);
-    let cells = scope_cells(&grids.select(scope)?);
-    let whole = *scope == Scope::District && access.is_district();
-    let data = load_visits(store, &cells, from_ms, to_ms, whole).await?;
+    let (_, cells, data) = load_scope(store, access, scope, from_ms, to_ms).await?;
     let projects = typed::all::<Project>(store).await?;
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;

@@ -75,11 +75,7 @@ impl From<sqlx::Error> for StoreError {
 pub(crate) fn write_error(e: sqlx::Error, record: &Record) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            let code = match record.values.first() {
-                Some(Value::Text(c)) => c.clone(),
-                _ => String::new(),
-            };
-            return StoreError::Conflict(format!("code {code:?}"));
+            return StoreError::Conflict(format!("code {:?}", record.code().unwrap_or_default()));
         }
         if db.is_foreign_key_violation() {
             return StoreError::Invalid(Invalid::new(
@@ -119,6 +115,17 @@ pub struct Record {
     pub values: Vec<Value>,
     pub geometry: Option<geo::Geometry<f64>>,
     pub cells: Vec<u64>,
+}
+
+impl Record {
+    /// The natural key, always the first column.
+    #[must_use]
+    pub fn code(&self) -> Option<&str> {
+        match self.values.first() {
+            Some(Value::Text(c)) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// Filters and paging of a list.

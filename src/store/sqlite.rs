@@ -395,12 +395,11 @@ impl Store for SqliteStore {
         let mut summary = ImportSummary::default();
         let select = format!("select id from {} where code = ?", layer.table());
         for (i, record) in records.iter().enumerate() {
-            let code = match record.values.first() {
-                Some(Value::Text(c)) => c.clone(),
-                _ => return Err(StoreError::Corrupt("record without a code".into())),
-            };
+            let code = record
+                .code()
+                .ok_or_else(|| StoreError::Corrupt("record without a code".into()))?;
             let existing: Option<i64> = sqlx::query_scalar(&select)
-                .bind(&code)
+                .bind(code)
                 .fetch_optional(&mut *tx)
                 .await?;
             match existing {

@@ -24,7 +24,7 @@ fi
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 psql "$DATABASE_URL" -qAtc "select 1" >/dev/null
 
-cargo test --locked
+cargo test --workspace --locked
 
 if [ -x map-ui/scripts/e2e.sh ]; then
   map-ui/scripts/e2e.sh

@@ -1,6 +1,7 @@
 //! The command line: `serve`, `import` and friends. Parsing and wiring only;
 //! the work is done by the service layer.
 
+use crate::time::iso_ms;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -497,12 +498,6 @@ fn window(from: Option<&str>, to: Option<&str>) -> anyhow::Result<(i64, i64)> {
         .unwrap_or(to - 28 * 86_400_000);
     anyhow::ensure!(from < to, "--from must be before --to");
     Ok((from, to))
-}
-
-fn iso_ms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default()
 }
 
 async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow::Result<()> {

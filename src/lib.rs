@@ -2,15 +2,13 @@
 //! construction works (小微工程).
 
 pub mod auth;
-pub mod blindspots;
 pub mod cli;
-pub mod coverage;
 pub mod demo;
-pub mod domain;
 pub mod http;
-pub mod ingest;
-pub mod inspection;
-pub mod routing;
 pub mod service;
-pub mod spatial;
 pub mod store;
+
+// The pure core, under the names the service has always used.
+pub use gridpatrol_core::{
+    blindspots, coverage, domain, ingest, inspection, routing, spatial, time,
+};

@@ -7,7 +7,6 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use chrono::{DateTime, SecondsFormat, Utc};
 use geojson::{Feature, FeatureCollection, feature::Id};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Map, Value, json};
@@ -29,12 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/coverage", get(cells))
         .route("/api/v1/coverage/summary", get(summary))
         .route("/api/v1/blindspots/cells", get(blind_cells))
-}
-
-fn iso(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn hexagon(cell: CellIndex) -> Option<geojson::Geometry> {
@@ -129,7 +122,8 @@ pub async fn cells(
                 p.insert("visits".into(), json!(s.visits));
                 p.insert(
                     "last_patrolled".into(),
-                    s.last_patrolled_ms.map_or(Value::Null, |t| json!(iso(t))),
+                    s.last_patrolled_ms
+                        .map_or(Value::Null, |t| json!(crate::time::iso_ms(t))),
                 );
                 p.insert(
                     "days_since_patrol".into(),
@@ -167,8 +161,8 @@ pub async fn cells(
     m.insert("numberMatched".into(), json!(features.len()));
     m.insert("numberReturned".into(), json!(features.len()));
     m.insert("resolution".into(), json!(u8::from(res)));
-    m.insert("from".into(), json!(iso(from)));
-    m.insert("to".into(), json!(iso(to)));
+    m.insert("from".into(), json!(crate::time::iso_ms(from)));
+    m.insert("to".into(), json!(crate::time::iso_ms(to)));
     Ok(Json(FeatureCollection {
         bbox: None,
         features,
@@ -193,7 +187,7 @@ pub async fn summary(
     let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
     let rows = coverage::area_summaries(&st.store, &caller.scope, level, from, to).await?;
     Ok(Json(
-        json!({"from": iso(from), "to": iso(to), "areas": rows}),
+        json!({"from": crate::time::iso_ms(from), "to": crate::time::iso_ms(to), "areas": rows}),
     ))
 }
 
@@ -226,7 +220,8 @@ pub async fn blind_cells(
             p.insert("overdue".into(), json!(b.overdue));
             p.insert(
                 "last_patrolled".into(),
-                b.last_patrolled_ms.map_or(Value::Null, |t| json!(iso(t))),
+                b.last_patrolled_ms
+                    .map_or(Value::Null, |t| json!(crate::time::iso_ms(t))),
             );
             p.insert("projects".into(), json!(b.projects));
             p.insert("venues_near".into(), json!(b.venues_near));

@@ -77,24 +77,7 @@ pub fn list_query(q: &RawQuery, filters: &[&'static str]) -> Result<ListQuery, A
     })
 }
 
-/// China Standard Time, in which a bare date is read.
-fn cst() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(8 * 3600)
-        .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
-}
-
-/// Parses an RFC 3339 time, or a date `YYYY-MM-DD` (midnight, China
-/// Standard Time), into milliseconds since the epoch.
-#[must_use]
-pub fn parse_time_ms(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp_millis());
-    }
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    let t = d.and_hms_opt(0, 0, 0)?.and_local_timezone(cst()).single()?;
-    Some(t.timestamp_millis())
-}
+pub use crate::time::parse_time_ms;
 
 /// An optional time parameter (RFC 3339 or `YYYY-MM-DD`).
 pub fn time_ms(q: &RawQuery, name: &str) -> Result<Option<i64>, ApiError> {

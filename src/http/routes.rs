@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{NaiveDate, NaiveTime, SecondsFormat, Utc};
+use chrono::{NaiveDate, NaiveTime, Utc};
 use geojson::{Feature, FeatureCollection, feature::Id};
 use h3o::CellIndex;
 use serde::Serialize;
@@ -267,10 +267,6 @@ impl Body {
     }
 }
 
-fn iso(t: chrono::DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// The route's fields, without its line.
 fn properties(r: &RouteRecord) -> Map<String, Value> {
     let route = &r.route;
@@ -285,7 +281,7 @@ fn properties(r: &RouteRecord) -> Map<String, Value> {
                 "target_id": s.target_id,
                 "lon": s.position.lon(),
                 "lat": s.position.lat(),
-                "eta": iso(s.eta),
+                "eta": crate::time::iso(s.eta),
                 "arrival_s": s.arrival_s.round(),
                 "departure_s": s.departure_s.round(),
                 "priority": (s.priority * 100.0).round() / 100.0,
@@ -303,7 +299,7 @@ fn properties(r: &RouteRecord) -> Map<String, Value> {
     p.insert("zone_code".into(), json!(route.zone_code));
     p.insert("town".into(), json!(route.town_code));
     p.insert("date".into(), json!(route.date.to_string()));
-    p.insert("starts_at".into(), json!(iso(route.starts_at)));
+    p.insert("starts_at".into(), json!(crate::time::iso(route.starts_at)));
     p.insert("officer".into(), json!(route.officer));
     p.insert("mode".into(), json!(route.mode));
     p.insert("shift_minutes".into(), json!(route.shift_minutes));
@@ -329,7 +325,7 @@ fn properties(r: &RouteRecord) -> Map<String, Value> {
     }
     p.insert("adherence".into(), json!(r.adherence));
     p.insert("created_by".into(), json!(route.created_by));
-    p.insert("created_at".into(), json!(iso(r.created_at)));
+    p.insert("created_at".into(), json!(crate::time::iso(r.created_at)));
     p.insert(
         "links".into(),
         json!({"self": format!("/api/v1/routes/{}", r.id), "gpx": format!("/api/v1/routes/{}.gpx", r.id)}),
@@ -669,7 +665,7 @@ pub async fn roads(State(st): State<AppState>, _caller: Caller) -> ApiResult<Jso
     let info = st.store.road_network().await?;
     Ok(Json(RoadsInfo {
         imported: info.is_some(),
-        imported_at: info.as_ref().map(|i| iso(i.imported_at)),
+        imported_at: info.as_ref().map(|i| crate::time::iso(i.imported_at)),
         network: info.map(|i| ImportedRoads {
             version: i.version,
             source: i.source,

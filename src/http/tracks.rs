@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::DateTime;
 use geojson::{Feature, FeatureCollection, feature::Id};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -36,12 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tracks/{id}/points", post(append))
 }
 
-fn iso(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// A track as a feature: a MultiLineString (one line per GPS segment) with
 /// `coordTimes` per vertex when `with_times`.
 fn track_feature(t: &TrackRecord, with_times: bool) -> Feature {
@@ -49,8 +43,11 @@ fn track_feature(t: &TrackRecord, with_times: bool) -> Feature {
     p.insert("officer".into(), json!(t.track.officer));
     p.insert("device".into(), json!(t.track.device));
     p.insert("name".into(), json!(t.track.name));
-    p.insert("started_at".into(), json!(iso(t.started_ms)));
-    p.insert("ended_at".into(), json!(iso(t.ended_ms)));
+    p.insert(
+        "started_at".into(),
+        json!(crate::time::iso_ms(t.started_ms)),
+    );
+    p.insert("ended_at".into(), json!(crate::time::iso_ms(t.ended_ms)));
     p.insert(
         "duration_s".into(),
         json!((t.ended_ms - t.started_ms) / 1000),
@@ -69,7 +66,7 @@ fn track_feature(t: &TrackRecord, with_times: bool) -> Feature {
             .track
             .segments
             .iter()
-            .map(|s| s.iter().map(|p| iso(p.t_ms)).collect())
+            .map(|s| s.iter().map(|p| crate::time::iso_ms(p.t_ms)).collect())
             .collect();
         p.insert("coordTimes".into(), json!(times));
     }
@@ -193,7 +190,7 @@ pub async fn append(
     )
     .await?;
     let before = json!({"point_count": before.point_count, "open": before.track.open,
-                        "ended_at": iso(before.ended_ms)});
+                        "ended_at": crate::time::iso_ms(before.ended_ms)});
     Ok((Audited::changed("track", id, before), Json(t)))
 }
 
@@ -300,7 +297,7 @@ pub async fn cells(
         .iter()
         .filter_map(|v| {
             let c = h3o::CellIndex::try_from(v.cell).ok()?;
-            Some(json!({"cell": c.to_string(), "first_seen": iso(v.first_ms), "last_seen": iso(v.last_ms)}))
+            Some(json!({"cell": c.to_string(), "first_seen": crate::time::iso_ms(v.first_ms), "last_seen": crate::time::iso_ms(v.last_ms)}))
         })
         .collect();
     Ok(Json(

@@ -43,7 +43,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Offset as _, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use geo::{Coord, LineString};
 use h3o::{CellIndex, LatLng};
 use rstar::RTree;
@@ -97,11 +97,8 @@ fn task_failed(e: &tokio::task::JoinError) -> ServiceError {
     ServiceError::Store(StoreError::Corrupt(format!("planning task failed: {e}")))
 }
 
-/// China Standard Time, in which dates and start times are read.
-#[must_use]
-pub fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
+/// Beijing time, in which dates and start times are read.
+pub use crate::time::beijing as cst;
 
 /// The instant a shift starts: `date` at `time`, China Standard Time.
 #[must_use]

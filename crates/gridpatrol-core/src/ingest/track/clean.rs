@@ -1,0 +1,904 @@
+//! Cleaning a parsed track into WGS-84 [`TrackPoint`] segments, counting
+//! every point it drops (see [`clean`]).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use geo::{Closest, Contains, Distance, Geodesic, Haversine, HaversineClosestPoint, Intersects};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::ParsedTrack;
+use crate::spatial::{Bbox, Crs, LonLat, TrackPoint};
+
+/// Consecutive points, mutually consistent but unreachable from the kept
+/// ones, that make the cleaner accept a relocation instead of a spike.
+pub const REANCHOR_RUN: usize = 3;
+
+/// Songjiang's extent, `(min_lon, min_lat, max_lon, max_lat)`.
+const SONGJIANG_BOX: (f64, f64, f64, f64) = (121.0, 30.90, 121.45, 31.20);
+
+/// The district a patrol is expected in, with a margin in metres around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    outline: Option<geo::MultiPolygon<f64>>,
+    /// The box of each polygon of the outline, in order.
+    part_bounds: Vec<geo::Rect<f64>>,
+    bounds: geo::Rect<f64>,
+    margin_m: f64,
+}
+
+/// Why an [`Area`] could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AreaError {
+    #[error("the margin {0} m is not a finite number of metres at least 0")]
+    Margin(f64),
+    #[error("the outline has no polygon")]
+    EmptyOutline,
+    #[error("polygon {polygon}, ring {ring}: {reason}")]
+    Ring {
+        polygon: usize,
+        ring: usize,
+        reason: String,
+    },
+}
+
+impl Area {
+    /// A longitude/latitude box with a margin.
+    pub fn from_bbox(bbox: Bbox, margin_m: f64) -> Result<Self, AreaError> {
+        let bounds = geo::Rect::new(
+            geo::coord! { x: bbox.min_lon(), y: bbox.min_lat() },
+            geo::coord! { x: bbox.max_lon(), y: bbox.max_lat() },
+        );
+        Ok(Self {
+            outline: None,
+            part_bounds: Vec::new(),
+            bounds,
+            margin_m: check_margin(margin_m)?,
+        })
+    }
+
+    /// A district outline in WGS-84 with a margin. Every ring must be closed
+    /// (at least four positions) and every position a valid lon/lat.
+    pub fn from_outline(outline: geo::MultiPolygon<f64>, margin_m: f64) -> Result<Self, AreaError> {
+        use geo::BoundingRect;
+        let margin_m = check_margin(margin_m)?;
+        for (polygon, poly) in outline.iter().enumerate() {
+            for (ring, line) in std::iter::once(poly.exterior())
+                .chain(poly.interiors())
+                .enumerate()
+            {
+                if line.0.len() < 4 {
+                    return Err(AreaError::Ring {
+                        polygon,
+                        ring,
+                        reason: format!(
+                            "has {} positions; a closed ring needs at least 4",
+                            line.0.len()
+                        ),
+                    });
+                }
+                if let Some(bad) = line.0.iter().position(|c| LonLat::new(c.x, c.y).is_err()) {
+                    return Err(AreaError::Ring {
+                        polygon,
+                        ring,
+                        reason: format!("position {bad} is not a valid longitude/latitude"),
+                    });
+                }
+            }
+        }
+        let bounds = outline.bounding_rect().ok_or(AreaError::EmptyOutline)?;
+        let part_bounds = outline
+            .iter()
+            .filter_map(BoundingRect::bounding_rect)
+            .collect();
+        Ok(Self {
+            part_bounds,
+            outline: Some(outline),
+            bounds,
+            margin_m,
+        })
+    }
+
+    /// Songjiang's box, lon 121.0–121.45 and lat 30.90–31.20, with 2 km
+    /// around it: the default until the service passes the district outline.
+    #[must_use]
+    pub fn songjiang() -> Self {
+        let (min_lon, min_lat, max_lon, max_lat) = SONGJIANG_BOX;
+        Self {
+            outline: None,
+            part_bounds: Vec::new(),
+            bounds: geo::Rect::new(
+                geo::coord! { x: min_lon, y: min_lat },
+                geo::coord! { x: max_lon, y: max_lat },
+            ),
+            margin_m: 2000.0,
+        }
+    }
+
+    #[must_use]
+    pub fn margin_m(&self) -> f64 {
+        self.margin_m
+    }
+
+    /// Whether a WGS-84 position is inside the area or within its margin,
+    /// in geodesic metres.
+    #[must_use]
+    pub fn contains(&self, p: LonLat) -> bool {
+        let point = geo::Point::from(p);
+        // The nearest point of a lon/lat box is the clamped position, which
+        // also bounds the distance to any outline inside the box from below.
+        let nearest = geo::Point::new(
+            p.lon().clamp(self.bounds.min().x, self.bounds.max().x),
+            p.lat().clamp(self.bounds.min().y, self.bounds.max().y),
+        );
+        if Haversine.distance(point, nearest) > self.margin_m {
+            return false;
+        }
+        let Some(outline) = &self.outline else {
+            return true;
+        };
+        // Most fixes lie inside the district: a point-in-polygon test on the
+        // parts whose box holds the point answers them without the (much
+        // slower) closest-point search over every vertex.
+        if outline
+            .iter()
+            .zip(&self.part_bounds)
+            .any(|(part, r)| r.intersects(&point) && part.contains(&point))
+        {
+            return true;
+        }
+        match outline.haversine_closest_point(&point) {
+            Closest::Intersection(_) => true,
+            Closest::SinglePoint(c) => Haversine.distance(point, c) <= self.margin_m,
+            Closest::Indeterminate => false,
+        }
+    }
+}
+
+fn check_margin(margin_m: f64) -> Result<f64, AreaError> {
+    if margin_m.is_finite() && margin_m >= 0.0 {
+        Ok(margin_m)
+    } else {
+        Err(AreaError::Margin(margin_m))
+    }
+}
+
+/// How [`clean`] judges a track. Build it from [`CleanParams::default`] with
+/// the `with_*` methods, which refuse values that make no sense.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanParams {
+    area: Option<Area>,
+    max_speed_mps: f64,
+    max_gap: TimeDelta,
+    max_reorder_fraction: f64,
+    min_points: usize,
+    min_duration: TimeDelta,
+    min_length_m: f64,
+    fallback_start: Option<DateTime<Utc>>,
+    untimed_spacing: TimeDelta,
+}
+
+/// A [`CleanParams`] value out of range.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CleanParamsError {
+    #[error("max_speed_mps must be a finite number above 0, not {0}")]
+    MaxSpeed(f64),
+    #[error("max_gap must be longer than 0, not {0}")]
+    MaxGap(TimeDelta),
+    #[error("max_reorder_fraction must be between 0 and 1, not {0}")]
+    ReorderFraction(f64),
+    #[error("min_duration must not be negative, not {0}")]
+    MinDuration(TimeDelta),
+    #[error("min_length_m must be a finite number at least 0, not {0}")]
+    MinLength(f64),
+    #[error("untimed_spacing must be longer than 0, not {0}")]
+    UntimedSpacing(TimeDelta),
+}
+
+impl Default for CleanParams {
+    /// Songjiang with 2 km around it; 15 m/s (e-bike patrols); segments
+    /// split at gaps over 5 minutes; out-of-order points re-sorted while they
+    /// are at most 10 %; at least 2 points lasting 60 s or covering 50 m; no
+    /// fallback start; untimed points 1 s apart.
+    fn default() -> Self {
+        Self {
+            area: Some(Area::songjiang()),
+            max_speed_mps: 15.0,
+            max_gap: TimeDelta::minutes(5),
+            max_reorder_fraction: 0.1,
+            min_points: 2,
+            min_duration: TimeDelta::seconds(60),
+            min_length_m: 50.0,
+            fallback_start: None,
+            untimed_spacing: TimeDelta::seconds(1),
+        }
+    }
+}
+
+impl CleanParams {
+    /// The district points must lie in; `None` accepts any valid position.
+    #[must_use]
+    pub fn with_area(mut self, area: Option<Area>) -> Self {
+        self.area = area;
+        self
+    }
+
+    pub fn with_max_speed_mps(mut self, max_speed_mps: f64) -> Result<Self, CleanParamsError> {
+        if !(max_speed_mps.is_finite() && max_speed_mps > 0.0) {
+            return Err(CleanParamsError::MaxSpeed(max_speed_mps));
+        }
+        self.max_speed_mps = max_speed_mps;
+        Ok(self)
+    }
+
+    pub fn with_max_gap(mut self, max_gap: TimeDelta) -> Result<Self, CleanParamsError> {
+        if max_gap <= TimeDelta::zero() {
+            return Err(CleanParamsError::MaxGap(max_gap));
+        }
+        self.max_gap = max_gap;
+        Ok(self)
+    }
+
+    pub fn with_max_reorder_fraction(mut self, fraction: f64) -> Result<Self, CleanParamsError> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(CleanParamsError::ReorderFraction(fraction));
+        }
+        self.max_reorder_fraction = fraction;
+        Ok(self)
+    }
+
+    /// The fewest points a track keeps to be accepted; at least 1 is always
+    /// required.
+    #[must_use]
+    pub fn with_min_points(mut self, min_points: usize) -> Self {
+        self.min_points = min_points;
+        self
+    }
+
+    pub fn with_min_duration(mut self, min_duration: TimeDelta) -> Result<Self, CleanParamsError> {
+        if min_duration < TimeDelta::zero() {
+            return Err(CleanParamsError::MinDuration(min_duration));
+        }
+        self.min_duration = min_duration;
+        Ok(self)
+    }
+
+    pub fn with_min_length_m(mut self, min_length_m: f64) -> Result<Self, CleanParamsError> {
+        if !(min_length_m.is_finite() && min_length_m >= 0.0) {
+            return Err(CleanParamsError::MinLength(min_length_m));
+        }
+        self.min_length_m = min_length_m;
+        Ok(self)
+    }
+
+    /// The time given to the first point of a track without any time (the
+    /// upload's time, typically).
+    #[must_use]
+    pub fn with_fallback_start(mut self, start: Option<DateTime<Utc>>) -> Self {
+        self.fallback_start = start;
+        self
+    }
+
+    pub fn with_untimed_spacing(mut self, spacing: TimeDelta) -> Result<Self, CleanParamsError> {
+        if spacing <= TimeDelta::zero() {
+            return Err(CleanParamsError::UntimedSpacing(spacing));
+        }
+        self.untimed_spacing = spacing;
+        Ok(self)
+    }
+
+    #[must_use]
+    pub fn area(&self) -> Option<&Area> {
+        self.area.as_ref()
+    }
+    #[must_use]
+    pub fn max_speed_mps(&self) -> f64 {
+        self.max_speed_mps
+    }
+    #[must_use]
+    pub fn max_gap(&self) -> TimeDelta {
+        self.max_gap
+    }
+    #[must_use]
+    pub fn max_reorder_fraction(&self) -> f64 {
+        self.max_reorder_fraction
+    }
+    #[must_use]
+    pub fn min_points(&self) -> usize {
+        self.min_points
+    }
+    #[must_use]
+    pub fn min_duration(&self) -> TimeDelta {
+        self.min_duration
+    }
+    #[must_use]
+    pub fn min_length_m(&self) -> f64 {
+        self.min_length_m
+    }
+    #[must_use]
+    pub fn fallback_start(&self) -> Option<DateTime<Utc>> {
+        self.fallback_start
+    }
+    #[must_use]
+    pub fn untimed_spacing(&self) -> TimeDelta {
+        self.untimed_spacing
+    }
+}
+
+/// What cleaning did to a track, point by point. `received - kept` points
+/// were dropped; `out_of_order` counts re-sorted points too, and `untimed`
+/// counts the kept points of a track without times (see [`clean`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub struct CleaningReport {
+    pub received: usize,
+    pub kept: usize,
+    pub invalid_coordinates: usize,
+    pub outside_area: usize,
+    pub out_of_order: usize,
+    pub gps_jumps: usize,
+    pub duplicates: usize,
+    pub untimed: usize,
+}
+
+/// A cleaned track: WGS-84 points sorted by time within each segment,
+/// segments sorted by their first time. No line joins two segments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CleanedTrack {
+    pub segments: Vec<Vec<TrackPoint>>,
+    pub report: CleaningReport,
+}
+
+impl CleanedTrack {
+    /// All points, segment after segment.
+    pub fn points(&self) -> impl Iterator<Item = &TrackPoint> {
+        self.segments.iter().flatten()
+    }
+
+    /// The earliest and latest time, in ms since the epoch.
+    #[must_use]
+    pub fn time_span_ms(&self) -> Option<(i64, i64)> {
+        let min = self.points().map(|p| p.t_ms).min()?;
+        let max = self.points().map(|p| p.t_ms).max()?;
+        Some((min, max))
+    }
+
+    /// The geodesic length in metres, segment by segment.
+    #[must_use]
+    pub fn length_m(&self) -> f64 {
+        self.segments.iter().map(|s| segment_length_m(s)).sum()
+    }
+
+    /// A content fingerprint: SHA-256, in lowercase hex, over the points in
+    /// order with lon/lat rounded to 1e-6° (about 0.1 m) and the time to the
+    /// second. Two uploads of the same points give the same fingerprint
+    /// whatever their whitespace, number formatting, time zone notation or
+    /// segment breaks.
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"gridpatrol track v1\n");
+        for p in self.points() {
+            hasher.update(micro_degrees(p.lon).to_le_bytes());
+            hasher.update(micro_degrees(p.lat).to_le_bytes());
+            hasher.update(p.t_ms.div_euclid(1000).to_le_bytes());
+        }
+        hasher
+            .finalize()
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, byte| {
+                use std::fmt::Write;
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            })
+    }
+}
+
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "valid degrees times 1e6 fit in i64"
+)]
+fn micro_degrees(deg: f64) -> i64 {
+    (deg * 1e6).round() as i64
+}
+
+/// Why a track was not accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RejectReason {
+    #[error("only {kept} usable points remain and a track needs at least {min_points}")]
+    TooFewPoints { kept: usize, min_points: usize },
+    #[error(
+        "it lasts {duration_s} s and covers {length_m:.0} m, and a track needs at least \
+         {min_duration_s} s or {min_length_m:.0} m"
+    )]
+    TooSmall {
+        duration_s: i64,
+        length_m: f64,
+        min_duration_s: i64,
+        min_length_m: f64,
+    },
+    #[error(
+        "it has no times and covers {length_m:.0} m, and an untimed track needs at least {min_length_m:.0} m"
+    )]
+    TooShort { length_m: f64, min_length_m: f64 },
+    #[error("no point has a time and no fallback start time was given")]
+    NoTimes,
+}
+
+/// A track that cleaning left too small to use, with the report that says
+/// why, for the API to show.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("track rejected: {reason}")]
+pub struct TrackRejected {
+    pub reason: RejectReason,
+    pub report: CleaningReport,
+}
+
+/// Converts `track` from `crs` to WGS-84 and cleans it into [`TrackPoint`]
+/// segments, counting every point it drops.
+///
+/// The steps, in order, each counted in the [`CleaningReport`]:
+///
+/// 1. **Coordinates** are converted from the upload's [`Crs`] to WGS-84.
+///    Non-finite or out-of-range values and (0, 0), which receivers write
+///    when they have no fix, are `invalid_coordinates`.
+/// 2. **Area**: points farther than the [`Area`]'s margin from the district
+///    (geodesic metres) are `outside_area`.
+/// 3. **Times**: if any point of the track has a time, points without one are
+///    dropped and counted `untimed`. If none has, every point is kept and
+///    counted `untimed`, and the k-th kept point gets the time
+///    `fallback_start + k × untimed_spacing`; without a fallback start the
+///    track is rejected. Synthetic times only order the points: such a track
+///    skips the speed check below, and its minimal size is judged by length.
+/// 4. **Order**, per segment: the points outside a longest non-decreasing
+///    run of times are `out_of_order`. When they are at most
+///    `max_reorder_fraction` of the segment, those whose time lies within the
+///    run's span are put back in their place in time (a device that sent rows
+///    a little out of order) and the others dropped; when there are more,
+///    they are all dropped (a clock that jumped).
+/// 5. **Duplicates**: a point with the same time as the point before it is
+///    dropped whatever its position, as is, in an untimed track, a point at
+///    the same position as the point before it. They count as `duplicates`.
+/// 6. **Gaps**: a segment is split where two points are more than `max_gap`
+///    apart in time, so that a stretch with the receiver off is not drawn as
+///    walked. Nothing is dropped.
+/// 7. **GPS jumps**: a point that the last kept point could only reach above
+///    `max_speed_mps` is a `gps_jumps` spike and dropped, and the next point
+///    is compared with the last kept point again, so a spike never takes the
+///    rest of the track with it. When [`REANCHOR_RUN`] points in a row are
+///    consistent with each other but out of reach of the kept ones, the
+///    track really moved (a ride, say): the segment is split there, and if
+///    the points kept before were fewer than [`REANCHOR_RUN`], they were the
+///    spike and are dropped instead.
+///
+/// The result is rejected ([`TrackRejected`], report inside) when fewer than
+/// `min_points` remain, or when it both lasts less than `min_duration` and
+/// covers less than `min_length_m`.
+pub fn clean(
+    track: &ParsedTrack,
+    crs: Crs,
+    params: &CleanParams,
+) -> Result<CleanedTrack, TrackRejected> {
+    let mut report = CleaningReport {
+        received: track.point_count(),
+        ..CleaningReport::default()
+    };
+    let timed = track.points().any(|p| p.time.is_some());
+    let segments = if timed {
+        clean_timed(track, crs, params, &mut report)
+    } else {
+        clean_untimed(track, crs, params, &mut report)
+    };
+    report.kept = segments.iter().map(Vec::len).sum();
+    let reject = |reason| Err(TrackRejected { reason, report });
+
+    let min_points = params.min_points.max(1);
+    if report.kept < min_points {
+        return reject(RejectReason::TooFewPoints {
+            kept: report.kept,
+            min_points,
+        });
+    }
+    let Some(segments) = segments_with_times(segments, timed, params) else {
+        return reject(RejectReason::NoTimes);
+    };
+    let cleaned = CleanedTrack { segments, report };
+    let length_m = cleaned.length_m();
+    if timed {
+        let (start, end) = cleaned.time_span_ms().unwrap_or_default();
+        let duration = TimeDelta::milliseconds(end.saturating_sub(start));
+        if duration < params.min_duration && length_m < params.min_length_m {
+            return reject(RejectReason::TooSmall {
+                duration_s: duration.num_seconds(),
+                length_m,
+                min_duration_s: params.min_duration.num_seconds(),
+                min_length_m: params.min_length_m,
+            });
+        }
+    } else if length_m < params.min_length_m {
+        return reject(RejectReason::TooShort {
+            length_m,
+            min_length_m: params.min_length_m,
+        });
+    }
+    Ok(cleaned)
+}
+
+/// A point on its way through cleaning: WGS-84, time in ms if known.
+#[derive(Debug, Clone, Copy)]
+struct Fix {
+    lon: f64,
+    lat: f64,
+    t_ms: i64,
+}
+
+impl Fix {
+    fn distance_m(&self, other: &Self) -> f64 {
+        Geodesic.distance(
+            geo::Point::new(self.lon, self.lat),
+            geo::Point::new(other.lon, other.lat),
+        )
+    }
+
+    fn speed_to(&self, other: &Self) -> f64 {
+        let dt_ms = other.t_ms.saturating_sub(self.t_ms).unsigned_abs();
+        let distance = self.distance_m(other);
+        if dt_ms == 0 {
+            return if distance > 0.0 { f64::INFINITY } else { 0.0 };
+        }
+        #[expect(clippy::cast_precision_loss, reason = "durations far below 2^52 ms")]
+        let seconds = dt_ms as f64 / 1000.0;
+        distance / seconds
+    }
+}
+
+/// Steps 1 and 2: a valid WGS-84 position inside the area, or a count.
+fn accepted_position(
+    lon: f64,
+    lat: f64,
+    crs: Crs,
+    params: &CleanParams,
+    report: &mut CleaningReport,
+) -> Option<LonLat> {
+    let null_island = lon.abs() < 1e-9 && lat.abs() < 1e-9;
+    let Some(p) = LonLat::from_crs(crs, lon, lat)
+        .ok()
+        .filter(|_| !null_island)
+    else {
+        report.invalid_coordinates += 1;
+        return None;
+    };
+    if params.area.as_ref().is_some_and(|a| !a.contains(p)) {
+        report.outside_area += 1;
+        return None;
+    }
+    Some(p)
+}
+
+fn clean_timed(
+    track: &ParsedTrack,
+    crs: Crs,
+    params: &CleanParams,
+    report: &mut CleaningReport,
+) -> Vec<Vec<Fix>> {
+    let mut out = Vec::new();
+    for segment in &track.segments {
+        let mut fixes = Vec::with_capacity(segment.len());
+        for raw in segment {
+            let Some(p) = accepted_position(raw.lon, raw.lat, crs, params, report) else {
+                continue;
+            };
+            let Some(time) = raw.time else {
+                report.untimed += 1;
+                continue;
+            };
+            fixes.push(Fix {
+                lon: p.lon(),
+                lat: p.lat(),
+                t_ms: time.timestamp_millis(),
+            });
+        }
+        let fixes = put_in_order(fixes, params.max_reorder_fraction, &mut report.out_of_order);
+        let fixes = drop_same_times(fixes, &mut report.duplicates);
+        for part in split_at_gaps(fixes, params.max_gap.num_milliseconds()) {
+            out.extend(drop_jumps(
+                part,
+                params.max_speed_mps,
+                &mut report.gps_jumps,
+            ));
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out.sort_by_key(|s| s.first().map(|f| f.t_ms));
+    out
+}
+
+fn clean_untimed(
+    track: &ParsedTrack,
+    crs: Crs,
+    params: &CleanParams,
+    report: &mut CleaningReport,
+) -> Vec<Vec<Fix>> {
+    let mut out = Vec::new();
+    for segment in &track.segments {
+        let mut fixes: Vec<Fix> = Vec::with_capacity(segment.len());
+        for raw in segment {
+            let Some(p) = accepted_position(raw.lon, raw.lat, crs, params, report) else {
+                continue;
+            };
+            let fix = Fix {
+                lon: p.lon(),
+                lat: p.lat(),
+                t_ms: 0,
+            };
+            if fixes.last().is_some_and(|last| {
+                last.lon.to_bits() == fix.lon.to_bits() && last.lat.to_bits() == fix.lat.to_bits()
+            }) {
+                report.duplicates += 1;
+                continue;
+            }
+            fixes.push(fix);
+        }
+        report.untimed += fixes.len();
+        if !fixes.is_empty() {
+            out.push(fixes);
+        }
+    }
+    out
+}
+
+/// Gives untimed fixes their synthetic times and turns fixes into track
+/// points; `None` when synthetic times are needed and there is no start.
+fn segments_with_times(
+    segments: Vec<Vec<Fix>>,
+    timed: bool,
+    params: &CleanParams,
+) -> Option<Vec<Vec<TrackPoint>>> {
+    let to_point = |f: Fix| TrackPoint {
+        lon: f.lon,
+        lat: f.lat,
+        t_ms: f.t_ms,
+    };
+    if timed {
+        return Some(
+            segments
+                .into_iter()
+                .map(|s| s.into_iter().map(to_point).collect())
+                .collect(),
+        );
+    }
+    let start = params.fallback_start?.timestamp_millis();
+    let spacing = params.untimed_spacing.num_milliseconds();
+    let mut k: i64 = 0;
+    Some(
+        segments
+            .into_iter()
+            .map(|s| {
+                s.into_iter()
+                    .map(|f| {
+                        let t_ms = start.saturating_add(k.saturating_mul(spacing));
+                        k += 1;
+                        to_point(Fix { t_ms, ..f })
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// Step 4 (see [`clean`]).
+fn put_in_order(fixes: Vec<Fix>, max_fraction: f64, out_of_order: &mut usize) -> Vec<Fix> {
+    let in_run = longest_non_decreasing(&fixes);
+    let run: Vec<i64> = fixes
+        .iter()
+        .zip(&in_run)
+        .filter(|&(_, &ok)| ok)
+        .map(|(f, _)| f.t_ms)
+        .collect();
+    let offenders = fixes.len() - run.len();
+    if offenders == 0 {
+        return fixes;
+    }
+    *out_of_order += offenders;
+    let (Some(&lo), Some(&hi)) = (run.first(), run.last()) else {
+        return Vec::new();
+    };
+    #[expect(clippy::cast_precision_loss, reason = "point counts far below 2^52")]
+    let few = offenders as f64 <= max_fraction * fixes.len() as f64;
+    let mut kept: Vec<Fix> = fixes
+        .into_iter()
+        .zip(in_run)
+        .filter(|(f, ok)| *ok || (few && (lo..=hi).contains(&f.t_ms)))
+        .map(|(f, _)| f)
+        .collect();
+    kept.sort_by_key(|f| f.t_ms);
+    kept
+}
+
+/// Marks one longest non-decreasing subsequence of times (patience sorting,
+/// O(n log n)).
+fn longest_non_decreasing(fixes: &[Fix]) -> Vec<bool> {
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev: Vec<Option<usize>> = vec![None; fixes.len()];
+    for (i, f) in fixes.iter().enumerate() {
+        let pos = tails.partition_point(|&j| fixes.get(j).is_some_and(|g| g.t_ms <= f.t_ms));
+        if let Some(slot) = prev.get_mut(i) {
+            *slot = pos.checked_sub(1).and_then(|k| tails.get(k).copied());
+        }
+        if let Some(tail) = tails.get_mut(pos) {
+            *tail = i;
+        } else {
+            tails.push(i);
+        }
+    }
+    let mut in_run = vec![false; fixes.len()];
+    let mut cursor = tails.last().copied();
+    while let Some(i) = cursor {
+        if let Some(mark) = in_run.get_mut(i) {
+            *mark = true;
+        }
+        cursor = prev.get(i).copied().flatten();
+    }
+    in_run
+}
+
+/// Step 5 for timed fixes, which are sorted by now.
+fn drop_same_times(fixes: Vec<Fix>, duplicates: &mut usize) -> Vec<Fix> {
+    let mut kept: Vec<Fix> = Vec::with_capacity(fixes.len());
+    for f in fixes {
+        if kept.last().is_some_and(|last| last.t_ms == f.t_ms) {
+            *duplicates += 1;
+        } else {
+            kept.push(f);
+        }
+    }
+    kept
+}
+
+/// Step 6.
+fn split_at_gaps(fixes: Vec<Fix>, max_gap_ms: i64) -> Vec<Vec<Fix>> {
+    let mut parts: Vec<Vec<Fix>> = Vec::new();
+    let mut current: Vec<Fix> = Vec::new();
+    for f in fixes {
+        if current
+            .last()
+            .is_some_and(|last| f.t_ms.saturating_sub(last.t_ms) > max_gap_ms)
+        {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.push(f);
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Step 7 (see [`clean`]): drops spikes, and splits the segment where
+/// the track consistently continues somewhere out of reach.
+fn drop_jumps(fixes: Vec<Fix>, max_speed_mps: f64, jumps: &mut usize) -> Vec<Vec<Fix>> {
+    let mut out: Vec<Vec<Fix>> = Vec::new();
+    let mut current: Vec<Fix> = Vec::new();
+    let mut pending: Vec<Fix> = Vec::new();
+    for f in fixes {
+        let Some(last) = current.last() else {
+            current.push(f);
+            continue;
+        };
+        if last.speed_to(&f) <= max_speed_mps {
+            *jumps += pending.len();
+            pending.clear();
+            current.push(f);
+            continue;
+        }
+        if pending
+            .last()
+            .is_some_and(|p| p.speed_to(&f) > max_speed_mps)
+        {
+            *jumps += pending.len();
+            pending.clear();
+        }
+        pending.push(f);
+        if pending.len() >= REANCHOR_RUN {
+            if current.len() < REANCHOR_RUN {
+                *jumps += current.len();
+            } else {
+                out.push(std::mem::take(&mut current));
+            }
+            current = std::mem::take(&mut pending);
+        }
+    }
+    if pending.len() > current.len() {
+        *jumps += current.len();
+        current = pending;
+    } else {
+        *jumps += pending.len();
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn segment_length_m(points: &[TrackPoint]) -> f64 {
+    points
+        .windows(2)
+        .map(|w| match w {
+            [a, b] => {
+                Geodesic.distance(geo::Point::new(a.lon, a.lat), geo::Point::new(b.lon, b.lat))
+            }
+            _ => 0.0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(t_ms: i64) -> Fix {
+        Fix {
+            lon: 121.2,
+            lat: 31.0,
+            t_ms,
+        }
+    }
+
+    fn times(fixes: &[Fix]) -> Vec<i64> {
+        fixes.iter().map(|f| f.t_ms).collect()
+    }
+
+    #[test]
+    fn a_swap_is_sorted_back() {
+        let mut n = 0;
+        let fixes: Vec<Fix> = [0, 1, 2, 3, 5, 4, 6, 7, 8, 9, 10].map(fix).to_vec();
+        let out = put_in_order(fixes, 0.1, &mut n);
+        assert_eq!(n, 1);
+        assert_eq!(times(&out), vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn a_wild_time_is_dropped_not_sorted_to_the_end() {
+        let mut n = 0;
+        let fixes: Vec<Fix> = [0, 1, 2, 999_999, 3, 4, 5, 6, 7, 8, 9].map(fix).to_vec();
+        let out = put_in_order(fixes, 0.1, &mut n);
+        assert_eq!(n, 1);
+        assert_eq!(times(&out), vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn many_offenders_are_dropped() {
+        let mut n = 0;
+        let fixes: Vec<Fix> = [0, 10, 20, 5, 30, 6, 40, 7, 50].map(fix).to_vec();
+        let out = put_in_order(fixes, 0.1, &mut n);
+        assert_eq!(n, 3);
+        assert_eq!(times(&out), vec![0, 10, 20, 30, 40, 50]);
+    }
+
+    #[test]
+    fn a_first_point_spike_is_dropped() {
+        let mut jumps = 0;
+        let mut fixes: Vec<Fix> = (0..6).map(|i| fix(i * 1000)).collect();
+        if let Some(first) = fixes.first_mut() {
+            first.lat += 0.05;
+        }
+        let out = drop_jumps(fixes, 15.0, &mut jumps);
+        assert_eq!(jumps, 1);
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![5]);
+    }
+
+    #[test]
+    fn a_relocation_splits_the_segment() {
+        let mut jumps = 0;
+        let fixes: Vec<Fix> = (0..10)
+            .map(|i| Fix {
+                lat: if i < 5 { 31.0 } else { 31.1 },
+                ..fix(i * 1000)
+            })
+            .collect();
+        let out = drop_jumps(fixes, 15.0, &mut jumps);
+        assert_eq!(jumps, 0);
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![5, 5]);
+    }
+}

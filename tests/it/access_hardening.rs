@@ -1,0 +1,418 @@
+//! The hardened service: body limits (413), the per-token rate limit (429
+//! with Retry-After), timeouts (408), CORS off unless configured, an access
+//! log without tokens, graceful shutdown that finishes a request in flight,
+//! and one clear line when the database is unreachable at start-up.
+
+use crate::common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use gridpatrol::http::limits::Limits;
+use gridpatrol::http::{AppState, app, serve};
+use gridpatrol::store::DynStore;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower::ServiceExt;
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+async fn send(st: &AppState, req: Request<Body>) -> Answer {
+    let res = app(st.clone()).oneshot(req).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+fn get(uri: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request")
+}
+
+fn work(name: &str) -> String {
+    json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.2262, 31.0104]},
+           "properties": {"name": name, "category": "fit_out", "funding": "social",
+                          "investment_cny": 90_000, "status": "discovered"}})
+    .to_string()
+}
+
+async fn towns_store() -> DynStore {
+    let store = common::sqlite_store().await;
+    gridpatrol::service::import_file(
+        &store,
+        gridpatrol::service::ImportKind::Towns,
+        &common::fixtures().join("towns.geojson"),
+        gridpatrol::spatial::Crs::Wgs84,
+        &|_| {},
+    )
+    .await
+    .expect("towns");
+    store
+}
+
+fn assert_problem(a: &Answer, status: StatusCode) {
+    assert_eq!(a.status, status, "{}", a.body);
+    assert_eq!(
+        a.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    assert_eq!(a.body["status"], status.as_u16());
+}
+
+#[tokio::test]
+async fn bodies_above_the_limit_are_refused_with_413() {
+    let store = towns_store().await;
+    let token = common::admin_token(&store).await;
+    let st = AppState::new(store).with_limits(Limits {
+        max_body_bytes: 1024,
+        ..Limits::default()
+    });
+    let post = |body: Body, length: Option<usize>| {
+        let mut r = Request::builder()
+            .method("POST")
+            .uri("/api/v1/projects")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/geo+json");
+        if let Some(n) = length {
+            r = r.header(header::CONTENT_LENGTH, n);
+        }
+        r.body(body).expect("request")
+    };
+    let small = work("小店装修");
+    assert!(small.len() < 1024);
+    let a = send(&st, post(Body::from(small.clone()), Some(small.len()))).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+
+    let big = work(&"大".repeat(600));
+    assert!(big.len() > 1024);
+    let a = send(&st, post(Body::from(big.clone()), Some(big.len()))).await;
+    assert_problem(&a, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("1024"))
+    );
+    // the default allows 20 MiB uploads, well above axum's own 2 MB default
+    assert_eq!(Limits::default().max_body_bytes, 20 * 1024 * 1024);
+    let st = AppState::new(st.store.clone());
+    let mut p = serde_json::from_str::<Value>(&work("大文件")).expect("json");
+    p["properties"]["address"] = json!("x".repeat(3 * 1024 * 1024));
+    let body = p.to_string();
+    let a = send(&st, post(Body::from(body.clone()), Some(body.len()))).await;
+    assert_ne!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "3 MB is accepted");
+}
+
+/// A body sent in chunks, without a length, is cut at the limit too.
+#[tokio::test]
+async fn a_chunked_upload_is_cut_at_the_limit() {
+    let store = towns_store().await;
+    let token = common::admin_token(&store).await;
+    let st = AppState::new(store).with_limits(Limits {
+        max_body_bytes: 1024,
+        ..Limits::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(serve(listener, st, std::future::pending()));
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut req: Vec<u8> = format!(
+        "POST /api/v1/projects HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/geo+json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    let big = work(&"大".repeat(600));
+    for c in big.as_bytes().chunks(100) {
+        req.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        req.extend_from_slice(c);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    // the server may answer before reading it all
+    let _ = conn.write_all(&req).await;
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn each_token_has_its_own_rate_limit() {
+    let store = common::sqlite_store().await;
+    let a_token = common::admin_token(&store).await;
+    let b_token = common::admin_token(&store).await;
+    let st = AppState::new(store).with_limits(Limits {
+        rate_per_second: 0.5,
+        rate_burst: 3,
+        ..Limits::default()
+    });
+    for _ in 0..3 {
+        assert_eq!(
+            send(&st, get("/api/v1/towns", &a_token)).await.status,
+            StatusCode::OK
+        );
+    }
+    let a = send(&st, get("/api/v1/towns", &a_token)).await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = a
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=2).contains(&retry), "{retry}");
+    assert_eq!(
+        send(&st, get("/api/v1/towns", &b_token)).await.status,
+        StatusCode::OK,
+        "another token is not slowed down"
+    );
+    // health is not rate limited
+    for _ in 0..5 {
+        let h = Request::builder()
+            .uri("/health")
+            .body(Body::empty())
+            .expect("request");
+        assert_eq!(send(&st, h).await.status, StatusCode::OK);
+    }
+}
+
+/// A client that stops sending its upload is cut off at the timeout.
+#[tokio::test]
+async fn slow_requests_time_out_with_a_problem() {
+    let store = towns_store().await;
+    let token = common::admin_token(&store).await;
+    let st = AppState::new(store).with_limits(Limits {
+        request_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(serve(listener, st, std::future::pending()));
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    conn.write_all(
+        format!(
+            "POST /api/v1/projects HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/geo+json\r\nContent-Length: 500\r\n\r\n{{\"type\":"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("send");
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), conn.read(&mut answer))
+        .await
+        .expect("answered before the client gives up")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_an_origin_is_configured() {
+    let store = common::sqlite_store().await;
+    let token = common::admin_token(&store).await;
+    let with_origin = |origin: &str| {
+        Request::builder()
+            .uri("/api/v1/towns")
+            .header(header::ORIGIN, origin)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let off = AppState::new(store.clone());
+    let a = send(&off, with_origin("http://elsewhere.example")).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+
+    let on = AppState::new(store).with_limits(Limits {
+        cors_origins: vec!["http://gis.songjiang.example".parse().expect("origin")],
+        ..Limits::default()
+    });
+    let a = send(&on, with_origin("http://gis.songjiang.example")).await;
+    assert_eq!(
+        a.headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        Some("http://gis.songjiang.example")
+    );
+    let a = send(&on, with_origin("http://elsewhere.example")).await;
+    assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    // a preflight needs no token
+    let pre = Request::builder()
+        .method("OPTIONS")
+        .uri("/api/v1/projects")
+        .header(header::ORIGIN, "http://gis.songjiang.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+        .body(Body::empty())
+        .expect("request");
+    let a = send(&on, pre).await;
+    assert!(a.status.is_success(), "{}", a.status);
+    assert!(
+        a.headers
+            .get(header::ACCESS_CONTROL_ALLOW_METHODS)
+            .is_some()
+    );
+}
+
+/// A writer into a shared buffer, for the log.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_access_log_names_the_user_never_the_token() {
+    let store = common::sqlite_store().await;
+    let token = common::token_for(
+        &store,
+        "officer07",
+        gridpatrol::auth::Role::Officer,
+        &["district"],
+    )
+    .await;
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let st = AppState::new(store);
+    let a = send(&st, get("/api/v1/towns?town=310117001", &token)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = send(&st, get("/api/v1/towns", "gp_0123456789abcdef_00")).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let text = String::from_utf8(log.0.lock().expect("log").clone()).expect("utf-8");
+    assert!(text.contains("officer07"), "{text}");
+    assert!(text.contains("/api/v1/towns"), "{text}");
+    assert!(
+        text.contains("status=200") || text.contains("status: 200"),
+        "{text}"
+    );
+    assert!(!text.contains(&token), "the token is never logged");
+    assert!(!text.contains(&token[token.len() - 64..]));
+    assert!(!text.contains("gp_0123456789abcdef"), "nor a refused one");
+    assert!(!text.contains("310117001"), "nor the query string");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_a_request_in_flight() {
+    let store = towns_store().await;
+    let token = common::admin_token(&store).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, AppState::new(store.clone()), async {
+        let _ = stopped.await;
+    }));
+    let body = work("停机时的上传");
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    conn.write_all(
+        format!(
+            "POST /api/v1/projects HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/geo+json\r\nContent-Length: {}\r\n\r\n{head}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("send head");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).expect("shutdown signalled");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!server.is_finished(), "the server waits for the upload");
+    conn.write_all(tail.as_bytes()).await.expect("send tail");
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).await.expect("answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops once the request is done")
+        .expect("task")
+        .expect("serve");
+    // and the work was stored
+    let q = gridpatrol::store::ListQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    let page = store
+        .list(gridpatrol::store::Layer::Project, &q)
+        .await
+        .expect("list");
+    assert_eq!(page.total, 1);
+}
+
+#[test]
+fn an_unreachable_database_at_start_up_is_one_clear_line() {
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gridpatrol"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/gridpatrol",
+        ])
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with(
+            "error: cannot open the database at postgres://***@127.0.0.1:1/gridpatrol: "
+        ),
+        "{err}"
+    );
+    assert!(
+        lines[0].to_lowercase().contains("connection refused"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no waiting for a pool"
+    );
+}

@@ -1,0 +1,31 @@
+//! The integration tests in one binary (one link instead of two dozen on a
+//! two-core machine): the store suite on both backends, the HTTP API, the
+//! binary, the engines and their properties. `common` holds the shared helpers.
+
+#[macro_use]
+mod common;
+
+mod access_audit;
+mod access_hardening;
+mod access_outage;
+mod access_params;
+mod access_scope;
+mod access_tokens;
+mod blindspots_api;
+mod blindspots_postgis;
+mod blindspots_properties;
+mod blindspots_reasons;
+mod coverage_geometry;
+mod coverage_properties;
+mod crs;
+mod http_api;
+mod inspections_api;
+mod routes_api;
+mod routes_cli;
+mod routing_demo_graph;
+mod routing_osm;
+mod routing_plan;
+mod routing_sweep;
+mod store_suite;
+mod track_parsers;
+mod tracks_api;

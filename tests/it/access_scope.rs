@@ -4,59 +4,22 @@
 //! appears; the expected sets are computed here with geo from the admin's
 //! answers, not with the service's own scope code.
 
-use crate::common;
+use crate::common::{self, Answer, TestApp, assert_problem_in};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use geo::{Geometry, Intersects};
 use gridpatrol::auth::Role;
 use gridpatrol::demo::LAYER_FILES;
-use gridpatrol::http::{AppState, app};
 use gridpatrol::service;
 use gridpatrol::spatial::Crs;
 use gridpatrol::store::DynStore;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 /// 岳阳街道, the town of the scoped users; 泗泾镇, a town outside.
 const TOWN: &str = "310117001";
 const OTHER: &str = "310117102";
-
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    body: Value,
-}
-
-async fn call(st: &AppState, token: &str, method: &str, uri: &str, body: Option<Value>) -> Answer {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let res = app(st.clone()).oneshot(req).await.expect("response");
-    let status = res.status();
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Answer {
-        status,
-        content_type,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
-}
 
 fn geometry(f: &Value) -> Geometry<f64> {
     let g: geojson::Geometry = serde_json::from_value(f["geometry"].clone()).expect("geometry");
@@ -64,7 +27,9 @@ fn geometry(f: &Value) -> Geometry<f64> {
 }
 
 fn features(a: &Answer) -> &Vec<Value> {
-    a.body["features"].as_array().expect("a FeatureCollection")
+    a.json()["features"]
+        .as_array()
+        .expect("a FeatureCollection")
 }
 
 fn ids(fs: &[Value]) -> BTreeSet<i64> {
@@ -73,7 +38,7 @@ fn ids(fs: &[Value]) -> BTreeSet<i64> {
 
 /// The users of the matrix and what each may see.
 struct World {
-    st: AppState,
+    app: TestApp,
     tokens: BTreeMap<&'static str, String>,
     /// Everything, as the admin sees it: layer → features.
     all: BTreeMap<&'static str, Vec<Value>>,
@@ -109,18 +74,13 @@ async fn world(store: DynStore) -> World {
         .await
         .expect("fixture loads");
     }
-    let st = AppState::new(store.clone());
+    let st = TestApp::new(&store);
     let admin = common::token_for(&store, "admin", Role::Admin, &[]).await;
     let mut all = BTreeMap::new();
     for layer in LAYERS {
-        let a = call(
-            &st,
-            &admin,
-            "GET",
-            &format!("/api/v1/{layer}?limit=10000"),
-            None,
-        )
-        .await;
+        let a = st
+            .call(&admin, "GET", &format!("/api/v1/{layer}?limit=10000"), None)
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{layer}");
         all.insert(layer, features(&a).clone());
     }
@@ -177,7 +137,7 @@ async fn world(store: DynStore) -> World {
         tokens.insert(name, common::token_for(&store, name, role, &scope).await);
     }
     World {
-        st,
+        app: st,
         tokens,
         all,
         town_shape,
@@ -241,14 +201,8 @@ impl World {
     }
 
     async fn as_(&self, user: &str, method: &str, uri: &str, body: Option<Value>) -> Answer {
-        call(&self.st, &self.tokens[user], method, uri, body).await
+        self.app.call(&self.tokens[user], method, uri, body).await
     }
-}
-
-fn assert_problem(a: &Answer, status: StatusCode, ctx: &str) {
-    assert_eq!(a.status, status, "{ctx}: {}", a.body);
-    assert_eq!(a.content_type, "application/problem+json", "{ctx}");
-    assert_eq!(a.body["status"], status.as_u16(), "{ctx}");
 }
 
 /// Every list and every id of every layer, for every user.
@@ -264,7 +218,7 @@ async fn reads_answer_only_the_scope(store: DynStore) {
             let got = ids(features(&a));
             assert_eq!(got, expected, "{user} sees exactly its scope of {layer}");
             assert_eq!(
-                a.body["numberMatched"].as_u64(),
+                a.json()["numberMatched"].as_u64(),
                 Some(expected.len() as u64),
                 "{user} {layer}: the total counts the scope only"
             );
@@ -299,23 +253,28 @@ async fn reads_answer_only_the_scope(store: DynStore) {
                     .as_(user, "GET", &format!("/api/v1/{layer}/{id}"), None)
                     .await;
                 assert_eq!(a.status, StatusCode::OK, "{user} {layer}/{id}");
-                assert_eq!(a.body["id"], *id);
+                assert_eq!(a.json()["id"], *id);
             }
             if let Some(id) = w.one_outside(user, layer) {
                 let a = w
                     .as_(user, "GET", &format!("/api/v1/{layer}/{id}"), None)
                     .await;
-                assert_problem(&a, StatusCode::NOT_FOUND, &format!("{user} {layer}/{id}"));
+                assert_problem_in(
+                    &a,
+                    StatusCode::NOT_FOUND,
+                    None,
+                    &format!("{user} {layer}/{id}"),
+                );
             }
         }
         let me = w.as_(user, "GET", "/api/v1/me", None).await;
         assert_eq!(me.status, StatusCode::OK);
-        assert_eq!(me.body["user"], user);
+        assert_eq!(me.json()["user"], user);
     }
     let me = w.as_("gm-zone", "GET", "/api/v1/me", None).await;
-    assert_eq!(me.body["role"], "grid_manager");
-    assert_eq!(me.body["scope"]["zones"], json!([w.zone_code]));
-    let grids: BTreeSet<String> = me.body["scope"]["grids"]
+    assert_eq!(me.json()["role"], "grid_manager");
+    assert_eq!(me.json()["scope"]["zones"], json!([w.zone_code]));
+    let grids: BTreeSet<String> = me.json()["scope"]["grids"]
         .as_array()
         .expect("grids")
         .iter()
@@ -380,7 +339,7 @@ async fn project_writes_follow_role_and_scope(store: DynStore) {
             a.status.as_u16(),
             create_in,
             "{user} creates inside: {}",
-            a.body
+            a.json()
         );
         let a = w
             .as_(
@@ -394,10 +353,10 @@ async fn project_writes_follow_role_and_scope(store: DynStore) {
             a.status.as_u16(),
             create_out,
             "{user} creates outside: {}",
-            a.body
+            a.json()
         );
         if create_out == 403 {
-            assert_eq!(a.content_type, "application/problem+json");
+            assert_eq!(a.content_type(), "application/problem+json");
         }
         let a = w
             .as_(
@@ -411,7 +370,7 @@ async fn project_writes_follow_role_and_scope(store: DynStore) {
             a.status.as_u16(),
             patch_in,
             "{user} patches inside: {}",
-            a.body
+            a.json()
         );
         let a = w
             .as_(
@@ -425,7 +384,7 @@ async fn project_writes_follow_role_and_scope(store: DynStore) {
             a.status.as_u16(),
             patch_out,
             "{user} patches outside: {}",
-            a.body
+            a.json()
         );
     }
     // town staff cannot move a work out of their town, and nothing changes
@@ -442,11 +401,16 @@ async fn project_writes_follow_role_and_scope(store: DynStore) {
             Some(moved),
         )
         .await;
-    assert_problem(&a, StatusCode::FORBIDDEN, "moving a work out of the town");
+    assert_problem_in(
+        &a,
+        StatusCode::FORBIDDEN,
+        None,
+        "moving a work out of the town",
+    );
     let after = w
         .as_("admin", "GET", &format!("/api/v1/projects/{in_id}"), None)
         .await;
-    assert_eq!(before.body, after.body);
+    assert_eq!(before.json(), after.json());
 }
 
 fn inspection(inspector: &str) -> Value {
@@ -491,7 +455,7 @@ async fn inspections_follow_role_and_scope(store: DynStore) {
                 a.status.as_u16(),
                 status,
                 "{user} inspects work {id}: {}",
-                a.body
+                a.json()
             );
         }
     }
@@ -503,18 +467,23 @@ async fn inspections_follow_role_and_scope(store: DynStore) {
             Some(inspection("officer02")),
         )
         .await;
-    assert_problem(&a, StatusCode::FORBIDDEN, "an officer records for another");
+    assert_problem_in(
+        &a,
+        StatusCode::FORBIDDEN,
+        None,
+        "an officer records for another",
+    );
 
     // the hazards and the ledger answer only the scope
     for user in USERS {
         let a = w.as_(user, "GET", "/api/v1/hazards", None).await;
         assert_eq!(a.status, StatusCode::OK, "{user}");
         let visible = w.expected(user, "projects");
-        for h in a.body["items"].as_array().expect("items") {
+        for h in a.json()["items"].as_array().expect("items") {
             let p = h["project_id"].as_i64().expect("project_id");
             assert!(visible.contains(&p), "{user} sees a hazard of work {p}");
         }
-        let n = a.body["items"].as_array().map_or(0, Vec::len);
+        let n = a.json()["items"].as_array().map_or(0, Vec::len);
         assert!(n >= 1, "{user} sees the hazards of the work in the grid");
         let a = w
             .as_(
@@ -551,8 +520,8 @@ async fn analyses_and_audit_follow_scope(store: DynStore) {
             "/api/v1/scorecard",
         ] {
             let a = w.as_(user, "GET", uri, None).await;
-            assert_eq!(a.status, StatusCode::OK, "{user} {uri}: {}", a.body);
-            let rows = a.body["items"].as_array().expect("items");
+            assert_eq!(a.status, StatusCode::OK, "{user} {uri}: {}", a.json());
+            let rows = a.json()["items"].as_array().expect("items");
             for r in rows {
                 // a commercial district's town is the one holding its centre
                 if let Some(t) = r["town"].as_str().filter(|_| !uri.ends_with("districts")) {
@@ -606,28 +575,14 @@ async fn upload(w: &World, user: &str, officer: Option<&str>, body: Value) -> An
         || "/api/v1/tracks".to_owned(),
         |o| format!("/api/v1/tracks?officer={o}"),
     );
-    let req = Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {}", w.tokens[user]))
-        .header(header::CONTENT_TYPE, "application/geo+json");
-    let res = app(w.st.clone())
-        .oneshot(req.body(Body::from(body.to_string())).expect("request"))
+    w.app
+        .post_bytes(
+            &w.tokens[user],
+            &uri,
+            "application/geo+json",
+            body.to_string(),
+        )
         .await
-        .expect("response");
-    let status = res.status();
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Answer {
-        status,
-        content_type,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
 }
 
 /// Tracks: officers upload and see their own; town staff and admins upload
@@ -668,10 +623,10 @@ async fn tracks_follow_role_and_scope(store: DynStore) {
                 a.status.as_u16(),
                 status,
                 "{user} uploads at {lon},{lat}: {}",
-                a.body
+                a.json()
             );
             if status == 403 {
-                assert_eq!(a.content_type, "application/problem+json");
+                assert_eq!(a.content_type(), "application/problem+json");
             }
         }
     }
@@ -683,7 +638,12 @@ async fn tracks_follow_role_and_scope(store: DynStore) {
         walk(in_grid.0, in_grid.1, next(), None),
     )
     .await;
-    assert_problem(&a, StatusCode::FORBIDDEN, "an officer uploads for another");
+    assert_problem_in(
+        &a,
+        StatusCode::FORBIDDEN,
+        None,
+        "an officer uploads for another",
+    );
     let a = upload(
         &w,
         "officer01",
@@ -691,9 +651,10 @@ async fn tracks_follow_role_and_scope(store: DynStore) {
         walk(in_grid.0, in_grid.1, next(), Some("officer02")),
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
     assert_eq!(
-        a.body["tracks"][0]["officer"], "officer01",
+        a.json()["tracks"][0]["officer"],
+        "officer01",
         "stored under the uploader"
     );
 
@@ -725,7 +686,7 @@ async fn tracks_follow_role_and_scope(store: DynStore) {
             "{user} sees exactly its tracks"
         );
         assert_eq!(
-            a.body["numberMatched"].as_u64(),
+            a.json()["numberMatched"].as_u64(),
             Some(expected.len() as u64)
         );
         assert!(!expected.is_empty(), "{user} has tracks to see");
@@ -749,7 +710,8 @@ async fn tracks_follow_role_and_scope(store: DynStore) {
         .as_("officer01", "GET", "/api/v1/tracks?officer=officer03", None)
         .await;
     assert_eq!(
-        a.body["numberMatched"], 0,
+        a.json()["numberMatched"],
+        0,
         "officers list their own tracks only"
     );
 }
@@ -794,7 +756,7 @@ async fn coverage_follows_scope(store: DynStore) {
                 .filter(|g| visible.contains(&g["id"].as_i64().expect("id")))
                 .collect();
             let a = w.as_(user, "GET", "/api/v1/coverage", None).await;
-            assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.body);
+            assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.json());
             let got: BTreeSet<String> = features(&a)
                 .iter()
                 .filter_map(|f| f["properties"]["cell"].as_str().map(str::to_owned))
@@ -834,8 +796,8 @@ async fn coverage_follows_scope(store: DynStore) {
         let a = w
             .as_(user, "GET", "/api/v1/coverage/summary?level=grid", None)
             .await;
-        assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.body);
-        let areas: BTreeSet<i64> = a.body["areas"]
+        assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.json());
+        let areas: BTreeSet<i64> = a.json()["areas"]
             .as_array()
             .expect("areas")
             .iter()
@@ -846,7 +808,7 @@ async fn coverage_follows_scope(store: DynStore) {
         let a = w
             .as_(user, "GET", "/api/v1/blindspots/cells?limit=100000", None)
             .await;
-        assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.body);
+        assert_eq!(a.status, StatusCode::OK, "{user}: {}", a.json());
         for f in features(&a) {
             let g = f["properties"]["grid_id"].as_i64().expect("grid_id");
             assert!(visible.contains(&g), "{user}: a blind cell of grid {g}");

@@ -4,24 +4,20 @@
 //! points; sweeps, assignment, adherence, access control and bad input
 //! (answered with problem+json naming the field, nothing stored).
 
-use crate::common;
+use crate::common::{self, Answer, TestApp};
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use gridpatrol::demo;
 use gridpatrol::domain::Grid;
-use gridpatrol::http::{AppState, app};
 use gridpatrol::routing::{NodeId, RoadGraph};
 use gridpatrol::service::{self, routes as svc};
 use gridpatrol::spatial::{Crs, LonLat};
 use gridpatrol::store::{DynStore, typed};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 /// A grid of 松江新城 (广富林街道) well served by the demo roads.
 const GRID: &str = "310117005-G10";
@@ -86,57 +82,19 @@ fn start_and_end(g: &Grid) -> (LonLat, LonLat) {
     (graph.node(a), graph.node(b))
 }
 
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    bytes: Vec<u8>,
-    body: Value,
-}
-
 async fn call_as(
-    state: &AppState,
+    state: &TestApp,
     token: &str,
     method: &str,
     uri: &str,
     body: Option<Value>,
 ) -> Answer {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let res = app(state.clone()).oneshot(req).await.expect("response");
-    let status = res.status();
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = res
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        content_type,
-        bytes,
-        body,
-    }
+    state.call(token, method, uri, body).await
 }
 
 async fn call(
     store: &DynStore,
-    state: &AppState,
+    state: &TestApp,
     method: &str,
     uri: &str,
     body: Option<Value>,
@@ -212,10 +170,10 @@ fn assert_follows_roads(
     assert!(passed > 2, "the route passes {passed} road nodes");
 }
 
-async fn route_count(store: &DynStore, state: &AppState) -> u64 {
+async fn route_count(store: &DynStore, state: &TestApp) -> u64 {
     call(store, state, "GET", "/api/v1/routes?limit=1", None)
         .await
-        .body["numberMatched"]
+        .json()["numberMatched"]
         .as_u64()
         .expect("count")
 }
@@ -238,7 +196,7 @@ fn request(grid_id: i64, start: LonLat, end: Option<LonLat>, shift_minutes: f64)
 
 async fn plans_a_walkable_route_on_the_demo_graph(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let g = grid(&store, GRID).await;
     let (start, end) = start_and_end(&g.value);
     let a = call(
@@ -249,8 +207,8 @@ async fn plans_a_walkable_route_on_the_demo_graph(store: DynStore) {
         Some(request(g.id, start, Some(end), 180.0)),
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let r = &a.body;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let r = &a.json();
     assert_eq!(r["road_network"], true);
     let stops = r["stops"].as_array().expect("stops");
     assert!(stops.len() >= 5, "{} stops", stops.len());
@@ -318,27 +276,27 @@ async fn plans_a_walkable_route_on_the_demo_graph(store: DynStore) {
     )
     .await;
     assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.body["numberMatched"], 1);
+    assert_eq!(list.json()["numberMatched"], 1);
     let one = call(&store, &state, "GET", &format!("/api/v1/routes/{id}"), None).await;
     assert_eq!(one.status, StatusCode::OK);
-    assert_eq!(one.content_type, "application/geo+json");
-    assert_eq!(one.body["type"], "Feature");
-    assert_eq!(coords(&one.body["geometry"]), line);
-    assert_eq!(one.body["properties"]["stops"], r["stops"]);
-    assert_eq!(one.body["properties"]["officer"], Value::Null);
+    assert_eq!(one.content_type(), "application/geo+json");
+    assert_eq!(one.json()["type"], "Feature");
+    assert_eq!(coords(&one.json()["geometry"]), line);
+    assert_eq!(one.json()["properties"]["stops"], r["stops"]);
+    assert_eq!(one.json()["properties"]["officer"], Value::Null);
 }
 
 async fn without_an_end_the_route_ends_at_its_last_stop(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let g = grid(&store, GRID).await;
     let (start, _) = start_and_end(&g.value);
     let mut req = request(g.id, start, None, 60.0);
     req["mode"] = json!("ebike");
     let a = call(&store, &state, "POST", "/api/v1/routes", Some(req)).await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let line = coords(&a.body["geometry"]);
-    let last = a.body["stops"]
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let line = coords(&a.json()["geometry"]);
+    let last = a.json()["stops"]
         .as_array()
         .and_then(|s| s.last())
         .expect("a stop");
@@ -350,13 +308,13 @@ async fn without_an_end_the_route_ends_at_its_last_stop(store: DynStore) {
             last["lat"].as_f64().expect("lat")
         ])
     );
-    assert!(a.body["duration_s"].as_f64().expect("duration") <= 3600.0);
-    assert_eq!(a.body["mode"], "ebike");
+    assert!(a.json()["duration_s"].as_f64().expect("duration") <= 3600.0);
+    assert_eq!(a.json()["mode"], "ebike");
 }
 
 async fn a_short_shift_leaves_targets_out(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let g = grid(&store, GRID).await;
     let (start, end) = start_and_end(&g.value);
     let a = call(
@@ -367,9 +325,9 @@ async fn a_short_shift_leaves_targets_out(store: DynStore) {
         Some(request(g.id, start, Some(end), 20.0)),
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    assert!(a.body["duration_s"].as_f64().expect("duration") <= 1200.0);
-    let reasons: Vec<&str> = a.body["left_out"]
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    assert!(a.json()["duration_s"].as_f64().expect("duration") <= 1200.0);
+    let reasons: Vec<&str> = a.json()["left_out"]
         .as_array()
         .expect("left out")
         .iter()
@@ -388,13 +346,13 @@ async fn a_short_shift_leaves_targets_out(store: DynStore) {
         Some(request(g.id, start, Some(end), 1.0)),
     )
     .await;
-    assert_eq!(b.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", b.body);
-    assert_eq!(b.body["errors"][0]["field"], "shift_minutes");
+    assert_eq!(b.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", b.json());
+    assert_eq!(b.json()["errors"][0]["field"], "shift_minutes");
 }
 
 async fn the_gpx_opens_in_the_gpx_crate_with_the_same_points(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let g = grid(&store, GRID).await;
     let (start, end) = start_and_end(&g.value);
     let a = call(
@@ -405,8 +363,8 @@ async fn the_gpx_opens_in_the_gpx_crate_with_the_same_points(store: DynStore) {
         Some(request(g.id, start, Some(end), 120.0)),
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let id = a.body["id"].as_i64().expect("id");
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let id = a.json()["id"].as_i64().expect("id");
     let res = call(
         &store,
         &state,
@@ -416,8 +374,8 @@ async fn the_gpx_opens_in_the_gpx_crate_with_the_same_points(store: DynStore) {
     )
     .await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.content_type, "application/gpx+xml");
-    let doc = gpx::read(res.bytes.as_slice()).expect("the gpx crate reads it");
+    assert_eq!(res.content_type(), "application/gpx+xml");
+    let doc = gpx::read(&res.body[..]).expect("the gpx crate reads it");
     assert_eq!(doc.version, gpx::GpxVersion::Gpx11);
     // the same points as the stored route, exactly
     let stored = store
@@ -448,7 +406,7 @@ async fn the_gpx_opens_in_the_gpx_crate_with_the_same_points(store: DynStore) {
     let line: Vec<(f64, f64)> = stored.route.geometry.0.iter().map(|c| (c.x, c.y)).collect();
     assert_eq!(track, line);
     // and as the API answered them, to the last digit JSON keeps
-    let answered = coords(&a.body["geometry"]);
+    let answered = coords(&a.json()["geometry"]);
     assert_eq!(answered.len(), track.len());
     for (p, q) in answered.iter().zip(&track) {
         assert!((p[0] - q.0).abs() < 1e-12 && (p[1] - q.1).abs() < 1e-12);
@@ -467,7 +425,7 @@ async fn the_gpx_opens_in_the_gpx_crate_with_the_same_points(store: DynStore) {
 
 async fn sweeps_every_street_of_a_grid_and_returns(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let g = grid(&store, GRID).await;
     let (start, _) = start_and_end(&g.value);
     let cells: Vec<String> = g
@@ -486,8 +444,8 @@ async fn sweeps_every_street_of_a_grid_and_returns(store: DynStore) {
         Some(req.clone()),
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let r = &a.body;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let r = &a.json();
     assert_eq!(r["kind"], "sweep");
     assert_eq!(r["officer"], "officer07");
     let line = coords(&r["geometry"]);
@@ -501,13 +459,13 @@ async fn sweeps_every_street_of_a_grid_and_returns(store: DynStore) {
     let mut via_routes = req;
     via_routes["mode_kind"] = json!("sweep");
     let b = call(&store, &state, "POST", "/api/v1/routes", Some(via_routes)).await;
-    assert_eq!(b.status, StatusCode::CREATED, "{}", b.body);
-    assert_eq!(coords(&b.body["geometry"]), line);
+    assert_eq!(b.status, StatusCode::CREATED, "{}", b.json());
+    assert_eq!(coords(&b.json()["geometry"]), line);
 }
 
 async fn assigns_and_measures_adherence_to_the_officers_track(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let grid = grid(&store, GRID).await;
     let (start, end) = start_and_end(&grid.value);
     let planned = call(
@@ -518,9 +476,9 @@ async fn assigns_and_measures_adherence_to_the_officers_track(store: DynStore) {
         Some(request(grid.id, start, Some(end), 90.0)),
     )
     .await;
-    assert_eq!(planned.status, StatusCode::CREATED, "{}", planned.body);
-    let id = planned.body["id"].as_i64().expect("id");
-    assert_eq!(planned.body["adherence"], Value::Null);
+    assert_eq!(planned.status, StatusCode::CREATED, "{}", planned.json());
+    let id = planned.json()["id"].as_i64().expect("id");
+    assert_eq!(planned.json()["adherence"], Value::Null);
     let p = call(
         &store,
         &state,
@@ -529,13 +487,13 @@ async fn assigns_and_measures_adherence_to_the_officers_track(store: DynStore) {
         Some(json!({"officer": "officer03"})),
     )
     .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert_eq!(p.body["properties"]["officer"], "officer03");
+    assert_eq!(p.status, StatusCode::OK, "{}", p.json());
+    assert_eq!(p.json()["properties"]["officer"], "officer03");
     // no track yet
-    assert_eq!(p.body["properties"]["adherence"], Value::Null);
+    assert_eq!(p.json()["properties"]["adherence"], Value::Null);
 
     // officer03 walks the route's first half on its date, at walking pace
-    let line = coords(&planned.body["geometry"]);
+    let line = coords(&planned.json()["geometry"]);
     let half = &line[..line.len() / 2];
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-03T08:30:00+08:00").expect("time");
     let mut t = t0;
@@ -563,19 +521,19 @@ async fn assigns_and_measures_adherence_to_the_officers_track(store: DynStore) {
     }
     gpx.push_str("</trkseg></trk></gpx>");
     let token = common::admin_token(&store).await;
-    let req = Request::builder()
-        .method("POST")
-        .uri("/api/v1/tracks?officer=officer03&name=walk.gpx")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/gpx+xml")
-        .body(Body::from(gpx))
-        .expect("request");
-    let res = app(state.clone()).oneshot(req).await.expect("response");
-    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = state
+        .post_bytes(
+            &token,
+            "/api/v1/tracks?officer=officer03&name=walk.gpx",
+            "application/gpx+xml",
+            gpx,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
 
     let one = call(&store, &state, "GET", &format!("/api/v1/routes/{id}"), None).await;
-    let adh = &one.body["properties"]["adherence"];
-    assert!(adh.is_object(), "{}", one.body);
+    let adh = &one.json()["properties"]["adherence"];
+    assert!(adh.is_object(), "{}", one.json());
     let walked = adh["path_walked"].as_f64().expect("share");
     assert!((0.35..=0.75).contains(&walked), "path walked {walked}");
     let reached = adh["stops_reached"].as_f64().expect("share");
@@ -591,10 +549,10 @@ async fn assigns_and_measures_adherence_to_the_officers_track(store: DynStore) {
         None,
     )
     .await;
-    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
-    assert_eq!(s.body["officers"][0]["officer"], "officer03");
-    assert_eq!(s.body["officers"][0]["tracked"], 1);
-    assert_eq!(s.body["officers"][0]["path_walked"], walked);
+    assert_eq!(s.status, StatusCode::OK, "{}", s.json());
+    assert_eq!(s.json()["officers"][0]["officer"], "officer03");
+    assert_eq!(s.json()["officers"][0]["tracked"], 1);
+    assert_eq!(s.json()["officers"][0]["path_walked"], walked);
     // unassigned, the adherence goes
     let u = call(
         &store,
@@ -605,12 +563,12 @@ async fn assigns_and_measures_adherence_to_the_officers_track(store: DynStore) {
     )
     .await;
     assert_eq!(u.status, StatusCode::OK);
-    assert_eq!(u.body["properties"]["adherence"], Value::Null);
+    assert_eq!(u.json()["properties"]["adherence"], Value::Null);
 }
 
 async fn bad_input_names_the_field_and_stores_nothing(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let g = grid(&store, GRID).await;
     let (start, end) = start_and_end(&g.value);
     let good = request(g.id, start, Some(end), 60.0);
@@ -653,10 +611,15 @@ async fn bad_input_names_the_field_and_stores_nothing(store: DynStore) {
             a.status,
             StatusCode::UNPROCESSABLE_ENTITY,
             "{body}: {}",
-            a.body
+            a.json()
         );
-        assert_eq!(a.content_type, "application/problem+json");
-        assert_eq!(a.body["errors"][0]["field"], field, "{body}: {}", a.body);
+        assert_eq!(a.content_type(), "application/problem+json");
+        assert_eq!(
+            a.json()["errors"][0]["field"],
+            field,
+            "{body}: {}",
+            a.json()
+        );
     }
     let bad_sweep =
         json!({"grid_id": g.id, "start": [start.lon(), start.lat()], "cells": ["8a309b9a0000fff"]});
@@ -668,19 +631,19 @@ async fn bad_input_names_the_field_and_stores_nothing(store: DynStore) {
         Some(bad_sweep),
     )
     .await;
-    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
-    assert_eq!(a.body["errors"][0]["field"], "cells");
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.json());
+    assert_eq!(a.json()["errors"][0]["field"], "cells");
     // malformed JSON is a 400
     let token = common::admin_token(&store).await;
-    let req = Request::builder()
-        .method("POST")
-        .uri("/api/v1/routes")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from("{\"grid_id\": "))
-        .expect("request");
-    let res = app(state.clone()).oneshot(req).await.expect("response");
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = state
+        .post_bytes(
+            &token,
+            "/api/v1/routes",
+            "application/json",
+            "{\"grid_id\": ",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
     // unknown ids are 404s
     for uri in [
         "/api/v1/routes/99999",
@@ -707,7 +670,7 @@ async fn bad_input_names_the_field_and_stores_nothing(store: DynStore) {
 
 async fn routes_honour_the_callers_role_and_scope(store: DynStore) {
     setup(&store, true).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let g = grid(&store, GRID).await;
     let other = grid(&store, "310117004-G09").await;
     let (start, end) = start_and_end(&g.value);
@@ -749,7 +712,7 @@ async fn routes_honour_the_callers_role_and_scope(store: DynStore) {
     let body = request(g.id, start, Some(end), 45.0);
     for t in [&viewer, &officer, &manager] {
         let a = call_as(&state, t, "POST", "/api/v1/routes", Some(body.clone())).await;
-        assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.json());
     }
     // a town planner of another town: the grid is not theirs, as if unknown
     let a = call_as(
@@ -760,12 +723,12 @@ async fn routes_honour_the_callers_role_and_scope(store: DynStore) {
         Some(body.clone()),
     )
     .await;
-    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
-    assert_eq!(a.body["errors"][0]["field"], "grid_id");
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.json());
+    assert_eq!(a.json()["errors"][0]["field"], "grid_id");
     let a = call_as(&state, &town, "POST", "/api/v1/routes", Some(body)).await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let id = a.body["id"].as_i64().expect("id");
-    assert_eq!(a.body["created_by"], "town1");
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let id = a.json()["id"].as_i64().expect("id");
+    assert_eq!(a.json()["created_by"], "town1");
     // reads: in scope for the viewer (district) and the town, not for the
     // grid manager of another grid nor the other town
     for (t, seen) in [
@@ -778,10 +741,10 @@ async fn routes_honour_the_callers_role_and_scope(store: DynStore) {
         let list = call_as(&state, t, "GET", "/api/v1/routes", None).await;
         if seen {
             assert_eq!(one.status, StatusCode::OK);
-            assert_eq!(list.body["numberMatched"], 1);
+            assert_eq!(list.json()["numberMatched"], 1);
         } else {
             assert_eq!(one.status, StatusCode::NOT_FOUND);
-            assert_eq!(list.body["numberMatched"], 0);
+            assert_eq!(list.json()["numberMatched"], 0);
             let gpx = call_as(&state, t, "GET", &format!("/api/v1/routes/{id}.gpx"), None).await;
             assert_eq!(gpx.status, StatusCode::NOT_FOUND);
         }
@@ -808,9 +771,9 @@ async fn routes_honour_the_callers_role_and_scope(store: DynStore) {
 
 async fn without_roads_the_planner_says_so_and_sweeping_needs_them(store: DynStore) {
     setup(&store, false).await;
-    let state = AppState::new(store.clone());
+    let state = TestApp::new(&store);
     let info = call(&store, &state, "GET", "/api/v1/roads", None).await;
-    assert_eq!(info.body["imported"], false);
+    assert_eq!(info.json()["imported"], false);
     let g = grid(&store, GRID).await;
     let (start, end) = start_and_end(&g.value);
     let a = call(
@@ -821,9 +784,9 @@ async fn without_roads_the_planner_says_so_and_sweeping_needs_them(store: DynSto
         Some(request(g.id, start, Some(end), 90.0)),
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    assert_eq!(a.body["road_network"], false);
-    assert!(a.body["duration_s"].as_f64().expect("duration") <= 5400.0);
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    assert_eq!(a.json()["road_network"], false);
+    assert!(a.json()["duration_s"].as_f64().expect("duration") <= 5400.0);
     let s = call(
         &store,
         &state,
@@ -832,7 +795,7 @@ async fn without_roads_the_planner_says_so_and_sweeping_needs_them(store: DynSto
         Some(json!({"grid_id": g.id, "start": [start.lon(), start.lat()]})),
     )
     .await;
-    assert_eq!(s.status, StatusCode::CONFLICT, "{}", s.body);
+    assert_eq!(s.status, StatusCode::CONFLICT, "{}", s.json());
     // importing the network reaches the running service's planner
     assert!(
         demo::load_roads(&store, &common::fixtures())
@@ -840,8 +803,8 @@ async fn without_roads_the_planner_says_so_and_sweeping_needs_them(store: DynSto
             .expect("roads")
     );
     let info = call(&store, &state, "GET", "/api/v1/roads", None).await;
-    assert_eq!(info.body["imported"], true);
-    assert_eq!(info.body["network"]["edges"], demo_graph().edge_count());
+    assert_eq!(info.json()["imported"], true);
+    assert_eq!(info.json()["network"]["edges"], demo_graph().edge_count());
     let b = call(
         &store,
         &state,
@@ -850,7 +813,7 @@ async fn without_roads_the_planner_says_so_and_sweeping_needs_them(store: DynSto
         Some(request(g.id, start, Some(end), 90.0)),
     )
     .await;
-    assert_eq!(b.body["road_network"], true);
+    assert_eq!(b.json()["road_network"], true);
 }
 
 async fn imports_osm_and_replaces_the_network(store: DynStore) {

@@ -79,7 +79,7 @@ fn work(code: &str, town: &str, lon: f64, lat: f64) -> Project {
 }
 
 /// The towns and one work in 岳阳街道 and one in 泗泾镇; their ids.
-async fn setup(store: &DynStore) -> (i64, i64) {
+pub(super) async fn setup(store: &DynStore) -> (i64, i64) {
     let towns = common::fixture_text("towns.geojson");
     service::import_bytes(
         store,
@@ -100,7 +100,7 @@ async fn setup(store: &DynStore) -> (i64, i64) {
     (a, b)
 }
 
-fn inspection(inspector: &str, kinds: &[&str]) -> Value {
+pub(super) fn inspection(inspector: &str, kinds: &[&str]) -> Value {
     let findings: Vec<Value> = kinds
         .iter()
         .map(|k| json!({"kind": k, "severity": "serious", "deadline": "2026-11-30", "note": "现场整改"}))

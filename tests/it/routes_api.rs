@@ -20,7 +20,7 @@ use gridpatrol::store::{DynStore, typed};
 use serde_json::{Value, json};
 
 /// A grid of 松江新城 (广富林街道) well served by the demo roads.
-const GRID: &str = "310117005-G10";
+pub(super) const GRID: &str = "310117005-G10";
 const DATE: &str = "2026-11-03";
 
 fn demo_graph() -> &'static RoadGraph {
@@ -33,7 +33,7 @@ fn demo_graph() -> &'static RoadGraph {
 }
 
 /// The layers of the demo (no tracks), and the road network unless `roads` is false.
-async fn setup(store: &DynStore, roads: bool) {
+pub(super) async fn setup(store: &DynStore, roads: bool) {
     for (kind, file) in demo::LAYER_FILES {
         service::import_file(
             store,
@@ -54,7 +54,7 @@ async fn setup(store: &DynStore, roads: bool) {
     }
 }
 
-async fn grid(store: &DynStore, code: &str) -> gridpatrol::domain::Stored<Grid> {
+pub(super) async fn grid(store: &DynStore, code: &str) -> gridpatrol::domain::Stored<Grid> {
     typed::all::<Grid>(store)
         .await
         .expect("grids")
@@ -64,7 +64,7 @@ async fn grid(store: &DynStore, code: &str) -> gridpatrol::domain::Stored<Grid> 
 }
 
 /// A road node near the middle of a grid, and another one about 600 m away.
-fn start_and_end(g: &Grid) -> (LonLat, LonLat) {
+pub(super) fn start_and_end(g: &Grid) -> (LonLat, LonLat) {
     let cells: Vec<h3o::CellIndex> = g.expanded_cells().collect();
     let (mut lon, mut lat) = (0.0, 0.0);
     for c in &cells {
@@ -178,7 +178,12 @@ async fn route_count(store: &DynStore, state: &TestApp) -> u64 {
         .expect("count")
 }
 
-fn request(grid_id: i64, start: LonLat, end: Option<LonLat>, shift_minutes: f64) -> Value {
+pub(super) fn request(
+    grid_id: i64,
+    start: LonLat,
+    end: Option<LonLat>,
+    shift_minutes: f64,
+) -> Value {
     let mut r = json!({
         "grid_id": grid_id,
         "start": [start.lon(), start.lat()],

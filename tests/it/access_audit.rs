@@ -2,20 +2,16 @@
 //! what and the value before it; admins read it with filters and paging; the
 //! trail cannot be changed, even with SQL.
 
-use crate::common;
+use crate::common::{self, TestApp};
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use gridpatrol::auth::Role;
-use gridpatrol::http::{AppState, app};
 use gridpatrol::store::DynStore;
 use gridpatrol::store::postgis::PostgisStore;
 use gridpatrol::store::sqlite::SqliteStore;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 async fn call(
     store: &DynStore,
@@ -24,23 +20,8 @@ async fn call(
     uri: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let res = app(AppState::new(store.clone()))
-        .oneshot(req)
-        .await
-        .expect("response");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let a = TestApp::new(store).call(token, method, uri, body).await;
+    (a.status, a.json().clone())
 }
 
 async fn every_write_is_recorded_with_the_value_before(store: DynStore) {

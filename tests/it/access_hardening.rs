@@ -8,41 +8,14 @@ use crate::common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{TestApp, assert_problem};
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use gridpatrol::http::limits::Limits;
-use gridpatrol::http::{AppState, app, serve};
+use gridpatrol::http::{AppState, serve};
 use gridpatrol::store::DynStore;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-async fn send(st: &AppState, req: Request<Body>) -> Answer {
-    let res = app(st.clone()).oneshot(req).await.expect("response");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
-}
-
-fn get(uri: &str, token: &str) -> Request<Body> {
-    Request::builder()
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .expect("request")
-}
 
 fn work(name: &str) -> String {
     json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.2262, 31.0104]},
@@ -65,25 +38,17 @@ async fn towns_store() -> DynStore {
     store
 }
 
-fn assert_problem(a: &Answer, status: StatusCode) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert_eq!(
-        a.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
-    assert_eq!(a.body["status"], status.as_u16());
-}
-
 #[tokio::test]
 async fn bodies_above_the_limit_are_refused_with_413() {
     let store = towns_store().await;
     let token = common::admin_token(&store).await;
-    let st = AppState::new(store).with_limits(Limits {
-        max_body_bytes: 1024,
-        ..Limits::default()
-    });
+    let st = TestApp::with_limits(
+        &store,
+        Limits {
+            max_body_bytes: 1024,
+            ..Limits::default()
+        },
+    );
     let post = |body: Body, length: Option<usize>| {
         let mut r = Request::builder()
             .method("POST")
@@ -97,25 +62,31 @@ async fn bodies_above_the_limit_are_refused_with_413() {
     };
     let small = work("小店装修");
     assert!(small.len() < 1024);
-    let a = send(&st, post(Body::from(small.clone()), Some(small.len()))).await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let a = st
+        .send(post(Body::from(small.clone()), Some(small.len())))
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
 
     let big = work(&"大".repeat(600));
     assert!(big.len() > 1024);
-    let a = send(&st, post(Body::from(big.clone()), Some(big.len()))).await;
-    assert_problem(&a, StatusCode::PAYLOAD_TOO_LARGE);
+    let a = st
+        .send(post(Body::from(big.clone()), Some(big.len())))
+        .await;
+    assert_problem(&a, StatusCode::PAYLOAD_TOO_LARGE, None);
     assert!(
-        a.body["detail"]
+        a.json()["detail"]
             .as_str()
             .is_some_and(|d| d.contains("1024"))
     );
     // the default allows 20 MiB uploads, well above axum's own 2 MB default
     assert_eq!(Limits::default().max_body_bytes, 20 * 1024 * 1024);
-    let st = AppState::new(st.store.clone());
+    let st = TestApp::new(&store);
     let mut p = serde_json::from_str::<Value>(&work("大文件")).expect("json");
     p["properties"]["address"] = json!("x".repeat(3 * 1024 * 1024));
     let body = p.to_string();
-    let a = send(&st, post(Body::from(body.clone()), Some(body.len()))).await;
+    let a = st
+        .send(post(Body::from(body.clone()), Some(body.len())))
+        .await;
     assert_ne!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "3 MB is accepted");
 }
 
@@ -161,38 +132,35 @@ async fn each_token_has_its_own_rate_limit() {
     let store = common::sqlite_store().await;
     let a_token = common::admin_token(&store).await;
     let b_token = common::admin_token(&store).await;
-    let st = AppState::new(store).with_limits(Limits {
-        rate_per_second: 0.5,
-        rate_burst: 3,
-        ..Limits::default()
-    });
+    let st = TestApp::with_limits(
+        &store,
+        Limits {
+            rate_per_second: 0.5,
+            rate_burst: 3,
+            ..Limits::default()
+        },
+    );
     for _ in 0..3 {
         assert_eq!(
-            send(&st, get("/api/v1/towns", &a_token)).await.status,
+            st.get_as(&a_token, "/api/v1/towns").await.status,
             StatusCode::OK
         );
     }
-    let a = send(&st, get("/api/v1/towns", &a_token)).await;
-    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS);
+    let a = st.get_as(&a_token, "/api/v1/towns").await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, None);
     let retry: u64 = a
-        .headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
+        .header(header::RETRY_AFTER)
         .and_then(|v| v.parse().ok())
         .expect("Retry-After in seconds");
     assert!((1..=2).contains(&retry), "{retry}");
     assert_eq!(
-        send(&st, get("/api/v1/towns", &b_token)).await.status,
+        st.get_as(&b_token, "/api/v1/towns").await.status,
         StatusCode::OK,
         "another token is not slowed down"
     );
     // health is not rate limited
     for _ in 0..5 {
-        let h = Request::builder()
-            .uri("/health")
-            .body(Body::empty())
-            .expect("request");
-        assert_eq!(send(&st, h).await.status, StatusCode::OK);
+        assert_eq!(st.get("/health").await.status, StatusCode::OK);
     }
 }
 
@@ -243,23 +211,24 @@ async fn cors_is_off_unless_an_origin_is_configured() {
             .body(Body::empty())
             .expect("request")
     };
-    let off = AppState::new(store.clone());
-    let a = send(&off, with_origin("http://elsewhere.example")).await;
+    let off = TestApp::new(&store);
+    let a = off.send(with_origin("http://elsewhere.example")).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 
-    let on = AppState::new(store).with_limits(Limits {
-        cors_origins: vec!["http://gis.songjiang.example".parse().expect("origin")],
-        ..Limits::default()
-    });
-    let a = send(&on, with_origin("http://gis.songjiang.example")).await;
+    let on = TestApp::with_limits(
+        &store,
+        Limits {
+            cors_origins: vec!["http://gis.songjiang.example".parse().expect("origin")],
+            ..Limits::default()
+        },
+    );
+    let a = on.send(with_origin("http://gis.songjiang.example")).await;
     assert_eq!(
-        a.headers
-            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            .and_then(|v| v.to_str().ok()),
+        a.header(header::ACCESS_CONTROL_ALLOW_ORIGIN),
         Some("http://gis.songjiang.example")
     );
-    let a = send(&on, with_origin("http://elsewhere.example")).await;
+    let a = on.send(with_origin("http://elsewhere.example")).await;
     assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
     // a preflight needs no token
     let pre = Request::builder()
@@ -270,7 +239,7 @@ async fn cors_is_off_unless_an_origin_is_configured() {
         .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
         .body(Body::empty())
         .expect("request");
-    let a = send(&on, pre).await;
+    let a = on.send(pre).await;
     assert!(a.status.is_success(), "{}", a.status);
     assert!(
         a.headers
@@ -314,10 +283,10 @@ async fn the_access_log_names_the_user_never_the_token() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let st = AppState::new(store);
-    let a = send(&st, get("/api/v1/towns?town=310117001", &token)).await;
+    let st = TestApp::new(&store);
+    let a = st.get_as(&token, "/api/v1/towns?town=310117001").await;
     assert_eq!(a.status, StatusCode::OK);
-    let a = send(&st, get("/api/v1/towns", "gp_0123456789abcdef_00")).await;
+    let a = st.get_as("gp_0123456789abcdef_00", "/api/v1/towns").await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     let text = String::from_utf8(log.0.lock().expect("log").clone()).expect("utf-8");
     assert!(text.contains("officer07"), "{text}");

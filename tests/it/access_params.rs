@@ -4,21 +4,16 @@
 //! arbitrary query strings sent to every read endpoint are answered 2xx or
 //! a 4xx problem, never a 5xx.
 
-use crate::common;
+use crate::common::{self, TestApp};
 
 use std::collections::HashMap;
 
-use axum::body::Body;
-use axum::http::{Request, header};
 use gridpatrol::auth::{Grant, Grants, Role, token};
 use gridpatrol::http::params::{
     MAX_LIMIT, RawQuery, crs, flag, list_query, parse_time_ms, time_ms, window_ms,
 };
-use gridpatrol::http::{AppState, app};
 use gridpatrol::spatial::Bbox;
-use http_body_util::BodyExt;
 use proptest::prelude::*;
-use tower::ServiceExt;
 
 /// Text that looks like what a query string carries: numbers, commas,
 /// signs, letters, codes, and anything else now and then.
@@ -187,44 +182,22 @@ fn arbitrary_query_strings_never_cause_a_server_error() {
         .expect("towns");
         let admin = common::admin_token(&store).await;
         let town = common::token_for(&store, "t", Role::Town, &["town:310117001"]).await;
-        let no_rate_limit = gridpatrol::http::limits::Limits {
-            rate_per_second: 0.0,
-            ..Default::default()
-        };
-        (
-            AppState::new(store).with_limits(no_rate_limit),
-            [admin, town],
-        )
+        (TestApp::unlimited(&store), [admin, town])
     });
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(300));
     let strategy = (0..ENDPOINTS.len(), 0..2usize, query());
     runner
         .run(&strategy, |(e, t, q)| {
             let uri = format!("{}?{}", ENDPOINTS[e], encode(&q));
-            let req = Request::builder()
-                .uri(&uri)
-                .header(header::AUTHORIZATION, format!("Bearer {}", tokens[t]))
-                .body(Body::empty())
-                .expect("request");
-            let (status, ct, body) = rt.block_on(async {
-                let res = app(state.clone()).oneshot(req).await.expect("response");
-                let status = res.status();
-                let ct = res
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                let body = res.into_body().collect().await.expect("body").to_bytes();
-                (status, ct, body)
-            });
+            let a = rt.block_on(state.get_as(&tokens[t], &uri));
             prop_assert!(
-                !status.is_server_error(),
-                "{uri}: {status} {}",
-                String::from_utf8_lossy(&body)
+                !a.status.is_server_error(),
+                "{uri}: {} {}",
+                a.status,
+                a.text()
             );
-            if status.is_client_error() {
-                prop_assert_eq!(ct, "application/problem+json", "{}", uri);
+            if a.status.is_client_error() {
+                prop_assert_eq!(a.content_type(), "application/problem+json", "{}", uri);
             }
             Ok(())
         })

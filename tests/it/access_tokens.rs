@@ -2,7 +2,7 @@
 //! otherwise); the database never holds a token in plain text; the command
 //! line prints a new token alone on stdout; the demo admin's token file.
 
-use crate::common;
+use crate::common::{self, Answer, TestApp, assert_problem_in};
 
 use std::path::Path;
 use std::process::Command;
@@ -11,50 +11,22 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use gridpatrol::auth::{Caller, Role, token};
-use gridpatrol::http::{AppState, app};
 use gridpatrol::service::users;
 use gridpatrol::store::postgis::PostgisStore;
 use gridpatrol::store::sqlite::SqliteStore;
 use gridpatrol::store::{DynStore, typed};
-use http_body_util::BodyExt;
-use serde_json::Value;
+
 use sqlx::Row;
-use tower::ServiceExt;
 
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    challenge: Option<String>,
-    body: Value,
-}
-
+/// A `GET` with the `Authorization` header given verbatim (or none).
 async fn get(store: &DynStore, uri: &str, authorization: Option<&str>) -> Answer {
     let mut req = Request::builder().uri(uri);
     if let Some(a) = authorization {
         req = req.header(header::AUTHORIZATION, a);
     }
-    let res = app(AppState::new(store.clone()))
-        .oneshot(req.body(Body::empty()).expect("request"))
+    TestApp::new(store)
+        .send(req.body(Body::empty()).expect("request"))
         .await
-        .expect("response");
-    let h = |n| {
-        res.headers()
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let (content_type, challenge) = (
-        h(header::CONTENT_TYPE).unwrap_or_default(),
-        h(header::WWW_AUTHENTICATE),
-    );
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Answer {
-        status,
-        content_type,
-        challenge,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
 }
 
 fn bearer(t: &str) -> String {
@@ -62,19 +34,18 @@ fn bearer(t: &str) -> String {
 }
 
 fn assert_401(a: &Answer, detail: &str, ctx: &str) {
-    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{ctx}: {}", a.body);
-    assert_eq!(a.content_type, "application/problem+json", "{ctx}");
+    assert_problem_in(a, StatusCode::UNAUTHORIZED, None, ctx);
     assert_eq!(
-        a.challenge.as_deref(),
+        a.header(header::WWW_AUTHENTICATE),
         Some("Bearer realm=\"gridpatrol\""),
         "{ctx}"
     );
     assert!(
-        a.body["detail"]
+        a.json()["detail"]
             .as_str()
             .is_some_and(|d| d.contains(detail)),
         "{ctx}: {}",
-        a.body
+        a.json()
     );
 }
 
@@ -88,8 +59,8 @@ async fn only_live_tokens_open_the_api(store: DynStore) {
     let good = common::token_for(&store, "viewer", Role::Viewer, &["district"]).await;
     let ok = get(&store, "/api/v1/me", Some(&bearer(&good))).await;
     assert_eq!(ok.status, StatusCode::OK);
-    assert_eq!(ok.body["role"], "viewer");
-    assert_eq!(ok.body["scope"]["kind"], "district");
+    assert_eq!(ok.json()["role"], "viewer");
+    assert_eq!(ok.json()["scope"]["kind"], "district");
     // the scheme is case-insensitive (RFC 7235)
     let lower = get(&store, "/api/v1/towns", Some(&format!("bearer {good}"))).await;
     assert_eq!(lower.status, StatusCode::OK);
@@ -176,9 +147,9 @@ async fn only_live_tokens_open_the_api(store: DynStore) {
     let doc = get(&store, "/api/v1/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(
-        doc.body["components"]["securitySchemes"]["bearer"].is_object(),
+        doc.json()["components"]["securitySchemes"]["bearer"].is_object(),
         "{}",
-        doc.body["components"]
+        doc.json()["components"]
     );
     assert_ne!(
         get(&store, "/", None).await.status,
@@ -193,7 +164,7 @@ async fn only_live_tokens_open_the_api(store: DynStore) {
         Some(&bearer(&admin)),
     )
     .await;
-    let paths: Vec<&str> = trail.body["items"]
+    let paths: Vec<&str> = trail.json()["items"]
         .as_array()
         .expect("items")
         .iter()
@@ -385,11 +356,14 @@ async fn the_command_line_issues_lists_and_revokes_tokens() {
     );
     let me = get(&store, "/api/v1/me", Some(&bearer(tok))).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.body["user"], "yy-staff");
-    assert_eq!(me.body["role"], "town");
-    assert_eq!(me.body["scope"]["towns"], serde_json::json!(["310117001"]));
+    assert_eq!(me.json()["user"], "yy-staff");
+    assert_eq!(me.json()["role"], "town");
+    assert_eq!(
+        me.json()["scope"]["towns"],
+        serde_json::json!(["310117001"])
+    );
     let towns = get(&store, "/api/v1/towns", Some(&bearer(tok))).await;
-    assert_eq!(towns.body["numberMatched"], 1);
+    assert_eq!(towns.json()["numberMatched"], 1);
 
     let out = gridpatrol(&db, &["user", "list"]);
     assert!(out.status.success());
@@ -432,7 +406,7 @@ async fn the_demo_admin_token_file() {
         assert_eq!(mode & 0o077, 0, "only the owner reads the token file");
     }
     let me = get(&store, "/api/v1/me", Some(&bearer(first.trim()))).await;
-    assert_eq!(me.body["role"], "admin");
+    assert_eq!(me.json()["role"], "admin");
     users::ensure_demo_admin(&store, &dir).await.expect("again");
     assert_eq!(
         std::fs::read_to_string(&path).expect("token file"),

@@ -2,22 +2,16 @@
 //! the HTTP API and the command line: every flagged row carries reasons,
 //! answers stay in the caller's scope, and bad parameters are problems.
 
-use crate::common;
+use crate::common::{self, TestApp};
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use gridpatrol::auth::Role;
 use gridpatrol::demo;
-use gridpatrol::http::limits::Limits;
-use gridpatrol::http::{AppState, app};
 use gridpatrol::store::DynStore;
 use gridpatrol::store::sqlite::SqliteStore;
-use http_body_util::BodyExt;
 use serde_json::Value;
-use tower::ServiceExt;
 
 const YUEYANG: &str = "310117001";
 
@@ -29,35 +23,24 @@ async fn demo_store(path: &str) -> DynStore {
     store
 }
 
+/// The router (no rate limit) and the token of one user.
 struct Api {
-    router: Router,
+    app: TestApp,
     token: String,
 }
 
 impl Api {
     fn new(store: &DynStore, token: String) -> Self {
-        let limits = Limits {
-            rate_per_second: 0.0,
-            ..Limits::default()
-        };
         Self {
-            router: app(AppState::new(store.clone()).with_limits(limits)),
+            app: TestApp::unlimited(store),
             token,
         }
     }
 
+    /// The status, the body as text and as JSON.
     async fn get(&self, uri: &str) -> (StatusCode, String, Value) {
-        let req = Request::builder()
-            .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
-            .body(Body::empty())
-            .expect("request");
-        let res = self.router.clone().oneshot(req).await.expect("response");
-        let status = res.status();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, text, json)
+        let a = self.app.get_as(&self.token, uri).await;
+        (a.status, a.text(), a.json().clone())
     }
 }
 

@@ -2,16 +2,12 @@
 //! project writes, and bad input on every write path answered with
 //! problem+json and nothing stored.
 
-use crate::common;
+use crate::common::{self, Answer, TestApp, assert_problem};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use gridpatrol::demo;
-use gridpatrol::http::{AppState, app};
 use gridpatrol::store::DynStore;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 async fn demo_store() -> DynStore {
     let store = common::sqlite_store().await;
@@ -21,75 +17,25 @@ async fn demo_store() -> DynStore {
     store
 }
 
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    location: Option<String>,
-    body: Value,
-}
-
+/// A call as the admin, the body (if any) sent as `application/geo+json`.
 async fn call(store: &DynStore, method: &str, uri: &str, body: Option<String>) -> Answer {
-    let mut req = Request::builder().method(method).uri(uri).header(
-        header::AUTHORIZATION,
-        format!("Bearer {}", common::admin_token(store).await),
-    );
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/geo+json");
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("request");
-    let res = app(AppState::new(store.clone()))
-        .oneshot(req)
+    let token = common::admin_token(store).await;
+    TestApp::new(store)
+        .request(
+            method,
+            uri,
+            Some(&token),
+            body.map(|b| ("application/geo+json", b.into_bytes())),
+        )
         .await
-        .expect("response");
-    let status = res.status();
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        content_type,
-        location,
-        body,
-    }
 }
 
 async fn project_count(store: &DynStore) -> u64 {
     call(store, "GET", "/api/v1/projects?limit=1", None)
         .await
-        .body["numberMatched"]
+        .json()["numberMatched"]
         .as_u64()
         .expect("count")
-}
-
-fn assert_problem(a: &Answer, status: StatusCode, field: &str) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert_eq!(a.content_type, "application/problem+json");
-    assert_eq!(a.body["status"], status.as_u16());
-    let fields: Vec<&str> = a.body["errors"]
-        .as_array()
-        .map(|e| e.iter().filter_map(|x| x["field"].as_str()).collect())
-        .unwrap_or_default();
-    assert!(
-        fields.contains(&field),
-        "expected field {field:?} in {}",
-        a.body
-    );
-    let text = a.body.to_string().to_lowercase();
-    for sql in ["select ", "insert ", "sqlx", "syntax error", "constraint"] {
-        assert!(!text.contains(sql), "problem leaks internals: {text}");
-    }
 }
 
 fn work(props: Value, lon: f64, lat: f64) -> String {
@@ -109,9 +55,9 @@ async fn lists_every_layer_as_geojson() {
     let store = demo_store().await;
     let towns = call(&store, "GET", "/api/v1/towns", None).await;
     assert_eq!(towns.status, StatusCode::OK);
-    assert_eq!(towns.body["type"], "FeatureCollection");
-    assert_eq!(towns.body["numberMatched"], 18);
-    let names: Vec<&str> = towns.body["features"]
+    assert_eq!(towns.json()["type"], "FeatureCollection");
+    assert_eq!(towns.json()["numberMatched"], 18);
+    let names: Vec<&str> = towns.json()["features"]
         .as_array()
         .expect("features")
         .iter()
@@ -126,7 +72,7 @@ async fn lists_every_layer_as_geojson() {
     ] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
-    let first = &towns.body["features"][0];
+    let first = &towns.json()["features"][0];
     assert!(first["id"].is_number());
     let lon = first["geometry"]["coordinates"][0][0][0][0]
         .as_f64()
@@ -139,19 +85,19 @@ async fn lists_every_layer_as_geojson() {
     for layer in ["zones", "grids", "districts", "venues", "projects"] {
         let a = call(&store, "GET", &format!("/api/v1/{layer}?limit=5"), None).await;
         assert_eq!(a.status, StatusCode::OK, "{layer}");
-        assert_eq!(a.body["numberReturned"], 5, "{layer}");
+        assert_eq!(a.json()["numberReturned"], 5, "{layer}");
         assert!(
-            a.body["numberMatched"].as_u64().expect("total") >= 9,
+            a.json()["numberMatched"].as_u64().expect("total") >= 9,
             "{layer}"
         );
-        let id = a.body["features"][0]["id"].as_i64().expect("id");
+        let id = a.json()["features"][0]["id"].as_i64().expect("id");
         let one = call(&store, "GET", &format!("/api/v1/{layer}/{id}"), None).await;
         assert_eq!(one.status, StatusCode::OK);
-        assert_eq!(one.body["id"], id);
+        assert_eq!(one.json()["id"], id);
     }
     let grid = call(&store, "GET", "/api/v1/grids?limit=1", None).await;
     assert!(
-        grid.body["features"][0]["properties"]["cells"]
+        grid.json()["features"][0]["properties"]["cells"]
             .as_array()
             .is_some_and(|c| !c.is_empty()),
         "grids carry their cells"
@@ -165,7 +111,7 @@ async fn lists_every_layer_as_geojson() {
     )
     .await;
     assert!(
-        by_town.body["features"]
+        by_town.json()["features"]
             .as_array()
             .expect("features")
             .iter()
@@ -178,7 +124,7 @@ async fn lists_every_layer_as_geojson() {
         None,
     )
     .await;
-    assert!(boxed.body["numberMatched"].as_u64().expect("n") > 0);
+    assert!(boxed.json()["numberMatched"].as_u64().expect("n") > 0);
 }
 
 #[tokio::test]
@@ -194,11 +140,11 @@ async fn bad_query_parameters_are_named() {
         ("/api/v1/venues?kind=castle", "kind"),
     ] {
         let a = call(&store, "GET", uri, None).await;
-        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, field);
+        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(field));
     }
     let a = call(&store, "GET", "/api/v1/projects/999999", None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
-    assert_eq!(a.content_type, "application/problem+json");
+    assert_eq!(a.content_type(), "application/problem+json");
     let a = call(&store, "GET", "/api/v1/projects/abc", None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
@@ -214,16 +160,17 @@ async fn creates_reads_and_patches_a_project() {
         Some(work(valid_props(), 121.2262, 31.0104)),
     )
     .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let location = a.location.expect("Location");
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let location = a.header(header::LOCATION).expect("Location").to_owned();
     assert_eq!(project_count(&store).await, before + 1);
     let got = call(&store, "GET", &location, None).await;
-    assert_eq!(got.body["properties"]["name"], "荣乐东路66号餐饮店装修");
+    assert_eq!(got.json()["properties"]["name"], "荣乐东路66号餐饮店装修");
     assert_eq!(
-        got.body["properties"]["town"], "310117001",
+        got.json()["properties"]["town"],
+        "310117001",
         "town derived from the position (岳阳街道)"
     );
-    assert_eq!(got.body["properties"]["above_limit"], false);
+    assert_eq!(got.json()["properties"]["above_limit"], false);
 
     let patched = call(
         &store,
@@ -232,10 +179,11 @@ async fn creates_reads_and_patches_a_project() {
         Some(json!({"status": "filed", "started_on": "2026-11-02"}).to_string()),
     )
     .await;
-    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
-    assert_eq!(patched.body["properties"]["status"], "filed");
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.json());
+    assert_eq!(patched.json()["properties"]["status"], "filed");
     assert_eq!(
-        patched.body["properties"]["hot_work"], true,
+        patched.json()["properties"]["hot_work"],
+        true,
         "untouched properties stay"
     );
 
@@ -247,7 +195,8 @@ async fn creates_reads_and_patches_a_project() {
     )
     .await;
     assert_eq!(
-        big.body["properties"]["above_limit"], true,
+        big.json()["properties"]["above_limit"],
+        true,
         "a fit-out of 320 m² is above the limit"
     );
 
@@ -263,7 +212,7 @@ async fn creates_reads_and_patches_a_project() {
     )
     .await;
     assert_eq!(a.status, StatusCode::CREATED);
-    let c = &a.body["geometry"]["coordinates"];
+    let c = &a.json()["geometry"]["coordinates"];
     let d =
         gridpatrol::spatial::LonLat::new(c[0].as_f64().expect("lon"), c[1].as_f64().expect("lat"))
             .expect("valid")
@@ -298,7 +247,7 @@ async fn bad_writes_are_refused_and_store_nothing() {
     ];
     for (body, status, field) in cases {
         let a = call(&store, "POST", "/api/v1/projects", Some(body.clone())).await;
-        assert_problem(&a, status, field);
+        assert_problem(&a, status, Some(field));
     }
     let a = call(
         &store,
@@ -307,7 +256,7 @@ async fn bad_writes_are_refused_and_store_nothing() {
         Some(work(valid_props(), 121.2262, 31.0104)),
     )
     .await;
-    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "crs");
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("crs"));
     assert_eq!(project_count(&store).await, before, "nothing was stored");
 
     // a duplicate ledger code is a conflict
@@ -345,11 +294,11 @@ async fn bad_writes_are_refused_and_store_nothing() {
         ("not json".into(), StatusCode::BAD_REQUEST, "body"),
     ] {
         let a = call(&store, "PATCH", "/api/v1/projects/1", Some(body)).await;
-        assert_problem(&a, status, field);
+        assert_problem(&a, status, Some(field));
     }
     assert_eq!(
-        call(&store, "GET", "/api/v1/projects/1", None).await.body,
-        one.body
+        call(&store, "GET", "/api/v1/projects/1", None).await.json(),
+        one.json()
     );
     let a = call(
         &store,
@@ -369,7 +318,7 @@ async fn serves_health_and_openapi() {
     let doc = call(&store, "GET", "/api/v1/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(
-        doc.body["openapi"]
+        doc.json()["openapi"]
             .as_str()
             .is_some_and(|v| v.starts_with('3'))
     );
@@ -379,6 +328,6 @@ async fn serves_health_and_openapi() {
         "/api/v1/projects/{id}",
         "/health",
     ] {
-        assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
+        assert!(doc.json()["paths"].get(path).is_some(), "{path} documented");
     }
 }

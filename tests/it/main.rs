@@ -26,6 +26,7 @@ mod routing_demo_graph;
 mod routing_osm;
 mod routing_plan;
 mod routing_sweep;
+mod snapshots_api;
 mod store_suite;
 mod track_parsers;
 mod tracks_api;

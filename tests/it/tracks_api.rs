@@ -3,20 +3,16 @@
 //! the coverage answers, and bad input answered with problem+json and
 //! nothing stored.
 
-use crate::common;
+use crate::common::{self, TestApp};
 
 use std::collections::BTreeSet;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use gridpatrol::demo::LAYER_FILES;
-use gridpatrol::http::{AppState, app};
 use gridpatrol::service;
 use gridpatrol::spatial::Crs;
 use gridpatrol::store::DynStore;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const WALK: &str = "2026-10-28_officer01_am.gpx";
 const WALK_GCJ02: &str = "2026-10-28_officer01_am_gcj02.csv";
@@ -46,6 +42,7 @@ fn track_file(name: &str) -> Vec<u8> {
     std::fs::read(common::fixtures().join("tracks").join(name)).expect("track fixture")
 }
 
+/// A call as the admin: the status, the content type and the JSON body.
 async fn call(
     store: &DynStore,
     method: &str,
@@ -53,33 +50,11 @@ async fn call(
     content_type: &str,
     body: Vec<u8>,
 ) -> (StatusCode, String, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", common::admin_token(store).await),
-        )
-        .header(header::CONTENT_TYPE, content_type)
-        .body(Body::from(body))
-        .expect("request");
-    let res = app(AppState::new(store.clone()))
-        .oneshot(req)
-        .await
-        .expect("response");
-    let status = res.status();
-    let ct = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (
-        status,
-        ct,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let token = common::admin_token(store).await;
+    let a = TestApp::new(store)
+        .request(method, uri, Some(&token), Some((content_type, body)))
+        .await;
+    (a.status, a.content_type().to_owned(), a.json().clone())
 }
 
 async fn get(store: &DynStore, uri: &str) -> Value {

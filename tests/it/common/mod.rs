@@ -1,7 +1,11 @@
-//! Shared test helpers: stores on both backends and small slices of the
-//! Songjiang fixtures.
+//! Shared test helpers: stores on both backends, small slices of the
+//! Songjiang fixtures, tokens, and (in `app`) the one way to call the router.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
+
+mod app;
+
+pub use app::{Answer, TestApp, assert_problem, assert_problem_in};
 
 use std::path::PathBuf;
 use std::sync::Arc;

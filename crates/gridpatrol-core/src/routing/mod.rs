@@ -22,11 +22,10 @@
 //! - `plan`: [`plan_route`], from targets and a shift to a [`RoutePlan`];
 //! - `sweep`: [`sweep_route`], a rural-postman walk over the roads of some
 //!   cells (meant for a grid or a zone, not a whole district at once);
-//! - `frame`: the local metric frame used for planar geometry.
+//! - planar geometry (snapping, crossings) uses [`crate::spatial::frame`].
 
 mod build;
 mod error;
-mod frame;
 mod geojson;
 mod graph;
 mod osm;

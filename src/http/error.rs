@@ -269,6 +269,10 @@ impl From<ServiceError> for ApiError {
                 tracing::error!(error = ?e, "i/o error");
                 Self::internal()
             }
+            ServiceError::TaskFailed { .. } => {
+                tracing::error!(error = ?e, "blocking task failed");
+                Self::internal()
+            }
         }
     }
 }

@@ -9,18 +9,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use geo::{Contains, Point};
-use h3o::{CellIndex, LatLng, Resolution};
+use h3o::{CellIndex, Resolution};
 use serde::Serialize;
 
 use super::ServiceError;
+use crate::blindspots::cells::PatrolState;
+pub use crate::blindspots::cells::RiskContext;
 use crate::coverage::CoverageError;
 use crate::coverage::analysis::{self, CoverageReport, PatrolIntervals, TimeWindow, VisitRow};
-use crate::domain::{District, Grid, Project, ProjectStatus, Stored, Venue, Zone};
+use crate::domain::{District, Grid, Project, Stored, Venue, Zone};
 use crate::ingest::IngestError;
 use crate::store::{DynStore, ListQuery, StoreError, typed};
-
-const DAY_MS: i64 = 86_400_000;
 
 /// Which cells a question is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -389,60 +388,8 @@ pub struct BlindCell {
     pub reasons: Vec<String>,
 }
 
-/// The context that makes a blind cell risky.
-pub struct RiskContext {
-    /// cell → active works inside (not completed), with hot work / insulation / unfiled flags
-    projects: HashMap<CellIndex, Vec<(bool, bool)>>,
-    /// cells within about 100 m (the k=1 ring at res 10) of a crowded venue → venue names
-    venues: HashMap<CellIndex, Vec<String>>,
-    districts: Vec<(String, geo::MultiPolygon<f64>)>,
-}
-
-impl RiskContext {
-    #[must_use]
-    pub fn new(
-        res: Resolution,
-        projects: &[Stored<Project>],
-        venues: &[Stored<Venue>],
-        districts: &[Stored<District>],
-    ) -> Self {
-        let point_cell = |g: &geo::Geometry<f64>| {
-            use geo::Centroid;
-            let c = g.centroid()?;
-            LatLng::new(c.y(), c.x()).ok().map(|ll| ll.to_cell(res))
-        };
-        let mut by_cell: HashMap<CellIndex, Vec<(bool, bool)>> = HashMap::new();
-        for p in projects
-            .iter()
-            .filter(|p| p.value.status != ProjectStatus::Completed)
-        {
-            if let Some(c) = point_cell(&p.value.geometry) {
-                by_cell.entry(c).or_default().push((
-                    p.value.hot_work || p.value.insulation,
-                    p.value.status == ProjectStatus::Discovered,
-                ));
-            }
-        }
-        let mut near: HashMap<CellIndex, Vec<String>> = HashMap::new();
-        for v in venues {
-            if let Some(c) = point_cell(&v.value.geometry) {
-                for n in c.grid_disk::<Vec<_>>(1) {
-                    near.entry(n).or_default().push(v.value.name.clone());
-                }
-            }
-        }
-        Self {
-            projects: by_cell,
-            venues: near,
-            districts: districts
-                .iter()
-                .map(|d| (d.value.name.clone(), d.value.geometry.clone()))
-                .collect(),
-        }
-    }
-}
-
-/// Ranks the cells that were never patrolled in the window or are overdue.
+/// Ranks the cells that were never patrolled in the window or are overdue,
+/// riskiest first, scored by [`RiskContext::score`].
 #[must_use]
 pub fn blind_cells(
     cells: &[ScopeCell],
@@ -455,74 +402,27 @@ pub fn blind_cells(
         .zip(statuses)
         .filter(|(_, s)| !s.patrolled || s.overdue)
         .map(|(c, s)| {
-            let mut reasons = Vec::new();
-            let mut risk = 0.0;
-            match s.last_patrolled_ms {
-                None => {
-                    reasons.push("never patrolled".to_owned());
-                    risk += 2.0;
-                }
-                Some(l) if s.overdue => {
-                    let days = (to_ms - l) / DAY_MS;
-                    reasons.push(format!(
-                        "last patrolled {days} days ago, interval {} days",
-                        s.interval_days
-                    ));
-                    #[expect(clippy::cast_precision_loss, reason = "day counts are small")]
-                    let late = days as f64 / f64::from(s.interval_days.max(1));
-                    risk += late.min(3.0);
-                }
-                Some(_) => reasons.push("not patrolled in the window".to_owned()),
-            }
-            let works = ctx.projects.get(&c.cell).map_or(&[][..], Vec::as_slice);
-            if !works.is_empty() {
-                reasons.push(format!("{} active works inside", works.len()));
-                #[expect(clippy::cast_precision_loss, reason = "small counts")]
-                let n = works.len() as f64;
-                risk += 2.0 * n;
-            }
-            let fire = works.iter().filter(|(f, _)| *f).count();
-            if fire > 0 {
-                reasons.push(format!("{fire} with hot work or insulation"));
-                #[expect(clippy::cast_precision_loss, reason = "small counts")]
-                let n = fire as f64;
-                risk += 2.0 * n;
-            }
-            let unfiled = works.iter().filter(|(_, u)| *u).count();
-            if unfiled > 0 {
-                reasons.push(format!("{unfiled} discovered but not filed"));
-                #[expect(clippy::cast_precision_loss, reason = "small counts")]
-                let n = unfiled as f64;
-                risk += n;
-            }
-            let venues = ctx.venues.get(&c.cell).map_or(&[][..], Vec::as_slice);
-            if !venues.is_empty() {
-                reasons.push(format!("near crowded venue {}", venues[0]));
-                risk += 2.0;
-            }
-            let centre = LatLng::from(c.cell);
-            let p = Point::new(centre.lng(), centre.lat());
-            let district = ctx
-                .districts
-                .iter()
-                .find(|(_, g)| g.contains(&p))
-                .map(|(n, _)| n.clone());
-            if let Some(d) = &district {
-                reasons.push(format!("in commercial district {d}"));
-                risk += 1.5;
-            }
+            let r = ctx.score(
+                &PatrolState {
+                    cell: c.cell,
+                    last_patrolled_ms: s.last_patrolled_ms,
+                    overdue: s.overdue,
+                    interval_days: s.interval_days,
+                },
+                to_ms,
+            );
             BlindCell {
                 cell: c.cell,
                 grid: c.grid,
                 town: c.town.clone(),
-                risk: (risk * 100.0_f64).round() / 100.0,
+                risk: r.risk,
                 never_patrolled: s.last_patrolled_ms.is_none(),
                 overdue: s.overdue,
                 last_patrolled_ms: s.last_patrolled_ms,
-                projects: works.len(),
-                venues_near: venues.len(),
-                in_commercial_district: district,
-                reasons,
+                projects: r.projects,
+                venues_near: r.venues_near,
+                in_commercial_district: r.in_commercial_district,
+                reasons: r.reasons,
             }
         })
         .collect();
@@ -611,7 +511,7 @@ pub async fn area_summaries(
         })
     })
     .await
-    .map_err(|e| analysis_failed(&e))?
+    .map_err(super::task_failed("coverage analysis"))?
     .map_err(|e| analysis_failed(&e))
 }
 
@@ -638,5 +538,5 @@ pub async fn ranked_blind_cells(
         Ok((ranked, total))
     })
     .await
-    .map_err(|e| analysis_failed(&e))?
+    .map_err(super::task_failed("blind-cell ranking"))?
 }

@@ -41,6 +41,22 @@ pub enum ServiceError {
         #[source]
         source: std::io::Error,
     },
+    /// A task on the blocking pool died (a bug, or a panic in pure code):
+    /// logged, answered as an internal error.
+    #[error("the {what} task failed")]
+    TaskFailed {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
+
+/// Maps a failed blocking task (`spawn_blocking(..).await`) to
+/// [`ServiceError::TaskFailed`], naming what it was doing.
+pub(crate) fn task_failed(
+    what: &'static str,
+) -> impl FnOnce(tokio::task::JoinError) -> ServiceError {
+    move |source| ServiceError::TaskFailed { what, source }
 }
 
 impl From<Invalid> for ServiceError {

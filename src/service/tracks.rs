@@ -50,19 +50,20 @@ pub struct UploadedTrack {
     pub report: CleaningReport,
 }
 
+/// How a track is cleaned: the district's extent comes from the store (the
+/// towns' outline with a margin); before towns are imported no extent is
+/// known and any valid position is kept.
 async fn clean_params(store: &DynStore, opts: &UploadOptions) -> Result<CleanParams, ServiceError> {
     let towns = TownIndex::load(store).await?;
     let area = if towns.is_empty() {
-        Some(Area::songjiang())
+        None
     } else {
         Some(
             Area::from_outline(towns.district_parts(), DISTRICT_MARGIN_M)
                 .map_err(|e| IngestError::new(None, "area", e.to_string()))?,
         )
     };
-    let mut params = CleanParams::default()
-        .with_area(area)
-        .with_fallback_start(opts.fallback_start);
+    let mut params = CleanParams::new(area).with_fallback_start(opts.fallback_start);
     if let Some(v) = opts.max_speed_mps {
         params = params
             .with_max_speed_mps(v)
@@ -196,7 +197,7 @@ pub async fn upload_checked(
             .collect::<Vec<_>>()
     })
     .await
-    .map_err(|e| StoreError::Corrupt(format!("coverage task failed: {e}")))?;
+    .map_err(super::task_failed("track coverage"))?;
     let summaries: Vec<_> = with_visits
         .iter()
         .map(|(t, v, report)| {
@@ -350,7 +351,7 @@ pub async fn append_points(
     let segs = track.segments.clone();
     let visits = tokio::task::spawn_blocking(move || visits_of(&segs, &coverage))
         .await
-        .map_err(|e| StoreError::Corrupt(format!("coverage task failed: {e}")))?;
+        .map_err(super::task_failed("track coverage"))?;
     let (s, e) = track.span_ms();
     let summary = UploadedTrack {
         id,

@@ -68,22 +68,15 @@ async fn a_planned_route_as_gpx() {
 
 /// The route id in the titles and the metadata time (when it was planned).
 fn redact_gpx(gpx: &str, id: i64) -> String {
-    gpx.lines()
-        .map(|line| {
-            let line = line.replace(&format!("gridpatrol route {id} "), "gridpatrol route [id] ");
-            match (
-                line.find("<metadata>"),
-                line.find("<time>"),
-                line.find("</time>"),
-            ) {
-                (Some(_), Some(a), Some(b)) if a < b => {
-                    format!("{}<time>[created_at]{}", &line[..a], &line[b..])
-                }
-                _ => line,
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let gpx = gpx.replace(&format!("gridpatrol route {id} "), "gridpatrol route [id] ");
+    // The creation time is the first <time> of the document, inside <metadata>.
+    let metadata_end = gpx.find("</metadata>").expect("the GPX has metadata");
+    match (gpx.find("<time>"), gpx.find("</time>")) {
+        (Some(a), Some(b)) if a < b && b < metadata_end => {
+            format!("{}<time>[created_at]{}", &gpx[..a], &gpx[b..])
+        }
+        _ => gpx,
+    }
 }
 
 /// One town (岳阳街道) as a GeoJSON Feature; its id is a placeholder.

@@ -14,7 +14,7 @@ fn invalid_coordinates_are_counted() {
         ..points[4]
     };
     points[6].lat = 95.0;
-    let cleaned = clean(&one_segment(points), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(points), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned.report.invalid_coordinates, 3);
     assert_eq!(cleaned.report.kept, 37);
 
@@ -23,7 +23,7 @@ fn invalid_coordinates_are_counted() {
         b"time,lon,lat\n1608001200,121.21,31.05\n1608001202,,31.05\n1608001260,121.21,31.051\n",
     )
     .unwrap();
-    let params = CleanParams::default().with_min_length_m(0.0).unwrap();
+    let params = demo_params().with_min_length_m(0.0).unwrap();
     let cleaned = clean(&tracks[0], Crs::Wgs84, &params).unwrap();
     assert_eq!(cleaned.report.invalid_coordinates, 1);
 }
@@ -42,18 +42,13 @@ fn points_outside_the_area_are_counted() {
         lat: 31.05,
         ..points[5]
     };
-    let cleaned = clean(
-        &one_segment(points.clone()),
-        Crs::Wgs84,
-        &CleanParams::default(),
-    )
-    .unwrap();
+    let cleaned = clean(&one_segment(points.clone()), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned.report.outside_area, 2);
     assert_eq!(cleaned.report.gps_jumps, 0);
 
     // A 6 km margin takes the second point back in (and then it is a jump).
     let area = Area::from_bbox(Bbox::new(121.0, 30.9, 121.45, 31.2).unwrap(), 6000.0).unwrap();
-    let params = CleanParams::default().with_area(Some(area));
+    let params = demo_params().with_area(Some(area));
     let cleaned = clean(&one_segment(points.clone()), Crs::Wgs84, &params).unwrap();
     assert_eq!(cleaned.report.outside_area, 1);
 
@@ -69,7 +64,7 @@ fn points_outside_the_area_are_counted() {
         vec![],
     )]);
     let area = Area::from_outline(square.clone(), 100.0).unwrap();
-    let params = CleanParams::default().with_area(Some(area));
+    let params = demo_params().with_area(Some(area));
     let cleaned = clean(&one_segment(points), Crs::Wgs84, &params).unwrap();
     assert_eq!(cleaned.report.outside_area, 2);
     let area = Area::from_outline(square, 0.0).unwrap();
@@ -109,7 +104,7 @@ fn bad_outlines_are_refused() {
 fn a_few_out_of_order_points_are_sorted_back() {
     let mut points = walk(20);
     points.swap(5, 6);
-    let cleaned = clean(&one_segment(points), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(points), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned.report.out_of_order, 1);
     assert_eq!(cleaned.report.kept, 20);
     assert!(
@@ -126,7 +121,7 @@ fn many_out_of_order_points_are_dropped() {
     for p in &mut points[8..12] {
         p.time = p.time.map(|t| t - TimeDelta::hours(1));
     }
-    let cleaned = clean(&one_segment(points), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(points), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned.report.out_of_order, 4);
     assert_eq!(cleaned.report.kept, 16);
 }
@@ -136,7 +131,7 @@ fn a_gps_jump_drops_the_spike_only() {
     let mut points = walk(30);
     // 2 km east for one fix.
     points[10].lon += 0.021;
-    let cleaned = clean(&one_segment(points), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(points), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned.report.gps_jumps, 1);
     assert_eq!(cleaned.report.kept, 29);
     assert_eq!(cleaned_sizes(&cleaned), vec![29]);
@@ -146,8 +141,8 @@ fn a_gps_jump_drops_the_spike_only() {
 fn the_speed_limit_is_configurable() {
     // Every step of a 2.5 m/s walk is a jump under a 2 m/s limit.
     let walk = one_segment(walk(40));
-    assert!(clean(&walk, Crs::Wgs84, &CleanParams::default()).is_ok());
-    let params = CleanParams::default().with_max_speed_mps(2.0).unwrap();
+    assert!(clean(&walk, Crs::Wgs84, &demo_params()).is_ok());
+    let params = demo_params().with_max_speed_mps(2.0).unwrap();
     let rejected = clean(&walk, Crs::Wgs84, &params).unwrap_err();
     assert_eq!(rejected.report.gps_jumps, 39);
     assert_eq!(
@@ -157,12 +152,8 @@ fn the_speed_limit_is_configurable() {
             min_points: 2
         }
     );
-    assert!(CleanParams::default().with_max_speed_mps(0.0).is_err());
-    assert!(
-        CleanParams::default()
-            .with_max_speed_mps(f64::INFINITY)
-            .is_err()
-    );
+    assert!(demo_params().with_max_speed_mps(0.0).is_err());
+    assert!(demo_params().with_max_speed_mps(f64::INFINITY).is_err());
 }
 
 #[test]
@@ -177,7 +168,7 @@ fn duplicates_are_counted() {
             ..points[6]
         },
     );
-    let cleaned = clean(&one_segment(points), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(points), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned.report.duplicates, 2);
     assert_eq!(cleaned.report.kept, 40);
 }
@@ -186,7 +177,7 @@ fn duplicates_are_counted() {
 fn untimed_track_gets_times_from_the_fallback_start() {
     let tracks = parse_gpx(&fixture("songjiang_untimed_gpx10.gpx")).unwrap();
     let start = utc("2020-12-15T09:00:00+08:00");
-    let params = CleanParams::default().with_fallback_start(Some(start));
+    let params = demo_params().with_fallback_start(Some(start));
     let cleaned = clean(&tracks[0], Crs::Wgs84, &params).unwrap();
     let report = cleaned.report;
     assert_eq!(report.untimed, report.kept);
@@ -203,7 +194,7 @@ fn untimed_track_gets_times_from_the_fallback_start() {
 fn untimed_points_of_a_timed_track_are_dropped() {
     let mut points = walk(40);
     points[4].time = None;
-    let cleaned = clean(&one_segment(points), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(points), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned.report.untimed, 1);
     assert_eq!(cleaned.report.kept, 39);
 }
@@ -214,14 +205,14 @@ fn a_long_gap_splits_the_segment() {
     for p in &mut points[10..] {
         p.time = p.time.map(|t| t + TimeDelta::minutes(30));
     }
-    let cleaned = clean(&one_segment(points), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(points), Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned_sizes(&cleaned), vec![10, 10]);
     assert_eq!(cleaned.report.kept, 20);
 }
 
 #[test]
 fn rejections_carry_the_report() {
-    let params = CleanParams::default();
+    let params = demo_params();
 
     let mut points = walk(3);
     points[1].lon = f64::NAN;
@@ -275,7 +266,7 @@ fn rejections_carry_the_report() {
 
 #[test]
 fn the_report_serialises_in_snake_case() {
-    let cleaned = clean(&one_segment(walk(40)), Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&one_segment(walk(40)), Crs::Wgs84, &demo_params()).unwrap();
     let json = serde_json::to_value(cleaned.report).unwrap();
     for key in [
         "received",
@@ -296,7 +287,7 @@ fn fingerprint_ignores_whitespace_and_number_formatting() {
     let bytes = fixture("songjiang_two_segments_gpx11.gpx");
     let text = String::from_utf8(bytes).unwrap();
     let squeezed: String = text.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-    let params = CleanParams::default();
+    let params = demo_params();
     let a = clean(&parse_gpx(text.as_bytes()).unwrap()[0], Crs::Wgs84, &params).unwrap();
     let b = clean(
         &parse_gpx(squeezed.as_bytes()).unwrap()[0],

@@ -21,6 +21,14 @@ use gridpatrol::ingest::track::{
 };
 use gridpatrol::spatial::{Bbox, Crs};
 
+/// The cleaner as the demo district uses it: Songjiang's box, lon
+/// 121.0–121.45 and lat 30.90–31.20, with 2 km around it (the core knows no
+/// place of its own; the service passes the district from the store).
+fn demo_params() -> CleanParams {
+    let songjiang = Bbox::new(121.0, 30.90, 121.45, 31.20).unwrap();
+    CleanParams::new(Some(Area::from_bbox(songjiang, 2000.0).unwrap()))
+}
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/tracks")
@@ -171,7 +179,7 @@ fn gpx11_keeps_tracks_segments_officer_and_times() {
 #[test]
 fn gpx11_segments_stay_apart_after_cleaning() {
     let tracks = parse_gpx(&fixture("songjiang_two_segments_gpx11.gpx")).unwrap();
-    let cleaned = clean(&tracks[0], Crs::Wgs84, &CleanParams::default()).unwrap();
+    let cleaned = clean(&tracks[0], Crs::Wgs84, &demo_params()).unwrap();
     assert_eq!(cleaned_sizes(&cleaned), vec![40, 40]);
     assert_eq!(cleaned.report.received, 80);
     assert_eq!(cleaned.report.kept, 80);
@@ -237,7 +245,7 @@ fn geojson_timed_points_are_grouped_by_officer() {
     for t in &tracks {
         assert_eq!(sizes(t), vec![30]);
         assert!(t.points().all(|p| p.time.is_some()));
-        let cleaned = clean(t, Crs::Wgs84, &CleanParams::default()).unwrap();
+        let cleaned = clean(t, Crs::Wgs84, &demo_params()).unwrap();
         assert_eq!(cleaned.report.kept, 30, "{:?}", cleaned.report);
     }
     // `timestamp` in epoch seconds and `time` with +08:00.
@@ -289,7 +297,7 @@ fn csv_english_and_chinese_headers_read_the_same_walk() {
     // 2020-12-15 11:08:23 Beijing time.
     assert_eq!(en[0].segments[0][0].time, Some(utc("2020-12-15T03:08:23Z")));
 
-    let params = CleanParams::default();
+    let params = demo_params();
     let a = clean(&en[0], Crs::Wgs84, &params).unwrap();
     let b = clean(&zh[0], Crs::Wgs84, &params).unwrap();
     assert_eq!(a.fingerprint(), b.fingerprint());
@@ -301,7 +309,7 @@ fn csv_gcj02_walk_lands_within_a_metre_of_the_wgs84_walk() {
     let wgs = parse_csv(&fixture("songjiang_patrol_zh.csv")).unwrap();
     let gcj = parse_csv(&fixture("songjiang_patrol_zh_gcj02.csv")).unwrap();
     assert_eq!(wgs.len(), gcj.len());
-    let params = CleanParams::default();
+    let params = demo_params();
     for (w, g) in wgs.iter().zip(&gcj) {
         // Uncorrected, the datums are hundreds of metres apart.
         let raw_offset =

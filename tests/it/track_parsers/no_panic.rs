@@ -97,7 +97,7 @@ fn exercise(bytes: &[u8]) {
 }
 
 fn check_clean(track: &ParsedTrack) {
-    let params = CleanParams::default()
+    let params = demo_params()
         .with_fallback_start(Some(DateTime::UNIX_EPOCH))
         .with_min_points(0);
     for crs in [Crs::Wgs84, Crs::Gcj02] {

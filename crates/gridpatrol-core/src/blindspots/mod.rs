@@ -13,6 +13,7 @@
 //! Every flag carries [`Reason`]s that say in words (English and Chinese)
 //! what was measured and which threshold it broke, so staff can act on it.
 
+pub mod cells;
 pub mod districts;
 pub mod geodesic;
 pub mod near_venues;

@@ -39,37 +39,18 @@
 
 use h3o::{CellIndex, LatLng};
 
-/// WGS-84 semi-major axis, metres.
-const WGS84_A: f64 = 6_378_137.0;
-/// WGS-84 first eccentricity squared.
-const WGS84_E2: f64 = 6.694_379_990_141_317e-3;
+use crate::spatial::frame::LocalFrame;
 
 /// H3 boundaries have at most 10 vertices (a pentagon with distortion
 /// vertices on every edge).
 const MAX_VERTS: usize = 10;
 
-/// Metres per degree of longitude and of latitude at a latitude (degrees),
-/// on the WGS-84 ellipsoid.
-#[must_use]
-pub(crate) fn metres_per_degree(lat_deg: f64) -> (f64, f64) {
-    let phi = lat_deg.to_radians();
-    let sin = phi.sin();
-    let w = 1.0 - WGS84_E2 * sin * sin;
-    let sqrt_w = w.sqrt();
-    let n = WGS84_A / sqrt_w;
-    let m = WGS84_A * (1.0 - WGS84_E2) / (w * sqrt_w);
-    let per_rad = std::f64::consts::PI / 180.0;
-    (n * phi.cos() * per_rad, m * per_rad)
-}
-
 /// One cell's hexagon in its local plane, with what the tests need
 /// precomputed per edge.
 #[derive(Debug, Clone)]
 pub(crate) struct CellGeom {
-    pub lon0: f64,
-    pub lat0: f64,
-    pub kx: f64,
-    pub ky: f64,
+    /// The cell's plane, around its centre.
+    pub frame: LocalFrame,
     /// Radius of the largest disc around the centre inside the hexagon.
     pub r_in: f64,
     /// Radius of the smallest disc around the centre holding the hexagon.
@@ -97,13 +78,8 @@ pub(crate) struct CellGeom {
 impl CellGeom {
     pub fn new(cell: CellIndex) -> Self {
         let centre = LatLng::from(cell);
-        let (lon0, lat0) = (centre.lng(), centre.lat());
-        let (kx, ky) = metres_per_degree(lat0);
         let mut g = Self {
-            lon0,
-            lat0,
-            kx,
-            ky,
+            frame: LocalFrame::new(centre.lng(), centre.lat()),
             r_in: 0.0,
             r_out: 0.0,
             n: 0,
@@ -167,7 +143,8 @@ impl CellGeom {
     /// `(lon, lat)` degrees to this cell's plane, metres.
     #[inline]
     pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
-        ((lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky)
+        let [x, y] = self.frame.xy(lon, lat);
+        (x, y)
     }
 
     /// Squared distance from `(x, y)` to edge `i`.
@@ -465,16 +442,6 @@ mod tests {
         LatLng::new(31.03, 121.23)
             .map(|ll| ll.to_cell(Resolution::Ten))
             .expect("valid point")
-    }
-
-    #[test]
-    fn metres_per_degree_matches_known_values() {
-        let (kx, ky) = metres_per_degree(0.0);
-        assert!((kx - 111_319.49).abs() < 0.01, "{kx}");
-        assert!((ky - 110_574.27).abs() < 0.01, "{ky}");
-        let (kx, ky) = metres_per_degree(31.0);
-        assert!((kx - 95_504.26).abs() < 0.01, "{kx}");
-        assert!((ky - 110_869.46).abs() < 0.01, "{ky}");
     }
 
     #[test]

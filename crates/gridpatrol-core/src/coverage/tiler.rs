@@ -38,9 +38,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use h3o::{CellIndex, LatLng, Resolution};
 
-use super::geometry::{CellGeom, metres_per_degree};
+use super::geometry::CellGeom;
 use super::{CellVisit, CoverageParams};
 use crate::spatial::TrackPoint;
+use crate::spatial::frame::metres_per_degree;
 
 /// Safe discs are shrunk by this much so that rounding in the distance
 /// computations can never let a skipped segment cross a boundary.
@@ -259,10 +260,10 @@ impl Tiler {
         let geom = CellGeom::new(cell);
         self.seen.push(0);
         self.hot.push(Hot {
-            lon0: geom.lon0,
-            lat0: geom.lat0,
-            kx: geom.kx,
-            ky: geom.ky,
+            lon0: geom.frame.lon0(),
+            lat0: geom.frame.lat0(),
+            kx: geom.frame.kx(),
+            ky: geom.frame.ky(),
             r_out: geom.r_out,
             fresh: 0,
             safe: SafeDisc {

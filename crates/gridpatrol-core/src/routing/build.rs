@@ -27,9 +27,9 @@ use rstar::primitives::{GeomWithData, Line};
 use rstar::{AABB, RTree};
 
 use super::error::RoutingError;
-use super::frame::{self, LocalFrame, Xy};
 use super::graph::{Edge, EdgeKind, NodeId, RoadGraph};
 use crate::spatial::LonLat;
+use crate::spatial::frame::{self, LocalFrame, Xy};
 
 /// Options of [`RoadGraph::from_polylines`].
 #[derive(Debug, Clone, PartialEq)]
@@ -667,7 +667,8 @@ impl RoadGraph {
                 })?;
             }
         }
-        let frame = LocalFrame::around(lines.iter().flat_map(|l| l.0.iter()));
+        let frame = LocalFrame::around(lines.iter().flat_map(|l| l.0.iter()))
+            .unwrap_or_else(|| LocalFrame::new(0.0, 0.0));
         let mut planar = Planar::new(opts.snap_m, opts.merge_m);
         for line in lines {
             let pts: Vec<Xy> = line.0.iter().map(|&c| frame.project(c)).collect();

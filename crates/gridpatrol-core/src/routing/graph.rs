@@ -8,8 +8,8 @@ use rstar::primitives::{GeomWithData, Line};
 use serde::{Deserialize, Serialize};
 
 use super::error::RoutingError;
-use super::frame::{self, LocalFrame, Xy};
 use crate::spatial::LonLat;
+use crate::spatial::frame::{self, LocalFrame, Xy};
 
 /// Index of a node in a [`RoadGraph`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -274,7 +274,8 @@ impl RoadGraph {
             .iter()
             .map(|&(_, e)| edges[e.0].length_m())
             .collect();
-        let frame = LocalFrame::around(edges.iter().flat_map(|e| e.geometry.0.iter()));
+        let frame = LocalFrame::around(edges.iter().flat_map(|e| e.geometry.0.iter()))
+            .unwrap_or_else(|| LocalFrame::new(0.0, 0.0));
         let segments = RTree::bulk_load(
             edges
                 .iter()

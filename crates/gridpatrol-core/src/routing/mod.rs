@@ -22,12 +22,15 @@
 //! - `plan`: [`plan_route`], from targets and a shift to a [`RoutePlan`];
 //! - `sweep`: [`sweep_route`], a rural-postman walk over the roads of some
 //!   cells (meant for a grid or a zone, not a whole district at once);
-//! - `frame`: the local metric frame used for planar geometry.
+//! - [`adherence`]: how well tracks followed a route;
+//! - [`gpx`]: a planned route as GPX 1.1;
+//! - planar geometry (snapping, crossings) uses [`crate::spatial::frame`].
 
+pub mod adherence;
 mod build;
 mod error;
-mod frame;
 mod geojson;
+pub mod gpx;
 mod graph;
 mod osm;
 mod path;
@@ -35,6 +38,7 @@ mod plan;
 mod sweep;
 pub mod tour;
 
+pub use adherence::{AdherenceInput, AdherenceMeasure, RouteStop, measure_adherence};
 pub use build::{LatticeOptions, PolylineOptions, built_up_cells};
 pub use error::RoutingError;
 pub use graph::{Edge, EdgeId, EdgeKind, NewEdge, NodeId, RoadGraph, Snap};

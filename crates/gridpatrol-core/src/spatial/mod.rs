@@ -1,8 +1,10 @@
 //! Validated spatial primitives shared by every layer: positions, bounding
-//! boxes and coordinate reference systems. Coordinates are always
+//! boxes, coordinate reference systems and the local metric frame
+//! ([`frame`]). Coordinates are always
 //! `(lon, lat)` in degrees, WGS-84, unless a type says otherwise.
 
 pub mod crs;
+pub mod frame;
 
 use std::fmt;
 use std::str::FromStr;

@@ -13,9 +13,6 @@ use crate::spatial::{Bbox, Crs, LonLat, TrackPoint};
 /// ones, that make the cleaner accept a relocation instead of a spike.
 pub const REANCHOR_RUN: usize = 3;
 
-/// Songjiang's extent, `(min_lon, min_lat, max_lon, max_lat)`.
-const SONGJIANG_BOX: (f64, f64, f64, f64) = (121.0, 30.90, 121.45, 31.20);
-
 /// The district a patrol is expected in, with a margin in metres around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Area {
@@ -98,22 +95,6 @@ impl Area {
         })
     }
 
-    /// Songjiang's box, lon 121.0–121.45 and lat 30.90–31.20, with 2 km
-    /// around it: the default until the service passes the district outline.
-    #[must_use]
-    pub fn songjiang() -> Self {
-        let (min_lon, min_lat, max_lon, max_lat) = SONGJIANG_BOX;
-        Self {
-            outline: None,
-            part_bounds: Vec::new(),
-            bounds: geo::Rect::new(
-                geo::coord! { x: min_lon, y: min_lat },
-                geo::coord! { x: max_lon, y: max_lat },
-            ),
-            margin_m: 2000.0,
-        }
-    }
-
     #[must_use]
     pub fn margin_m(&self) -> f64 {
         self.margin_m
@@ -162,8 +143,9 @@ fn check_margin(margin_m: f64) -> Result<f64, AreaError> {
     }
 }
 
-/// How [`clean`] judges a track. Build it from [`CleanParams::default`] with
-/// the `with_*` methods, which refuse values that make no sense.
+/// How [`clean`] judges a track. Build it with [`CleanParams::new`], from
+/// the district's extent (which the caller knows: the core has no default
+/// place), and the `with_*` methods, which refuse values that make no sense.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanParams {
     area: Option<Area>,
@@ -194,14 +176,16 @@ pub enum CleanParamsError {
     UntimedSpacing(TimeDelta),
 }
 
-impl Default for CleanParams {
-    /// Songjiang with 2 km around it; 15 m/s (e-bike patrols); segments
-    /// split at gaps over 5 minutes; out-of-order points re-sorted while they
-    /// are at most 10 %; at least 2 points lasting 60 s or covering 50 m; no
-    /// fallback start; untimed points 1 s apart.
-    fn default() -> Self {
+impl CleanParams {
+    /// Points must lie in `area` (`None` accepts any valid position); 15 m/s
+    /// (e-bike patrols); segments split at gaps over 5 minutes; out-of-order
+    /// points re-sorted while they are at most 10 %; at least 2 points
+    /// lasting 60 s or covering 50 m; no fallback start; untimed points 1 s
+    /// apart.
+    #[must_use]
+    pub fn new(area: Option<Area>) -> Self {
         Self {
-            area: Some(Area::songjiang()),
+            area,
             max_speed_mps: 15.0,
             max_gap: TimeDelta::minutes(5),
             max_reorder_fraction: 0.1,

@@ -8,13 +8,13 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::access::{
-    AccessStore, AuditEvent, AuditQuery, TokenGrant, User, UserSummary, user_from_row,
-};
-use super::postgis::PostgisStore;
-use super::{Page, StoreError};
+use super::PostgisStore;
 use crate::auth::token::TokenHash;
 use crate::auth::{Grants, Role};
+use crate::store::access::{
+    AccessStore, AuditEvent, AuditQuery, TokenGrant, User, UserSummary, user_from_row,
+};
+use crate::store::{Page, StoreError};
 
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.scope, u.created_at";
 

@@ -1,59 +1,14 @@
-//! The PostGIS backend, the system of record. Geometries go in and out as
-//! GeoJSON through `ST_GeomFromGeoJSON` / `ST_AsGeoJSON`, bbox filters use
-//! `&&` so the GiST indexes answer them, and every value is bound.
+//! The layer tables (the [`Store`] operations) on PostGIS.
 
-use std::fmt::Write as _;
-use std::time::Duration;
-
-use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Connection, Postgres, QueryBuilder, Row};
-
-use super::layer::{ColType, GeomKind};
-use super::{Backend, Layer, ListQuery, Page, Progress, Record, Store, StoreError, Value};
+use super::PostgisStore;
 use crate::domain::ImportSummary;
 use crate::spatial::{geometry_from_geojson, geometry_to_geojson};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// A PostGIS store.
-#[derive(Clone)]
-pub struct PostgisStore {
-    pool: PgPool,
-}
-
-impl PostgisStore {
-    /// Connects and migrates.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let opts: PgConnectOptions = url.parse().map_err(StoreError::Unavailable)?;
-        // one direct attempt first: its error names the cause (refused,
-        // unknown host, authentication) where the pool would only time out
-        PgConnection::connect_with(&opts)
-            .await
-            .map_err(StoreError::Unavailable)?
-            .close()
-            .await
-            .map_err(StoreError::Unavailable)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(opts)
-            .await
-            .map_err(StoreError::Unavailable)?;
-        Self::from_pool(pool).await
-    }
-
-    /// Wraps a pool (e.g. one from `#[sqlx::test]`) and migrates.
-    pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
-        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Self { pool })
-    }
-
-    #[must_use]
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-}
+use crate::store::layer::{ColType, GeomKind};
+use crate::store::{Backend, Layer, ListQuery, Page, Progress, Record, Store, StoreError, Value};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use std::fmt::Write as _;
 
 /// The select list of a layer: id, typed columns, geometry as GeoJSON.
 fn select_list(layer: Layer) -> String {
@@ -165,7 +120,7 @@ async fn insert_row(
         .build_query_scalar()
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| super::write_error(e, record))?;
+        .map_err(|e| crate::store::write_error(e, record))?;
     replace_cells(conn, layer, id, record).await?;
     Ok(id)
 }
@@ -214,7 +169,7 @@ async fn update_row(
         .build()
         .execute(&mut *conn)
         .await
-        .map_err(|e| super::write_error(e, record))?
+        .map_err(|e| crate::store::write_error(e, record))?
         .rows_affected();
     if n > 0 {
         replace_cells(conn, layer, id, record).await?;

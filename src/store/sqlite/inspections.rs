@@ -6,12 +6,12 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::StoreError;
-use super::inspection::{InspectionQuery, InspectionStore, Moved, bad_value};
-use super::sqlite::SqliteStore;
+use super::SqliteStore;
 use crate::inspection::{
     Hazard, HazardEvent, HazardStatus, Inspection, NewInspection, StatusChange,
 };
+use crate::store::StoreError;
+use crate::store::inspection::{InspectionQuery, InspectionStore, Moved, bad_value};
 
 const INSPECTION_COLUMNS: &str =
     "id, project_id, inspected_at, inspector, note, recorded_by, recorded_at";

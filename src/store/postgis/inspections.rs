@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::StoreError;
-use super::inspection::{InspectionQuery, InspectionStore, Moved, bad_value};
-use super::postgis::PostgisStore;
+use super::PostgisStore;
 use crate::inspection::{
     Hazard, HazardEvent, HazardStatus, Inspection, NewInspection, StatusChange,
 };
+use crate::store::StoreError;
+use crate::store::inspection::{InspectionQuery, InspectionStore, Moved, bad_value};
 
 const INSPECTION_COLUMNS: &str =
     "i.id, i.project_id, i.inspected_at, i.inspector, i.note, i.recorded_by, i.recorded_at";

@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::access::{
-    AccessStore, AuditEvent, AuditQuery, TokenGrant, User, UserSummary, user_from_row,
-};
-use super::sqlite::SqliteStore;
-use super::{Page, StoreError};
+use super::SqliteStore;
 use crate::auth::token::TokenHash;
 use crate::auth::{Grants, Role};
+use crate::store::access::{
+    AccessStore, AuditEvent, AuditQuery, TokenGrant, User, UserSummary, user_from_row,
+};
+use crate::store::{Page, StoreError};
 
 const USER_COLUMNS: &str = "u.id, u.name, u.role, u.scope, u.created_at";
 

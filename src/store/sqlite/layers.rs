@@ -1,76 +1,16 @@
-//! The embedded backend: SQLite through sqlx with its bundled library, so the
-//! service runs with nothing installed. Geometries are GeoJSON text with a
-//! bounding box in four columns (the `&&` of PostGIS); the exact spatial
-//! town filter of layers without a town column is done here in Rust with geo.
+//! The layer tables (the [`Store`] operations) on the embedded SQLite store.
 
-use std::fmt::Write as _;
-use std::str::FromStr;
-use std::time::Duration;
-
+use super::SqliteStore;
+use crate::domain::ImportSummary;
+use crate::spatial::{geometry_from_geojson, geometry_to_geojson};
+use crate::store::layer::ColType;
+use crate::store::{Backend, Layer, ListQuery, Page, Progress, Record, Store, StoreError, Value};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use geo::{BoundingRect, Intersects};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-
-use super::layer::ColType;
-use super::{Backend, Layer, ListQuery, Page, Progress, Record, Store, StoreError, Value};
-use crate::domain::ImportSummary;
-use crate::spatial::{geometry_from_geojson, geometry_to_geojson};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// An embedded SQLite store.
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path`, or an
-    /// in-memory database for `:memory:`, and migrates it.
-    pub async fn open(path: &str) -> Result<Self, StoreError> {
-        let memory = path == ":memory:" || path.is_empty();
-        let opts = if memory {
-            SqliteConnectOptions::from_str("sqlite::memory:").map_err(StoreError::Unavailable)?
-        } else {
-            SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-        }
-        .foreign_keys(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10));
-        // an in-memory database lives in its one connection
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if memory { 1 } else { 8 })
-            .min_connections(u32::from(memory))
-            .idle_timeout(if memory {
-                None
-            } else {
-                Some(Duration::from_secs(600))
-            })
-            .max_lifetime(if memory {
-                None
-            } else {
-                Some(Duration::from_secs(3600))
-            })
-            .connect_with(opts)
-            .await
-            .map_err(StoreError::Unavailable)?;
-        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Self { pool })
-    }
-
-    #[must_use]
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-}
+use std::fmt::Write as _;
 
 fn select_list(layer: Layer) -> String {
     let mut s = String::from("t.id");
@@ -197,7 +137,7 @@ async fn insert_row(
         .build_query_scalar()
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| super::write_error(e, record))?;
+        .map_err(|e| crate::store::write_error(e, record))?;
     replace_cells(conn, layer, id, record).await?;
     Ok(id)
 }
@@ -243,7 +183,7 @@ async fn update_row(
         .build()
         .execute(&mut *conn)
         .await
-        .map_err(|e| super::write_error(e, record))?
+        .map_err(|e| crate::store::write_error(e, record))?
         .rows_affected();
     if n > 0 {
         replace_cells(conn, layer, id, record).await?;

@@ -13,6 +13,7 @@ pub mod layer;
 pub mod postgis;
 pub mod routes;
 pub mod scoped;
+pub mod sql;
 pub mod sqlite;
 pub mod tracks;
 

@@ -27,5 +27,6 @@ mod routing_osm;
 mod routing_plan;
 mod routing_sweep;
 mod store_suite;
+mod store_upgrade;
 mod track_parsers;
 mod tracks_api;

@@ -15,7 +15,7 @@ use sqlx::{Connection, Pool, Postgres, Row};
 
 use crate::store::layer::ColType;
 use crate::store::sql::{Dialect, Qb, SqlBackend};
-use crate::store::{Backend, StoreError, Value};
+use crate::store::{Backend, Layer, StoreError, Value};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -124,6 +124,25 @@ impl Dialect for Postgres {
         }
         qb.push(", 4326)");
     }
+
+    fn layer_select(layer: Layer) -> String {
+        layers::select_list(layer)
+    }
+    fn get_cells(row: &PgRow) -> Result<Vec<u64>, StoreError> {
+        layers::read_cells(row)
+    }
+    const GEOM_COLUMNS: &'static [&'static str] = &["geom"];
+    fn push_geom_values(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>) {
+        layers::push_geom(qb, layer, g);
+    }
+    fn push_geom_assign(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>) {
+        qb.push("geom = ");
+        layers::push_geom(qb, layer, g);
+    }
+    fn push_geom_compared(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>) {
+        layers::push_geom(qb, layer, g);
+    }
+    const LAYER_NOW: &'static str = "now()";
 
     fn get_i64(row: &PgRow, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(row.try_get(col)?)

@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Pool, QueryBuilder};
 
 use super::layer::ColType;
-use super::{Backend, StoreError, Value};
+use super::{Backend, Layer, StoreError, Value};
 
 /// What a query builder over a dialect's database is.
 pub type Qb<'a, D> = QueryBuilder<'a, D>;
@@ -85,6 +85,22 @@ pub trait Dialect: sqlx::Database {
     fn push_id_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]);
     /// ` and` the row `t` may intersect the bbox (an index prefilter).
     fn push_bbox(qb: &mut Qb<'_, Self>, bbox: [f64; 4]);
+
+    /// The select list of a layer from `t`: id, typed columns, the
+    /// geometry as GeoJSON text (`geom`) and, for grids, the cells.
+    fn layer_select(layer: Layer) -> String;
+    /// The cells of a grid row.
+    fn get_cells(row: &Self::Row) -> Result<Vec<u64>, StoreError>;
+    /// The columns a geometry is stored in, `geom` first.
+    const GEOM_COLUMNS: &'static [&'static str];
+    /// The values of [`Self::GEOM_COLUMNS`], separated by commas.
+    fn push_geom_values(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>);
+    /// `geom = ...` for every column of [`Self::GEOM_COLUMNS`].
+    fn push_geom_assign(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>);
+    /// The value a stored `geom` is compared with.
+    fn push_geom_compared(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>);
+    /// The current time as a layer's `updated_at` keeps it.
+    const LAYER_NOW: &'static str;
 
     fn get_i64(row: &Self::Row, col: &str) -> Result<Option<i64>, StoreError>;
     fn get_text(row: &Self::Row, col: &str) -> Result<Option<String>, StoreError>;

@@ -20,7 +20,7 @@ use sqlx::{Pool, Row, Sqlite};
 
 use crate::store::layer::ColType;
 use crate::store::sql::{self, Dialect, Qb, SqlBackend};
-use crate::store::{Backend, StoreError, Value};
+use crate::store::{Backend, Layer, StoreError, Value};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -142,6 +142,36 @@ impl Dialect for Sqlite {
         qb.push(" and t.max_lat >= ");
         qb.push_bind(b);
     }
+
+    fn layer_select(layer: Layer) -> String {
+        layers::select_list(layer)
+    }
+    fn get_cells(row: &SqliteRow) -> Result<Vec<u64>, StoreError> {
+        layers::read_cells(row)
+    }
+    const GEOM_COLUMNS: &'static [&'static str] =
+        &["geom", "min_lon", "min_lat", "max_lon", "max_lat"];
+    fn push_geom_values(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
+        let (json, bbox) = layers::geom_values(g);
+        qb.push_bind(json);
+        for b in bbox {
+            qb.push(", ");
+            qb.push_bind(b);
+        }
+    }
+    fn push_geom_assign(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
+        let (json, bbox) = layers::geom_values(g);
+        qb.push("geom = ");
+        qb.push_bind(json);
+        for (name, b) in Self::GEOM_COLUMNS[1..].iter().zip(bbox) {
+            qb.push(format!(", {name} = "));
+            qb.push_bind(b);
+        }
+    }
+    fn push_geom_compared(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
+        qb.push_bind(layers::geom_values(g).0);
+    }
+    const LAYER_NOW: &'static str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
     fn get_i64(row: &SqliteRow, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(row.try_get(col)?)

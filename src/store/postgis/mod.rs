@@ -14,7 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::{Connection, Pool, Postgres, Row};
 
 use crate::store::layer::ColType;
-use crate::store::sql::{Dialect, Qb, SqlBackend};
+use crate::store::sql::{self, Dialect, Qb, SqlBackend};
 use crate::store::{Backend, Layer, StoreError, Value};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -69,6 +69,8 @@ impl SqlBackend for PostgisStore {
 /// lists, `&&` against an envelope for the GiST indexes.
 #[async_trait]
 impl Dialect for Postgres {
+    sql::native_dialect_methods!();
+
     const BACKEND: Backend = Backend::Postgis;
     const WHERE_ALL: &'static str = "true";
     const FOR_UPDATE: &'static str = " for update";
@@ -76,15 +78,6 @@ impl Dialect for Postgres {
     const TIME_AS_MS: bool = false;
     const SPATIAL_SQL: bool = true;
 
-    fn bind_i64(qb: &mut Qb<'_, Self>, v: Option<i64>) {
-        qb.push_bind(v);
-    }
-    fn bind_text(qb: &mut Qb<'_, Self>, v: Option<String>) {
-        qb.push_bind(v);
-    }
-    fn bind_bytes(qb: &mut Qb<'_, Self>, v: Vec<u8>) {
-        qb.push_bind(v);
-    }
     fn bind_time(qb: &mut Qb<'_, Self>, v: Option<DateTime<Utc>>) {
         qb.push_bind(v);
     }
@@ -144,15 +137,6 @@ impl Dialect for Postgres {
     }
     const LAYER_NOW: &'static str = "now()";
 
-    fn get_i64(row: &PgRow, col: &str) -> Result<Option<i64>, StoreError> {
-        Ok(row.try_get(col)?)
-    }
-    fn get_text(row: &PgRow, col: &str) -> Result<Option<String>, StoreError> {
-        Ok(row.try_get(col)?)
-    }
-    fn get_bytes(row: &PgRow, col: &str) -> Result<Vec<u8>, StoreError> {
-        Ok(row.try_get(col)?)
-    }
     fn get_time(row: &PgRow, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(row.try_get(col)?)
     }

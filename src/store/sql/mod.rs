@@ -125,6 +125,32 @@ pub trait Dialect: sqlx::Database {
     ) -> Result<u64, sqlx::Error>;
 }
 
+/// The binds and reads that are the same on every dialect (sqlx encodes
+/// and decodes these types natively everywhere), for a dialect's `impl`.
+macro_rules! native_dialect_methods {
+    () => {
+        fn bind_i64(qb: &mut $crate::store::sql::Qb<'_, Self>, v: Option<i64>) {
+            qb.push_bind(v);
+        }
+        fn bind_text(qb: &mut $crate::store::sql::Qb<'_, Self>, v: Option<String>) {
+            qb.push_bind(v);
+        }
+        fn bind_bytes(qb: &mut $crate::store::sql::Qb<'_, Self>, v: Vec<u8>) {
+            qb.push_bind(v);
+        }
+        fn get_i64(row: &Self::Row, col: &str) -> Result<Option<i64>, StoreError> {
+            Ok(sqlx::Row::try_get(row, col)?)
+        }
+        fn get_text(row: &Self::Row, col: &str) -> Result<Option<String>, StoreError> {
+            Ok(sqlx::Row::try_get(row, col)?)
+        }
+        fn get_bytes(row: &Self::Row, col: &str) -> Result<Vec<u8>, StoreError> {
+            Ok(sqlx::Row::try_get(row, col)?)
+        }
+    };
+}
+pub(crate) use native_dialect_methods;
+
 /// A store on a pool of a dialect's database.
 pub trait SqlBackend: Send + Sync + 'static {
     type Db: Dialect;

@@ -89,6 +89,8 @@ fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {
 /// reads the four bbox columns.
 #[async_trait]
 impl Dialect for Sqlite {
+    sql::native_dialect_methods!();
+
     const BACKEND: Backend = Backend::Sqlite;
     const WHERE_ALL: &'static str = "1";
     const FOR_UPDATE: &'static str = "";
@@ -96,15 +98,6 @@ impl Dialect for Sqlite {
     const TIME_AS_MS: bool = true;
     const SPATIAL_SQL: bool = false;
 
-    fn bind_i64(qb: &mut Qb<'_, Self>, v: Option<i64>) {
-        qb.push_bind(v);
-    }
-    fn bind_text(qb: &mut Qb<'_, Self>, v: Option<String>) {
-        qb.push_bind(v);
-    }
-    fn bind_bytes(qb: &mut Qb<'_, Self>, v: Vec<u8>) {
-        qb.push_bind(v);
-    }
     fn bind_time(qb: &mut Qb<'_, Self>, v: Option<DateTime<Utc>>) {
         qb.push_bind(v.map(|t| t.timestamp_millis()));
     }
@@ -173,15 +166,6 @@ impl Dialect for Sqlite {
     }
     const LAYER_NOW: &'static str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-    fn get_i64(row: &SqliteRow, col: &str) -> Result<Option<i64>, StoreError> {
-        Ok(row.try_get(col)?)
-    }
-    fn get_text(row: &SqliteRow, col: &str) -> Result<Option<String>, StoreError> {
-        Ok(row.try_get(col)?)
-    }
-    fn get_bytes(row: &SqliteRow, col: &str) -> Result<Vec<u8>, StoreError> {
-        Ok(row.try_get(col)?)
-    }
     fn get_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         row.try_get::<Option<i64>, _>(col)?
             .map(|ms| DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(col, ms)))

@@ -1,5 +1,5 @@
 //! Users, token hashes and the audit trail: the [`AccessStore`] half of
-//! every backend ([`super::access_pg`], [`super::access_sqlite`]).
+//! every backend, implemented once in [`super::sql::access`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -8,20 +8,13 @@
 //! two backends stay small and cannot drift apart.
 
 pub mod access;
-mod access_pg;
-mod access_sqlite;
 pub mod inspection;
-mod inspection_pg;
-mod inspection_sqlite;
 pub mod layer;
 pub mod postgis;
-mod postgis_tracks;
 pub mod routes;
-mod routes_pg;
-mod routes_sqlite;
 pub mod scoped;
+pub mod sql;
 pub mod sqlite;
-mod sqlite_tracks;
 pub mod tracks;
 
 use std::sync::Arc;

@@ -5,13 +5,13 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::postgis::PostgisStore;
-use super::tracks::{
+use super::PostgisStore;
+use crate::spatial::{geometry_from_geojson, geometry_to_geojson};
+use crate::store::tracks::{
     Inserted, NewTrack, TrackQuery, TrackRecord, TrackStore, VisitRow, segments_from,
     segments_geometry, segments_times,
 };
-use super::{Page, StoreError};
-use crate::spatial::{geometry_from_geojson, geometry_to_geojson};
+use crate::store::{Page, StoreError};
 
 fn ts(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()

@@ -5,13 +5,13 @@ use geo::BoundingRect;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::sqlite::SqliteStore;
-use super::tracks::{
+use super::SqliteStore;
+use crate::spatial::{geometry_from_geojson, geometry_to_geojson};
+use crate::store::tracks::{
     Inserted, NewTrack, TrackQuery, TrackRecord, TrackStore, VisitRow, segments_from,
     segments_geometry, segments_times,
 };
-use super::{Page, StoreError};
-use crate::spatial::{geometry_from_geojson, geometry_to_geojson};
+use crate::store::{Page, StoreError};
 
 const TRACK_COLUMNS: &str = "id, officer, device, name, fingerprint, started_ms, ended_ms, point_count, length_m, \
      resolution, sighting_m, open, report, times_ms, created_ms, geom";

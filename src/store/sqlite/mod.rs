@@ -1,0 +1,231 @@
+//! The embedded backend: SQLite through sqlx with its bundled library, so the
+//! service runs with nothing installed. Geometries are GeoJSON text with a
+//! bounding box in four columns (the `&&` of PostGIS); the exact spatial
+//! town filter of layers without a town column is done here in Rust with geo.
+
+mod layers;
+mod routes;
+mod tracks;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Pool, Row, Sqlite};
+
+use crate::store::layer::ColType;
+use crate::store::sql::{self, Dialect, Qb, SqlBackend};
+use crate::store::{Backend, Layer, StoreError, Value};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// An embedded SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, or an
+    /// in-memory database for `:memory:`, and migrates it.
+    pub async fn open(path: &str) -> Result<Self, StoreError> {
+        let memory = path == ":memory:" || path.is_empty();
+        let opts = if memory {
+            SqliteConnectOptions::from_str("sqlite::memory:").map_err(StoreError::Unavailable)?
+        } else {
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+        }
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+        // an in-memory database lives in its one connection
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(u32::from(memory))
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
+            .connect_with(opts)
+            .await
+            .map_err(StoreError::Unavailable)?;
+        MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        Ok(Self { pool })
+    }
+
+    #[must_use]
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+impl SqlBackend for SqliteStore {
+    type Db = Sqlite;
+    fn sql_pool(&self) -> &Pool<Sqlite> {
+        &self.pool
+    }
+}
+
+fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{col}: {e}"))
+}
+
+/// SQLite: times are integer milliseconds since the epoch, dates
+/// `YYYY-MM-DD` text, JSON text; id lists are spelt out; the bbox prefilter
+/// reads the four bbox columns.
+#[async_trait]
+impl Dialect for Sqlite {
+    sql::native_dialect_methods!();
+
+    const BACKEND: Backend = Backend::Sqlite;
+    const WHERE_ALL: &'static str = "1";
+    const FOR_UPDATE: &'static str = "";
+    const DISTINCT: &'static str = " is not ";
+    const TIME_AS_MS: bool = true;
+    const SPATIAL_SQL: bool = false;
+
+    fn bind_time(qb: &mut Qb<'_, Self>, v: Option<DateTime<Utc>>) {
+        qb.push_bind(v.map(|t| t.timestamp_millis()));
+    }
+    fn bind_date(qb: &mut Qb<'_, Self>, v: Option<NaiveDate>) {
+        qb.push_bind(v.map(|d| d.format("%Y-%m-%d").to_string()));
+    }
+    fn bind_json(qb: &mut Qb<'_, Self>, v: Option<serde_json::Value>) {
+        qb.push_bind(v.map(|j| j.to_string()));
+    }
+    fn bind_value(qb: &mut Qb<'_, Self>, v: &Value) {
+        match v {
+            Value::Text(s) => qb.push_bind(s.clone()),
+            Value::OptText(s) => qb.push_bind(s.clone()),
+            Value::Int(i) => qb.push_bind(*i),
+            Value::OptReal(r) => qb.push_bind(*r),
+            Value::Bool(b) => qb.push_bind(*b),
+            Value::Date(d) => qb.push_bind(d.map(|d| d.format("%Y-%m-%d").to_string())),
+            Value::Json(j) => qb.push_bind(j.to_string()),
+        };
+    }
+
+    fn push_text_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
+        push_in(qb, col, values.iter().map(|v| Value::Text(v.clone())));
+    }
+    fn push_id_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
+        push_in(qb, col, values.iter().map(|v| Value::Int(*v)));
+    }
+    fn push_bbox(qb: &mut Qb<'_, Self>, [a, b, c, d]: [f64; 4]) {
+        qb.push(" and t.min_lon <= ");
+        qb.push_bind(c);
+        qb.push(" and t.max_lon >= ");
+        qb.push_bind(a);
+        qb.push(" and t.min_lat <= ");
+        qb.push_bind(d);
+        qb.push(" and t.max_lat >= ");
+        qb.push_bind(b);
+    }
+
+    fn layer_select(layer: Layer) -> String {
+        layers::select_list(layer)
+    }
+    fn get_cells(row: &SqliteRow) -> Result<Vec<u64>, StoreError> {
+        layers::read_cells(row)
+    }
+    const GEOM_COLUMNS: &'static [&'static str] =
+        &["geom", "min_lon", "min_lat", "max_lon", "max_lat"];
+    fn push_geom_values(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
+        let (json, bbox) = layers::geom_values(g);
+        qb.push_bind(json);
+        for b in bbox {
+            qb.push(", ");
+            qb.push_bind(b);
+        }
+    }
+    fn push_geom_assign(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
+        let (json, bbox) = layers::geom_values(g);
+        qb.push("geom = ");
+        qb.push_bind(json);
+        for (name, b) in Self::GEOM_COLUMNS[1..].iter().zip(bbox) {
+            qb.push(format!(", {name} = "));
+            qb.push_bind(b);
+        }
+    }
+    fn push_geom_compared(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
+        qb.push_bind(layers::geom_values(g).0);
+    }
+    const LAYER_NOW: &'static str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+    fn get_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        row.try_get::<Option<i64>, _>(col)?
+            .map(|ms| DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(col, ms)))
+            .transpose()
+    }
+    fn get_date(row: &SqliteRow, col: &str) -> Result<Option<NaiveDate>, StoreError> {
+        row.try_get::<Option<String>, _>(col)?
+            .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| corrupt(col, e)))
+            .transpose()
+    }
+    fn get_json(row: &SqliteRow, col: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        row.try_get::<Option<String>, _>(col)?
+            .map(|s| serde_json::from_str(&s).map_err(|e| corrupt(col, e)))
+            .transpose()
+    }
+    fn get_value(row: &SqliteRow, n: &str, ty: ColType) -> Result<Value, StoreError> {
+        Ok(match ty {
+            ColType::Text => Value::Text(row.try_get(n)?),
+            ColType::OptText => Value::OptText(row.try_get(n)?),
+            ColType::Int => Value::Int(row.try_get(n)?),
+            ColType::OptReal => Value::OptReal(row.try_get(n)?),
+            ColType::Bool => Value::Bool(row.try_get(n)?),
+            ColType::Date => Value::Date(Self::get_date(row, n)?),
+            ColType::Json => Value::Json(sql::required(Self::get_json(row, n)?, n)?),
+        })
+    }
+
+    async fn fetch_all(
+        conn: &mut SqliteConnection,
+        qb: &mut Qb<'_, Self>,
+    ) -> Result<Vec<SqliteRow>, sqlx::Error> {
+        qb.build().fetch_all(conn).await
+    }
+    async fn fetch_optional(
+        conn: &mut SqliteConnection,
+        qb: &mut Qb<'_, Self>,
+    ) -> Result<Option<SqliteRow>, sqlx::Error> {
+        qb.build().fetch_optional(conn).await
+    }
+    async fn execute(
+        conn: &mut SqliteConnection,
+        qb: &mut Qb<'_, Self>,
+    ) -> Result<u64, sqlx::Error> {
+        Ok(qb.build().execute(conn).await?.rows_affected())
+    }
+}
+
+/// ` and COL in (v, ...)`; an empty list matches nothing.
+fn push_in(qb: &mut Qb<'_, Sqlite>, col: &str, values: impl Iterator<Item = Value>) {
+    let values: Vec<Value> = values.collect();
+    if values.is_empty() {
+        qb.push(" and 0");
+        return;
+    }
+    qb.push(format!(" and {col} in ("));
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        Sqlite::bind_value(qb, v);
+    }
+    qb.push(")");
+}

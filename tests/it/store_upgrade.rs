@@ -1,0 +1,314 @@
+//! An embedded database made before migration 0006, when SQLite kept the
+//! times of access control and inspections as RFC 3339 text, upgrades in
+//! place: every value reads back identical through the store API (times to
+//! the millisecond), the audit trail stays append-only and a token still
+//! opens the API.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, NaiveDate, Utc};
+use gridpatrol::auth::token;
+use gridpatrol::http::{AppState, app};
+use gridpatrol::inspection::{HazardStatus, Severity};
+use gridpatrol::store::access::AuditQuery;
+use gridpatrol::store::sqlite::SqliteStore;
+use gridpatrol::store::{DynStore, InspectionQuery};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use tower::ServiceExt;
+
+/// An event's id, hazard, move, time and author.
+type EventRow<'a> = (
+    i64,
+    i64,
+    Option<HazardStatus>,
+    HazardStatus,
+    DateTime<Utc>,
+    &'a str,
+);
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("a time")
+        .with_timezone(&Utc)
+}
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gridpatrol-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("migrations")).expect("scratch dir");
+    dir
+}
+
+/// Creates `db` with the migrations 0001 to 0005 only, as a release before
+/// 0006 left it.
+async fn old_schema(dir: &Path, db: &Path) -> sqlx::SqlitePool {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&source).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        if name.as_str() < "0006" {
+            std::fs::copy(&path, dir.join("migrations").join(&name)).expect("copy");
+            copied += 1;
+        }
+    }
+    assert_eq!(copied, 5, "migrations 0001 to 0005");
+    let opts = SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .expect("old database");
+    Migrator::new(dir.join("migrations"))
+        .await
+        .expect("migrator")
+        .run(&pool)
+        .await
+        .expect("migrations 0001-0005");
+    pool
+}
+
+async fn exec(pool: &sqlx::SqlitePool, sql: &str) {
+    sqlx::query(sql).execute(pool).await.expect(sql);
+}
+
+#[tokio::test]
+#[allow(clippy::too_many_lines)]
+async fn text_times_become_milliseconds_in_place() {
+    let dir = scratch("upgrade");
+    let db = dir.join("old.db");
+    let pool = old_schema(&dir, &db).await;
+
+    // access control as the old code wrote it: sqlx's RFC 3339 with offset
+    let (plain, live) = token::generate().expect("token");
+    let (_, revoked) = token::generate().expect("token");
+    exec(
+        &pool,
+        "insert into app_user (id, name, role, scope, created_at) values \
+        (1, 'alice', 'admin', '', '2024-03-05T08:09:10.123+00:00')",
+    )
+    .await;
+    for (hash, created, expires, revoked_at) in [
+        (
+            &live,
+            "2024-03-05T08:09:11.250400+00:00",
+            Some("2099-01-01T00:00:00.500+00:00"),
+            None,
+        ),
+        (
+            &revoked,
+            "2024-03-05T08:09:11.001+00:00",
+            None,
+            Some("2024-03-06T10:00:00.042+00:00"),
+        ),
+    ] {
+        sqlx::query(
+            "insert into api_token (id, user_id, salt, hash, created_at, expires_at, revoked_at) \
+             values (?, 1, ?, ?, ?, ?, ?)",
+        )
+        .bind(&hash.id)
+        .bind(&hash.salt)
+        .bind(&hash.hash)
+        .bind(created)
+        .bind(expires)
+        .bind(revoked_at)
+        .execute(&pool)
+        .await
+        .expect("token row");
+    }
+    exec(&pool, "insert into audit_event (at, user_id, user_name, role, method, path, entity, entity_id, status, before) \
+        values ('2024-03-05T08:09:12.345+00:00', 1, 'alice', 'admin', 'PUT', '/api/v1/works/7', 'project', '7', 200, '{\"name\":\"old\"}')").await;
+
+    // inspections as the old code wrote them: '%Y-%m-%dT%H:%M:%fZ'
+    exec(&pool, "insert into project (id, code, name, category, funding, investment_cny, status, geom, \
+        min_lon, min_lat, max_lon, max_lat) values (7, 'P7', 'works', 'repair', 'social', 10000, 'in_progress', \
+        '{\"type\":\"Point\",\"coordinates\":[121.2,31.0]}', 121.2, 31.0, 121.2, 31.0)").await;
+    exec(&pool, "insert into inspection (id, project_id, inspected_at, inspector, note, recorded_by, recorded_at) \
+        values (3, 7, '2024-03-04T09:00:00.000Z', 'wang', 'first visit', 'alice', '2024-03-05T09:30:00.999Z')").await;
+    exec(&pool, "insert into hazard (id, inspection_id, project_id, kind, severity, deadline, status, note, found_at, closed_at, updated_at) values \
+        (11, 3, 7, 'ladder_at_height', 'serious', '2024-03-11', 'open', 'ladder', '2024-03-04T09:00:00.000Z', null, '2024-03-05T09:30:00.999Z'), \
+        (12, 3, 7, 'extension_board', 'general', '2024-03-08', 'closed', 'board', '2024-03-04T09:00:00.000Z', '2024-03-07T16:45:30.007Z', '2024-03-07T16:45:30.007Z')").await;
+    exec(&pool, "insert into hazard_event (id, hazard_id, from_status, to_status, changed_at, changed_by, note) values \
+        (21, 11, null, 'open', '2024-03-05T09:30:00.999Z', 'alice', 'ladder'), \
+        (22, 12, null, 'open', '2024-03-05T09:30:00.999Z', 'alice', 'board'), \
+        (23, 12, 'open', 'closed', '2024-03-07T16:45:30.007Z', 'wang', 'removed')").await;
+    pool.close().await;
+
+    // the release with 0006 opens it
+    let sqlite = SqliteStore::open(db.to_str().expect("path"))
+        .await
+        .expect("upgraded");
+    let store: DynStore = Arc::new(sqlite.clone());
+
+    let alice = store.user("alice").await.expect("user").expect("alice");
+    assert_eq!(alice.id, 1);
+    assert_eq!(alice.created_at, at("2024-03-05T08:09:10.123Z"));
+    assert_eq!(alice.role.as_str(), "admin");
+
+    let grant = store.token(&live.id).await.expect("token").expect("live");
+    assert_eq!(grant.expires_at, Some(at("2099-01-01T00:00:00.500Z")));
+    assert_eq!(grant.revoked_at, None);
+    assert_eq!(
+        (grant.hash.salt.clone(), grant.hash.hash.clone()),
+        (live.salt.clone(), live.hash.clone())
+    );
+    assert!(token::parse(&plain).expect("parses").matches(&grant.hash));
+    assert!(grant.is_live(Utc::now()));
+    let gone = store
+        .token(&revoked.id)
+        .await
+        .expect("token")
+        .expect("revoked");
+    assert_eq!(gone.expires_at, None);
+    assert_eq!(gone.revoked_at, Some(at("2024-03-06T10:00:00.042Z")));
+    let users = store.users().await.expect("users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].active_tokens, 1);
+    assert_eq!(users[0].expires_at, Some(at("2099-01-01T00:00:00.500Z")));
+    let created: Vec<i64> =
+        sqlx::query_scalar("select created_ms from api_token order by created_ms")
+            .fetch_all(sqlite.pool())
+            .await
+            .expect("created_ms");
+    assert_eq!(
+        created,
+        [
+            at("2024-03-05T08:09:11.001Z").timestamp_millis(),
+            at("2024-03-05T08:09:11.250Z").timestamp_millis()
+        ]
+    );
+
+    let audit = store
+        .audit(&AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(audit.total, 1);
+    let e = &audit.items[0];
+    assert_eq!(e.at, at("2024-03-05T08:09:12.345Z"));
+    assert_eq!(
+        (e.user_id, e.user.as_str(), e.method.as_str(), e.status),
+        (Some(1), "alice", "PUT", 200)
+    );
+    assert_eq!(
+        (e.entity.as_deref(), e.entity_id.as_deref()),
+        (Some("project"), Some("7"))
+    );
+    assert_eq!(e.before, Some(serde_json::json!({"name": "old"})));
+
+    let all = InspectionQuery::default();
+    let inspections = store.inspections(&all).await.expect("inspections");
+    assert_eq!(inspections.len(), 1);
+    let i = &inspections[0];
+    assert_eq!(
+        (i.id, i.project_id, i.inspector.as_str(), i.note.as_str()),
+        (3, 7, "wang", "first visit")
+    );
+    assert_eq!(i.inspected_at, at("2024-03-04T09:00:00Z"));
+    assert_eq!(i.recorded_at, at("2024-03-05T09:30:00.999Z"));
+    let hazards = store.hazards(&all).await.expect("hazards");
+    assert_eq!(hazards.len(), 2);
+    assert_eq!(
+        (hazards[0].id, hazards[0].status, hazards[0].severity),
+        (11, HazardStatus::Open, Severity::Serious)
+    );
+    assert_eq!(
+        hazards[0].deadline,
+        NaiveDate::from_ymd_opt(2024, 3, 11).expect("date")
+    );
+    assert_eq!(hazards[0].found_at, at("2024-03-04T09:00:00Z"));
+    assert_eq!(hazards[0].closed_at, None);
+    assert_eq!(hazards[0].updated_at, at("2024-03-05T09:30:00.999Z"));
+    assert_eq!(
+        (hazards[1].id, hazards[1].status),
+        (12, HazardStatus::Closed)
+    );
+    assert_eq!(hazards[1].closed_at, Some(at("2024-03-07T16:45:30.007Z")));
+    assert_eq!(hazards[1].updated_at, at("2024-03-07T16:45:30.007Z"));
+    let events = store.hazard_events(&all).await.expect("events");
+    let seen: Vec<EventRow> = events
+        .iter()
+        .map(|e| (e.id, e.hazard_id, e.from, e.to, e.at, e.by.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                21,
+                11,
+                None,
+                HazardStatus::Open,
+                at("2024-03-05T09:30:00.999Z"),
+                "alice"
+            ),
+            (
+                22,
+                12,
+                None,
+                HazardStatus::Open,
+                at("2024-03-05T09:30:00.999Z"),
+                "alice"
+            ),
+            (
+                23,
+                12,
+                Some(HazardStatus::Open),
+                HazardStatus::Closed,
+                at("2024-03-07T16:45:30.007Z"),
+                "wang"
+            ),
+        ]
+    );
+
+    // the audit trail is still append-only
+    for sql in [
+        "update audit_event set user_name = 'nobody'",
+        "delete from audit_event",
+    ] {
+        let e = sqlx::query(sql).execute(sqlite.pool()).await;
+        assert!(
+            e.is_err_and(|e| e.to_string().contains("append-only")),
+            "{sql}"
+        );
+    }
+    // the foreign keys hold and point to the rebuilt tables
+    let dangling: Vec<(String,)> = sqlx::query_as("select \"table\" from pragma_foreign_key_check")
+        .fetch_all(sqlite.pool())
+        .await
+        .expect("fk check");
+    assert!(dangling.is_empty(), "{dangling:?}");
+    let bad = sqlx::query("insert into hazard_event (hazard_id, to_status, changed_ms, changed_by) values (999, 'open', 0, 'x')")
+        .execute(sqlite.pool())
+        .await;
+    assert!(bad.is_err_and(|e| e.to_string().contains("FOREIGN KEY")));
+
+    // and the old token still opens the API
+    let res = app(AppState::new(store.clone()))
+        .oneshot(
+            Request::builder()
+                .uri("/api/v1/audit")
+                .header(header::AUTHORIZATION, format!("Bearer {plain}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    sqlite.pool().close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,13 +5,13 @@
 //! `GET /api/v1/audit`.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponseParts, Response, ResponseParts};
-use axum::routing::get;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::needs_token;
@@ -103,8 +103,8 @@ pub async fn record(State(st): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/audit", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// A page of the audit trail, newest first.
@@ -118,7 +118,7 @@ pub struct AuditPage {
 }
 
 /// The audit trail, for admins.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "access",
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "listAuditEvents", tag = "access",
     params(("user" = Option<String>, Query, description = "a user name"),
            ("entity" = Option<String>, Query, description = "e.g. project, user"),
            ("entity_id" = Option<String>, Query),

@@ -12,14 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
@@ -200,8 +200,8 @@ impl From<Denied> for ApiError {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
 }
 
 /// Who the token belongs to.
@@ -213,7 +213,7 @@ pub struct Me {
 }
 
 /// The caller: user, role and scope (the map-ui's sign-in check).
-#[utoipa::path(get, path = "/api/v1/me", tag = "access",
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "access",
     responses((status = 200, description = "the caller", body = Me),
               (status = 401, description = "no valid token", body = super::error::Problem)))]
 pub async fn me(caller: Caller) -> (StatusCode, Json<Me>) {

@@ -4,11 +4,12 @@
 //! carries its reasons; thresholds are parameters. The cells list,
 //! `/blindspots/cells`, belongs to the coverage API.
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -20,11 +21,11 @@ use crate::blindspots::works::{self, WorkGap, WorkRow};
 use crate::blindspots::{Window, parse_time};
 use crate::service::blindspots::{self as svc, AnalysisError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/blindspots/districts", get(districts))
-        .route("/api/v1/blindspots/near-venues", get(near_venues))
-        .route("/api/v1/blindspots/works", get(works))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(districts))
+        .routes(routes!(near_venues))
+        .routes(routes!(works))
 }
 
 /// The default analysis window: a quarter, as the evaluation looks back.
@@ -95,7 +96,7 @@ pub struct BlindList<T: utoipa::ToSchema> {
     items: Vec<T>,
 }
 
-#[utoipa::path(get, path = "/api/v1/blindspots/districts", tag = "blindspots",
+#[utoipa::path(get, path = "/api/v1/blindspots/districts", operation_id = "listDistrictBlindSpots", tag = "blindspots",
     params(("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 90 days before `to`"),
            ("to" = Option<String>, Query, description = "default now"),
            ("town" = Option<String>, Query, description = "town code(s) of the districts' centres"),
@@ -149,7 +150,7 @@ pub async fn districts(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/blindspots/near-venues", tag = "blindspots",
+#[utoipa::path(get, path = "/api/v1/blindspots/near-venues", operation_id = "listWorksNearVenues", tag = "blindspots",
     params(("distance_m" = Option<f64>, Query, description = "geodesic metres, default 100; inside a venue polygon is 0 m"),
            ("inspection_days" = Option<u32>, Query, description = "a work must have been inspected within this many days (default 30)"),
            ("to" = Option<String>, Query, description = "\"now\" for the inspection check; default now"),
@@ -187,7 +188,7 @@ pub async fn near_venues(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/blindspots/works", tag = "blindspots",
+#[utoipa::path(get, path = "/api/v1/blindspots/works", operation_id = "listWorkGaps", tag = "blindspots",
     params(("kind" = Option<String>, Query, description = "above_limit, outside_grid, unfiled, uninspected, overdue_hazard, no_completion_filing; comma separated; all when absent"),
            ("to" = Option<String>, Query, description = "\"now\" for deadlines and ages; default now"),
            ("town" = Option<String>, Query, description = "town code(s) of the works"),

@@ -4,12 +4,12 @@
 //! only; an area outside it (`scope=grid:ID` of another town) is not found.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::get;
 use geojson::{Feature, FeatureCollection, feature::Id};
 use h3o::{CellIndex, Resolution};
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -23,11 +23,11 @@ const DEFAULT_WINDOW_DAYS: i64 = 28;
 /// The resolution visits are stored at.
 const COVERAGE_RES: Resolution = Resolution::Ten;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/coverage", get(cells))
-        .route("/api/v1/coverage/summary", get(summary))
-        .route("/api/v1/blindspots/cells", get(blind_cells))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(cells))
+        .routes(routes!(summary))
+        .routes(routes!(blind_cells))
 }
 
 fn hexagon(cell: CellIndex) -> Option<geojson::Geometry> {
@@ -82,7 +82,7 @@ async fn load(
 
 /// Every cell of a scope as a hexagon with `patrolled`, `visits`,
 /// `last_patrolled` and `overdue`; coarser `res` aggregates.
-#[utoipa::path(get, path = "/api/v1/coverage", tag = "coverage",
+#[utoipa::path(get, path = "/api/v1/coverage", operation_id = "getCoverage", tag = "coverage",
     params(("scope" = Option<String>, Query, description = "grid:ID, zone:ID, town:CODE or district (default)"),
            ("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 28 days before to"),
            ("to" = Option<String>, Query, description = "default now"),
@@ -171,7 +171,7 @@ pub async fn cells(
 }
 
 /// Per town, zone or grid: cells, patrolled cells, ratio, overdue cells and the weekly trend.
-#[utoipa::path(get, path = "/api/v1/coverage/summary", tag = "coverage",
+#[utoipa::path(get, path = "/api/v1/coverage/summary", operation_id = "getCoverageSummary", tag = "coverage",
     params(("level" = Option<String>, Query, description = "town (default), zone or grid"),
            ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
     responses((status = 200, description = "one row per area")))]
@@ -192,7 +192,7 @@ pub async fn summary(
 }
 
 /// Cells never patrolled in the window or overdue, ranked by risk, each with its reasons.
-#[utoipa::path(get, path = "/api/v1/blindspots/cells", tag = "blindspots",
+#[utoipa::path(get, path = "/api/v1/blindspots/cells", operation_id = "listBlindCells", tag = "blindspots",
     params(("scope" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
            ("limit" = Option<u32>, Query, description = "default 200")),
     responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons")))]

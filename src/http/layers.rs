@@ -4,10 +4,10 @@
 //! limited to the caller's scope in the query; an id outside it is a 404.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::get;
 use geojson::{Feature, FeatureCollection};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -20,26 +20,20 @@ use crate::domain::{
 };
 use crate::store::scoped;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/towns", get(list_towns))
-        .route("/api/v1/towns/{id}", get(get_town))
-        .route("/api/v1/zones", get(list_zones))
-        .route("/api/v1/zones/{id}", get(get_zone))
-        .route("/api/v1/grids", get(list_grids))
-        .route("/api/v1/grids/{id}", get(get_grid))
-        .route("/api/v1/districts", get(list_districts))
-        .route("/api/v1/districts/{id}", get(get_district))
-        .route("/api/v1/venues", get(list_venues))
-        .route("/api/v1/venues/{id}", get(get_venue))
-        .route(
-            "/api/v1/projects",
-            get(list_projects).post(super::projects::create),
-        )
-        .route(
-            "/api/v1/projects/{id}",
-            get(get_project).patch(super::projects::patch),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_towns))
+        .routes(routes!(get_town))
+        .routes(routes!(list_zones))
+        .routes(routes!(get_zone))
+        .routes(routes!(list_grids))
+        .routes(routes!(get_grid))
+        .routes(routes!(list_districts))
+        .routes(routes!(get_district))
+        .routes(routes!(list_venues))
+        .routes(routes!(get_venue))
+        .routes(routes!(list_projects, super::projects::create))
+        .routes(routes!(get_project, super::projects::patch))
 }
 
 /// Checks the values of enum filters so a typo is an error, not an empty list.
@@ -55,8 +49,8 @@ fn check_enum<T: std::str::FromStr<Err = crate::domain::Invalid>>(
 }
 
 macro_rules! area_layer {
-    ($list:ident, $get:ident, $ty:ty, $what:literal, [$($filter:literal),*]) => {
-        #[utoipa::path(get, path = concat!("/api/v1/", $what, "s"), tag = "layers",
+    ($list:ident, $list_id:literal, $get:ident, $get_id:literal, $ty:ty, $what:literal, [$($filter:literal),*]) => {
+        #[utoipa::path(get, path = concat!("/api/v1/", $what, "s"), tag = "layers", operation_id = $list_id,
             params(("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat"),
                    ("town" = Option<String>, Query, description = "town code(s), comma separated"),
                    ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
@@ -67,7 +61,7 @@ macro_rules! area_layer {
             Ok(Json(collection(&with_geometry(page.items), page.total)))
         }
 
-        #[utoipa::path(get, path = concat!("/api/v1/", $what, "s/{id}"), tag = "layers",
+        #[utoipa::path(get, path = concat!("/api/v1/", $what, "s/{id}"), tag = "layers", operation_id = $get_id,
             params(("id" = i64, Path)),
             responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
         pub async fn $get(State(st): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<Json<Feature>> {
@@ -78,12 +72,44 @@ macro_rules! area_layer {
     };
 }
 
-area_layer!(list_towns, get_town, Town, "town", []);
-area_layer!(list_zones, get_zone, Zone, "zone", []);
-area_layer!(list_grids, get_grid, Grid, "grid", ["zone_code"]);
-area_layer!(list_districts, get_district, District, "district", []);
+area_layer!(
+    list_towns,
+    "listTowns",
+    get_town,
+    "getTown",
+    Town,
+    "town",
+    []
+);
+area_layer!(
+    list_zones,
+    "listZones",
+    get_zone,
+    "getZone",
+    Zone,
+    "zone",
+    []
+);
+area_layer!(
+    list_grids,
+    "listGrids",
+    get_grid,
+    "getGrid",
+    Grid,
+    "grid",
+    ["zone_code"]
+);
+area_layer!(
+    list_districts,
+    "listDistricts",
+    get_district,
+    "getDistrict",
+    District,
+    "district",
+    []
+);
 
-#[utoipa::path(get, path = "/api/v1/venues", tag = "layers",
+#[utoipa::path(get, path = "/api/v1/venues", operation_id = "listVenues", tag = "layers",
     params(("bbox" = Option<String>, Query), ("town" = Option<String>, Query), ("kind" = Option<String>, Query),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
@@ -98,7 +124,7 @@ pub async fn list_venues(
     Ok(Json(collection(&page.items, page.total)))
 }
 
-#[utoipa::path(get, path = "/api/v1/venues/{id}", tag = "layers", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/venues/{id}", operation_id = "getVenue", tag = "layers", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn get_venue(
     State(st): State<AppState>,
@@ -111,7 +137,7 @@ pub async fn get_venue(
     Ok(Json(feature(&item)))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects", tag = "projects",
+#[utoipa::path(get, path = "/api/v1/projects", operation_id = "listProjects", tag = "projects",
     params(("bbox" = Option<String>, Query), ("town" = Option<String>, Query),
            ("status" = Option<String>, Query), ("funding" = Option<String>, Query), ("category" = Option<String>, Query),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
@@ -129,7 +155,7 @@ pub async fn list_projects(
     Ok(Json(collection(&page.items, page.total)))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/projects/{id}", operation_id = "getProject", tag = "projects", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn get_project(
     State(st): State<AppState>,

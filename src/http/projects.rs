@@ -37,7 +37,7 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
         .map_err(|e| ApiError::bad_request("body", format!("malformed GeoJSON Feature: {e}")))
 }
 
-#[utoipa::path(post, path = "/api/v1/projects", tag = "projects",
+#[utoipa::path(post, path = "/api/v1/projects", operation_id = "createProject", tag = "projects",
     params(("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09")),
     request_body(content = String, description = "a GeoJSON Feature with the project's properties", content_type = "application/geo+json"),
     responses((status = 201, description = "created; Location names it"),
@@ -68,7 +68,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/v1/projects/{id}", tag = "projects",
+#[utoipa::path(patch, path = "/api/v1/projects/{id}", operation_id = "updateProject", tag = "projects",
     params(("id" = i64, Path), ("crs" = Option<String>, Query)),
     request_body(content = String, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
     responses((status = 200, description = "the updated Feature"),

@@ -11,260 +11,35 @@
 //! scope (another is answered like an unknown one); reads show the routes
 //! of the caller's scope only.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use chrono::{NaiveDate, NaiveTime, Utc};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use chrono::NaiveDate;
 use geojson::{Feature, FeatureCollection, feature::Id};
-use h3o::CellIndex;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
-use super::extract::json_body;
+use super::extract::Json;
 use super::params::{RawQuery, list_query, opt};
+use super::routes_request::{Planned, RoutePatch, RouteRequest};
 use crate::auth::{Action, Caller};
-use crate::service::routes::{
-    self as svc, Area, DEFAULT_START_TIME, ImportedRoads, OfficerAdherence, PlanInput, SweepInput,
-};
-use crate::spatial::{Crs, LonLat, geometry_to_geojson};
+use crate::service::routes::{self as svc, ImportedRoads, OfficerAdherence};
+use crate::spatial::geometry_to_geojson;
 use crate::store::routes::{Adherence, RouteQuery, RouteRecord};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/routes", get(list).post(create))
-        .route("/api/v1/routes/sweep", post(create_sweep))
-        .route("/api/v1/routes/adherence", get(adherence))
-        .route("/api/v1/routes/{id}", get(one).patch(patch))
-        .route("/api/v1/roads", get(roads))
-}
-
-/// A route to plan (the request body).
-#[derive(utoipa::ToSchema)]
-#[expect(dead_code, reason = "documents the request body for OpenAPI")]
-pub struct RouteRequest {
-    /// The grid to patrol (or give `zone_id`).
-    grid_id: Option<i64>,
-    /// A whole zone (or give `grid_id`).
-    zone_id: Option<i64>,
-    /// Where the shift starts, `[lon, lat]` (WGS-84 unless `crs` says otherwise).
-    start: [f64; 2],
-    /// Where it ends; at the last stop when absent.
-    end: Option<[f64; 2]>,
-    /// The shift's length in minutes: travel plus time at the stops.
-    shift_minutes: f64,
-    /// `walk` (default) or `ebike`.
-    mode: Option<String>,
-    /// Minutes spent at each work (default 20).
-    service_minutes: Option<f64>,
-    /// The shift's date, `YYYY-MM-DD` (default tomorrow, China Standard Time).
-    date: Option<String>,
-    /// When the shift starts, `HH:MM` China Standard Time (default 09:00).
-    start_time: Option<String>,
-    /// The officer it is assigned to.
-    officer: Option<String>,
-    /// `patrol` (default) or `sweep` (扫街: every street of the cells, back to the start).
-    mode_kind: Option<String>,
-    /// Sweep only: the cells to sweep (default every cell of the area).
-    cells: Option<Vec<String>>,
-    /// `wgs84` (default), `gcj02` or `bd09`: the CRS of `start` and `end`.
-    crs: Option<String>,
-}
-
-/// The default minutes at a work.
-const DEFAULT_SERVICE_MINUTES: f64 = 20.0;
-
-const FIELDS: [&str; 13] = [
-    "grid_id",
-    "zone_id",
-    "start",
-    "end",
-    "shift_minutes",
-    "mode",
-    "service_minutes",
-    "date",
-    "start_time",
-    "officer",
-    "mode_kind",
-    "cells",
-    "crs",
-];
-
-/// The fields of a JSON object body, each read with a problem naming it.
-struct Body(Map<String, Value>);
-
-impl Body {
-    fn read(bytes: &[u8]) -> Result<Self, ApiError> {
-        let v: Value = json_body(bytes)?;
-        let Value::Object(m) = v else {
-            return Err(ApiError::bad_request("body", "must be a JSON object"));
-        };
-        if let Some(k) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-            return Err(ApiError::invalid(
-                k.clone(),
-                format!("is not a field of a route request ({})", FIELDS.join(", ")),
-            ));
-        }
-        Ok(Self(m))
-    }
-
-    fn get(&self, k: &str) -> Option<&Value> {
-        self.0.get(k).filter(|v| !v.is_null())
-    }
-
-    fn id(&self, k: &str) -> Result<Option<i64>, ApiError> {
-        self.get(k)
-            .map(|v| {
-                v.as_i64()
-                    .ok_or_else(|| ApiError::invalid(k, "must be a whole number (an id)"))
-            })
-            .transpose()
-    }
-
-    fn number(&self, k: &str) -> Result<Option<f64>, ApiError> {
-        self.get(k)
-            .map(|v| {
-                v.as_f64()
-                    .ok_or_else(|| ApiError::invalid(k, "must be a number of minutes"))
-            })
-            .transpose()
-    }
-
-    fn text(&self, k: &str) -> Result<Option<&str>, ApiError> {
-        self.get(k)
-            .map(|v| {
-                v.as_str()
-                    .ok_or_else(|| ApiError::invalid(k, "must be a string"))
-            })
-            .transpose()
-    }
-
-    fn point(&self, k: &str, crs: Crs) -> Result<Option<LonLat>, ApiError> {
-        let Some(v) = self.get(k) else {
-            return Ok(None);
-        };
-        let bad = || ApiError::invalid(k, "must be [lon, lat] in degrees");
-        let a = v.as_array().filter(|a| a.len() == 2).ok_or_else(bad)?;
-        let (Some(lon), Some(lat)) = (a[0].as_f64(), a[1].as_f64()) else {
-            return Err(bad());
-        };
-        LonLat::from_crs(crs, lon, lat)
-            .map(Some)
-            .map_err(|e| ApiError::invalid(k, e.to_string()))
-    }
-
-    fn area(&self) -> Result<Area, ApiError> {
-        match (self.id("grid_id")?, self.id("zone_id")?) {
-            (Some(g), None) => Ok(Area::Grid(g)),
-            (None, Some(z)) => Ok(Area::Zone(z)),
-            (Some(_), Some(_)) => Err(ApiError::invalid(
-                "zone_id",
-                "give grid_id or zone_id, not both",
-            )),
-            (None, None) => Err(ApiError::invalid(
-                "grid_id",
-                "is required (or zone_id for a whole zone)",
-            )),
-        }
-    }
-
-    fn crs(&self) -> Result<Crs, ApiError> {
-        self.text("crs")?.map_or(Ok(Crs::Wgs84), |s| {
-            s.parse().map_err(|e: crate::spatial::crs::UnknownCrs| {
-                ApiError::invalid("crs", e.to_string())
-            })
-        })
-    }
-
-    fn date(&self) -> Result<NaiveDate, ApiError> {
-        match self.text("date")? {
-            None => Ok(crate::blindspots::local_day(Utc::now()) + chrono::Days::new(1)),
-            Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .map_err(|_| ApiError::invalid("date", format!("{s:?} is not a date YYYY-MM-DD"))),
-        }
-    }
-
-    fn start_time(&self) -> Result<NaiveTime, ApiError> {
-        let s = self.text("start_time")?.unwrap_or(DEFAULT_START_TIME);
-        NaiveTime::parse_from_str(s.trim(), "%H:%M")
-            .map_err(|_| ApiError::invalid("start_time", format!("{s:?} is not a time HH:MM")))
-    }
-
-    fn officer(&self) -> Result<Option<String>, ApiError> {
-        Ok(self.text("officer")?.map(str::to_owned))
-    }
-
-    fn mode(&self) -> Result<crate::routing::TravelMode, ApiError> {
-        Ok(svc::parse_mode(self.text("mode")?.unwrap_or("walk"))?)
-    }
-
-    fn start(&self, crs: Crs) -> Result<LonLat, ApiError> {
-        self.point("start", crs)?
-            .ok_or_else(|| ApiError::invalid("start", "is required: [lon, lat]"))
-    }
-
-    fn plan_input(&self) -> Result<PlanInput, ApiError> {
-        let crs = self.crs()?;
-        if self.get("cells").is_some() {
-            return Err(ApiError::invalid(
-                "cells",
-                "is for sweeps (\"mode_kind\": \"sweep\")",
-            ));
-        }
-        Ok(PlanInput {
-            area: self.area()?,
-            start: self.start(crs)?,
-            end: self.point("end", crs)?,
-            shift_minutes: self
-                .number("shift_minutes")?
-                .ok_or_else(|| ApiError::invalid("shift_minutes", "is required"))?,
-            mode: self.mode()?,
-            service_minutes: self
-                .number("service_minutes")?
-                .unwrap_or(DEFAULT_SERVICE_MINUTES),
-            date: self.date()?,
-            start_time: self.start_time()?,
-            officer: self.officer()?,
-        })
-    }
-
-    fn sweep_input(&self) -> Result<SweepInput, ApiError> {
-        let crs = self.crs()?;
-        if self.get("end").is_some() {
-            return Err(ApiError::invalid(
-                "end",
-                "a sweep returns to its start; leave end out",
-            ));
-        }
-        let cells = match self.get("cells") {
-            None => None,
-            Some(v) => {
-                let bad = || ApiError::invalid("cells", "must be a list of H3 cells (hex)");
-                let list = v.as_array().ok_or_else(bad)?;
-                Some(
-                    list.iter()
-                        .map(|c| c.as_str().and_then(|s| s.parse::<CellIndex>().ok()))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(bad)?,
-                )
-            }
-        };
-        Ok(SweepInput {
-            area: self.area()?,
-            cells,
-            start: self.start(crs)?,
-            shift_minutes: self.number("shift_minutes")?,
-            mode: self.mode()?,
-            date: self.date()?,
-            start_time: self.start_time()?,
-            officer: self.officer()?,
-        })
-    }
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(create_sweep))
+        .routes(routes!(adherence))
+        .routes(routes!(one, patch))
+        .routes(routes!(roads))
 }
 
 /// The route's fields, without its line.
@@ -370,7 +145,7 @@ fn created(r: &RouteRecord) -> (StatusCode, HeaderMap, Audited, Json<Value>) {
 }
 
 /// Plan a patrol route (or, with `"mode_kind": "sweep"`, a street sweep).
-#[utoipa::path(post, path = "/api/v1/routes", tag = "routes",
+#[utoipa::path(post, path = "/api/v1/routes", operation_id = "createRoute", tag = "routes",
     request_body(content = RouteRequest, description = "the area, start, shift, mode, minutes at each work and date; targets are the area's overdue cells and the works due an inspection"),
     responses((status = 201, description = "the saved route: {id, stops: [{order, kind, target_id, lon, lat, eta}], geometry, distance_m, duration_s, new_cells, left_out: [{target_id, reason}], road_network}"),
               (status = 400, description = "malformed JSON", body = super::error::Problem),
@@ -380,24 +155,15 @@ fn created(r: &RouteRecord) -> (StatusCode, HeaderMap, Audited, Json<Value>) {
 pub async fn create(
     State(st): State<AppState>,
     caller: Caller,
-    body: Bytes,
+    Json(body): Json<RouteRequest>,
 ) -> ApiResult<(StatusCode, HeaderMap, Audited, Json<Value>)> {
     caller.require(Action::WriteRoute)?;
-    let b = Body::read(&body)?;
-    let r = match b.text("mode_kind")?.unwrap_or("patrol").trim() {
-        "patrol" => {
-            let input = b.plan_input()?;
+    let r = match body.planned()? {
+        Planned::Patrol(input) => {
             svc::plan(&st.store, &st.roads, &caller.scope, &caller.user, input).await?
         }
-        "sweep" => {
-            let input = b.sweep_input()?;
+        Planned::Sweep(input) => {
             svc::sweep(&st.store, &st.roads, &caller.scope, &caller.user, input).await?
-        }
-        other => {
-            return Err(ApiError::invalid(
-                "mode_kind",
-                format!("{other:?} is not patrol or sweep"),
-            ));
         }
     };
     Ok(created(&r))
@@ -405,7 +171,7 @@ pub async fn create(
 
 /// Plan a street sweep (扫街): every street of the area's cells (or of the
 /// `cells` given), in a closed walk from the start.
-#[utoipa::path(post, path = "/api/v1/routes/sweep", tag = "routes",
+#[utoipa::path(post, path = "/api/v1/routes/sweep", operation_id = "createSweep", tag = "routes",
     request_body(content = RouteRequest, description = "the area, start, optional cells and shift (to say whether the sweep fits), mode and date"),
     responses((status = 201, description = "the saved sweep with required_m, walked_over_required and fits_shift"),
               (status = 403, description = "the role may not plan routes", body = super::error::Problem),
@@ -414,19 +180,10 @@ pub async fn create(
 pub async fn create_sweep(
     State(st): State<AppState>,
     caller: Caller,
-    body: Bytes,
+    Json(body): Json<RouteRequest>,
 ) -> ApiResult<(StatusCode, HeaderMap, Audited, Json<Value>)> {
     caller.require(Action::WriteRoute)?;
-    let b = Body::read(&body)?;
-    if let Some(k) = b.text("mode_kind")?
-        && k.trim() != "sweep"
-    {
-        return Err(ApiError::invalid(
-            "mode_kind",
-            "must be sweep here, or left out",
-        ));
-    }
-    let input = b.sweep_input()?;
+    let input = body.sweep()?;
     let r = svc::sweep(&st.store, &st.roads, &caller.scope, &caller.user, input).await?;
     Ok(created(&r))
 }
@@ -471,7 +228,7 @@ fn route_query(q: &RawQuery) -> Result<RouteQuery, ApiError> {
 }
 
 /// Saved routes in the caller's scope, newest date first, as GeoJSON.
-#[utoipa::path(get, path = "/api/v1/routes", tag = "routes",
+#[utoipa::path(get, path = "/api/v1/routes", operation_id = "listRoutes", tag = "routes",
     params(("date" = Option<String>, Query, description = "YYYY-MM-DD"), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
            ("officer" = Option<String>, Query), ("grid_id" = Option<i64>, Query), ("zone_id" = Option<i64>, Query),
            ("town" = Option<String>, Query), ("kind" = Option<String>, Query, description = "patrol or sweep"),
@@ -495,11 +252,13 @@ pub async fn list(
 }
 
 /// One route as a GeoJSON Feature with its stops and adherence (`{id}` or
-/// `{id}.geojson`), or as GPX (`{id}.gpx`, see [`one_gpx`]): the router
-/// cannot split a path segment, so this handler serves all three.
-#[utoipa::path(get, path = "/api/v1/routes/{id}", tag = "routes",
-    params(("id" = String, Path, description = "the route id (id.geojson also works)")),
-    responses((status = 200, description = "GeoJSON Feature: the route line with its fields, stops and adherence", content_type = "application/geo+json"),
+/// `{id}.geojson`), or as GPX 1.1 (`{id}.gpx`: the stops as waypoints with
+/// their ETA, the route as `rte` and the path along the roads as `trk`).
+/// The router cannot split a path segment, so one operation serves all three.
+#[utoipa::path(get, path = "/api/v1/routes/{id}", operation_id = "getRoute", tag = "routes",
+    params(("id" = String, Path, description = "the route id; `ID.geojson` for GeoJSON too, `ID.gpx` for GPX")),
+    responses((status = 200, description = "GeoJSON Feature: the route line with its fields, stops and adherence; GPX 1.1 for `ID.gpx`",
+               content((Object = "application/geo+json"), (String = "application/gpx+xml"))),
               (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem)))]
 pub async fn one(
     State(st): State<AppState>,
@@ -525,20 +284,6 @@ pub async fn one(
     Ok(res)
 }
 
-/// One route as GPX 1.1: the stops as waypoints with their ETA, the route
-/// as `rte` (start, stops, end) and the path along the roads as `trk`.
-#[utoipa::path(get, path = "/api/v1/routes/{id}.gpx", tag = "routes",
-    params(("id" = i64, Path)),
-    responses((status = 200, description = "GPX 1.1", content_type = "application/gpx+xml"),
-              (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem)))]
-pub async fn one_gpx(
-    State(st): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<Response> {
-    gpx_answer(&st, &caller, id).await
-}
-
 async fn gpx_answer(st: &AppState, caller: &Caller, id: i64) -> ApiResult<Response> {
     let r = svc::get(&st.store, &caller.scope, id).await?;
     let mut res = svc::to_gpx(&r).into_response();
@@ -552,16 +297,8 @@ async fn gpx_answer(st: &AppState, caller: &Caller, id: i64) -> ApiResult<Respon
     Ok(res)
 }
 
-/// The change of a route (the request body).
-#[derive(utoipa::ToSchema)]
-#[expect(dead_code, reason = "documents the request body for OpenAPI")]
-pub struct RoutePatch {
-    /// The officer to assign the route to; `null` unassigns it.
-    officer: Option<String>,
-}
-
 /// Assign a route to an officer (or unassign it with `null`).
-#[utoipa::path(patch, path = "/api/v1/routes/{id}", tag = "routes",
+#[utoipa::path(patch, path = "/api/v1/routes/{id}", operation_id = "assignRoute", tag = "routes",
     params(("id" = i64, Path)),
     request_body(content = RoutePatch),
     responses((status = 200, description = "the route as a GeoJSON Feature"),
@@ -572,25 +309,13 @@ pub async fn patch(
     State(st): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
-    body: Bytes,
+    Json(body): Json<RoutePatch>,
 ) -> ApiResult<(Audited, Json<Feature>)> {
     caller.require(Action::WriteRoute)?;
     let id: i64 = raw
         .parse()
         .map_err(|_| ApiError::not_found(format!("route {raw}")))?;
-    let v: Value = json_body(&body)?;
-    let Value::Object(m) = v else {
-        return Err(ApiError::bad_request("body", "must be a JSON object"));
-    };
-    if let Some(k) = m.keys().find(|k| k.as_str() != "officer") {
-        return Err(ApiError::invalid(k.clone(), "only officer can be changed"));
-    }
-    let officer = match m.get("officer") {
-        None => return Err(ApiError::invalid("officer", "is required (null unassigns)")),
-        Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(ApiError::invalid("officer", "must be a string or null")),
-    };
+    let officer = body.officer()?;
     let (before, after) = svc::assign(&st.store, &caller.scope, id, officer).await?;
     Ok((
         Audited::changed("route", id, feature(&before)),
@@ -619,7 +344,7 @@ pub struct AdherenceSummary {
 /// How well officers followed their assigned routes: per route, the share
 /// of stops reached and of the planned path walked on the route's date;
 /// per officer, the means.
-#[utoipa::path(get, path = "/api/v1/routes/adherence", tag = "routes",
+#[utoipa::path(get, path = "/api/v1/routes/adherence", operation_id = "getRouteAdherence", tag = "routes",
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query),
            ("date" = Option<String>, Query), ("officer" = Option<String>, Query),
            ("grid_id" = Option<i64>, Query), ("zone_id" = Option<i64>, Query), ("town" = Option<String>, Query)),
@@ -659,7 +384,7 @@ pub struct RoadsInfo {
     imported_at: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/roads", tag = "routes",
+#[utoipa::path(get, path = "/api/v1/roads", operation_id = "getRoadNetwork", tag = "routes",
     responses((status = 200, description = "the imported road network, if any", body = RoadsInfo)))]
 pub async fn roads(State(st): State<AppState>, _caller: Caller) -> ApiResult<Json<RoadsInfo>> {
     let info = st.store.road_network().await?;

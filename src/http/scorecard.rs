@@ -1,12 +1,13 @@
 //! The town scorecard over HTTP: `GET /api/v1/scorecard?from=&to=&format=`,
 //! one row per town with the evaluation's items measured from the data.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::blindspots::{towns_param, window};
@@ -17,8 +18,8 @@ use crate::auth::Caller;
 use crate::blindspots::scorecard::{self, ScoreRow};
 use crate::service::blindspots as svc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/scorecard", get(get_scorecard))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_scorecard))
 }
 
 /// The scorecard as JSON.
@@ -32,7 +33,7 @@ pub struct Scorecard {
     items: Vec<ScoreRow>,
 }
 
-#[utoipa::path(get, path = "/api/v1/scorecard", tag = "blindspots",
+#[utoipa::path(get, path = "/api/v1/scorecard", operation_id = "getScorecard", tag = "blindspots",
     params(("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 90 days before `to`"),
            ("to" = Option<String>, Query, description = "default now"),
            ("town" = Option<String>, Query, description = "town code(s), comma separated"),

@@ -5,16 +5,16 @@
 //! scope ([`TrackScope`]); a track outside it is answered as not found.
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use chrono::DateTime;
 use geojson::{Feature, FeatureCollection, feature::Id};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::audit::Audited;
@@ -28,12 +28,12 @@ use crate::service::tracks::{self, UploadOptions, UploadedTrack};
 use crate::spatial::geometry_to_geojson;
 use crate::store::tracks::{TrackQuery, TrackRecord, segments_geometry};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tracks", get(list).post(upload))
-        .route("/api/v1/tracks/{id}", get(one))
-        .route("/api/v1/tracks/{id}/cells", get(cells))
-        .route("/api/v1/tracks/{id}/points", post(append))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, upload))
+        .routes(routes!(one))
+        .routes(routes!(cells))
+        .routes(routes!(append))
 }
 
 /// A track as a feature: a MultiLineString (one line per GPS segment) with
@@ -96,7 +96,7 @@ fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
 }
 
 /// Upload one track file.
-#[utoipa::path(post, path = "/api/v1/tracks", tag = "tracks",
+#[utoipa::path(post, path = "/api/v1/tracks", operation_id = "uploadTrack", tag = "tracks",
     params(("officer" = Option<String>, Query, description = "the officer, if the file names none"),
            ("device" = Option<String>, Query), ("crs" = Option<String>, Query, description = "wgs84, gcj02 or bd09"),
            ("open" = Option<bool>, Query, description = "a live track that accepts more points"),
@@ -162,7 +162,7 @@ pub async fn upload(
 }
 
 /// Append a batch of points to an open (live) track.
-#[utoipa::path(post, path = "/api/v1/tracks/{id}/points", tag = "tracks",
+#[utoipa::path(post, path = "/api/v1/tracks/{id}/points", operation_id = "appendTrackPoints", tag = "tracks",
     params(("id" = i64, Path), ("crs" = Option<String>, Query), ("close" = Option<bool>, Query, description = "close the track after this batch")),
     request_body(content = String, description = "{\"points\": [{\"lon\", \"lat\", \"time\"}]} or a track file", content_type = "application/json"),
     responses((status = 200, description = "updated", body = UploadedTrack), (status = 409, description = "the track is closed", body = super::error::Problem)))]
@@ -205,7 +205,7 @@ async fn visible(st: &AppState, caller: &Caller, id: i64) -> ApiResult<TrackReco
 }
 
 /// Tracks as GeoJSON, filtered by officer, time window and bbox.
-#[utoipa::path(get, path = "/api/v1/tracks", tag = "tracks",
+#[utoipa::path(get, path = "/api/v1/tracks", operation_id = "listTracks", tag = "tracks",
     params(("officer" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
            ("bbox" = Option<String>, Query), ("times" = Option<bool>, Query, description = "include coordTimes"),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
@@ -272,7 +272,7 @@ pub async fn list(
 }
 
 /// One track with the time of every vertex.
-#[utoipa::path(get, path = "/api/v1/tracks/{id}", tag = "tracks", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/tracks/{id}", operation_id = "getTrack", tag = "tracks", params(("id" = i64, Path)),
     responses((status = 200, description = "GeoJSON Feature with coordTimes"), (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn one(
     State(st): State<AppState>,
@@ -284,7 +284,7 @@ pub async fn one(
 }
 
 /// The H3 cells a track covered, with the first and last time seen.
-#[utoipa::path(get, path = "/api/v1/tracks/{id}/cells", tag = "tracks", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/tracks/{id}/cells", operation_id = "listTrackCells", tag = "tracks", params(("id" = i64, Path)),
     responses((status = 200, description = "the cells"), (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn cells(
     State(st): State<AppState>,

@@ -18,6 +18,7 @@ use super::auth::needs_token;
 use super::error::{ApiError, ApiResult};
 use super::params::{DEFAULT_LIMIT, MAX_LIMIT, RawQuery, opt};
 use crate::auth::{Action, Caller};
+use crate::service::queries;
 use crate::store::access::{AuditEvent, AuditQuery};
 
 /// What a write changed, for the audit trail: a response part
@@ -96,7 +97,7 @@ pub async fn record(State(st): State<AppState>, req: Request, next: Next) -> Res
         status: res.status().as_u16(),
         before,
     };
-    if let Err(e) = st.store.record_audit(&event).await {
+    if let Err(e) = queries::record_audit(&st.store, &event).await {
         // the write is done; losing its trail must be loud
         tracing::error!(error = ?e, path = %event.path, user = %event.user, "audit event not recorded");
     }
@@ -150,7 +151,7 @@ pub async fn list(
         limit,
         offset: opt::<u32>(&q, "offset", "a whole number")?.unwrap_or(0),
     };
-    let page = st.store.audit(&query).await?;
+    let page = queries::audit_page(&st.store, &query).await?;
     Ok(Json(AuditPage {
         number_matched: page.total,
         number_returned: page.items.len(),

@@ -25,7 +25,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::limits::{Limits, RateLimiter};
 use crate::auth::{Caller, Denied, Role, Scope, ScopeView, token};
-use crate::store::scoped::load_scope;
+use crate::service::queries;
 use crate::store::{DynStore, StoreError};
 
 /// How long a resolved scope is reused.
@@ -71,7 +71,7 @@ impl Guard {
                 return Ok(s.clone());
             }
         }
-        let scope = Arc::new(load_scope(store, &user.grants).await?);
+        let scope = Arc::new(queries::scope_of(store, &user.grants).await?);
         let mut cache = self
             .scopes
             .lock()
@@ -127,9 +127,7 @@ async fn identify(st: &AppState, headers: &HeaderMap) -> Result<(Caller, String)
         None => return Err(Refused::Missing),
         Some(t) => token::parse(t).map_err(|_| Refused::Invalid)?,
     };
-    let grant = st
-        .store
-        .token(&presented.id)
+    let grant = queries::token(&st.store, &presented.id)
         .await
         .map_err(Refused::Store)?
         .ok_or(Refused::Invalid)?;

@@ -25,6 +25,7 @@ use crate::inspection::{
     Finding, Hazard, HazardEvent, HazardKind, HazardStatus, Inspection, NewInspection, Severity,
 };
 use crate::service::inspections::{self as svc, MoveError};
+use crate::service::queries;
 use crate::store::InspectionQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -253,13 +254,8 @@ pub async fn list_for_project(
     caller: Caller,
     Id(project_id): Id,
 ) -> ApiResult<Json<InspectionList>> {
-    svc::work_in_scope(&st.store, &caller.scope, project_id).await?;
-    let q = InspectionQuery {
-        project: Some(project_id),
-        ..InspectionQuery::default()
-    };
-    let inspections = st.store.inspections(&q).await?;
-    let mut hazards = st.store.hazards(&q).await?;
+    let (inspections, mut hazards) =
+        queries::work_inspections(&st.store, &caller.scope, project_id).await?;
     let mut by_inspection: std::collections::HashMap<i64, Vec<HazardOut>> =
         std::collections::HashMap::new();
     for h in hazards.drain(..) {
@@ -460,7 +456,9 @@ pub(crate) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
     params(("id" = i64, Path), ("format" = Option<String>, Query, description = "json (default) or csv"),
            ("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD (China Standard Time)"),
            ("to" = Option<String>, Query)),
-    responses((status = 200, description = "every inspection and every hazard change of the work, with who and when", body = Ledger),
+    responses((status = 200, description = "every inspection and every hazard change of the work, with who and when; CSV with format=csv",
+               content((Ledger = "application/json"), (String = "text/csv"))),
+              (status = 422, description = "invalid parameter", body = super::error::Problem),
               (status = 404, description = "unknown work", body = super::error::Problem)))]
 pub async fn project_ledger(
     State(st): State<AppState>,
@@ -482,7 +480,9 @@ pub async fn project_ledger(
     params(("town" = Option<String>, Query, description = "town code(s), comma separated; the whole district without"),
            ("format" = Option<String>, Query, description = "json (default) or csv"),
            ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
-    responses((status = 200, description = "the ledger of the towns' works", body = Ledger)))]
+    responses((status = 200, description = "the ledger of the towns' works; CSV with format=csv",
+               content((Ledger = "application/json"), (String = "text/csv"))),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn town_ledger(
     State(st): State<AppState>,
     caller: Caller,

@@ -3,22 +3,25 @@
 //! `FeatureCollection`s with OGC API - Features counts. Every answer is
 //! limited to the caller's scope in the query; an id outside it is a 404.
 
-use axum::Json;
 use axum::extract::{Query, State};
-use geojson::{Feature, FeatureCollection};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Id;
-use super::features::{collection, feature, with_geometry};
+use super::extract::Json;
+use super::features::{
+    DistrictProperties, GridProperties, ProjectProperties, TownProperties, VenueProperties,
+    ZoneProperties, collection, feature,
+};
+use super::geojson_types::{Feature, FeatureCollection};
 use super::params::{RawQuery, list_query};
 use crate::auth::Caller;
 use crate::domain::{
     Category, District, Funding, Grid, Project, ProjectStatus, Town, Venue, VenueKind, Zone,
 };
-use crate::store::scoped;
+use crate::service::queries;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,25 +52,26 @@ fn check_enum<T: std::str::FromStr<Err = crate::domain::Invalid>>(
 }
 
 macro_rules! area_layer {
-    ($list:ident, $list_id:literal, $get:ident, $get_id:literal, $ty:ty, $what:literal, [$($filter:literal),*]) => {
+    ($list:ident, $list_id:literal, $get:ident, $get_id:literal, $ty:ty, $props:ident, $what:literal, [$($filter:literal),*]) => {
         #[utoipa::path(get, path = concat!("/api/v1/", $what, "s"), tag = "layers", operation_id = $list_id,
             params(("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat"),
                    ("town" = Option<String>, Query, description = "town code(s), comma separated"),
                    ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
-            responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
-        pub async fn $list(State(st): State<AppState>, caller: Caller, Query(q): Query<RawQuery>) -> ApiResult<Json<FeatureCollection>> {
+            responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<$props>),
+                      (status = 422, description = "invalid parameter", body = super::error::Problem)))]
+        pub async fn $list(State(st): State<AppState>, caller: Caller, Query(q): Query<RawQuery>) -> ApiResult<Json<FeatureCollection<$props>>> {
             let query = list_query(&q, &[$($filter),*])?;
-            let page = scoped::list::<$ty>(&st.store, query, &caller.scope).await?;
-            Ok(Json(collection(&with_geometry(page.items), page.total)))
+            let page = queries::layer_page::<$ty>(&st.store, &caller.scope, query).await?;
+            Ok(Json(collection(&page.items, page.total)))
         }
 
         #[utoipa::path(get, path = concat!("/api/v1/", $what, "s/{id}"), tag = "layers", operation_id = $get_id,
             params(("id" = i64, Path)),
-            responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
-        pub async fn $get(State(st): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<Json<Feature>> {
-            let item = scoped::get::<$ty>(&st.store, id, &caller.scope).await?.ok_or_else(|| ApiError::not_found(format!(concat!($what, " {}"), id)))?;
-            let items = with_geometry(vec![item]);
-            Ok(Json(feature(&items[0])))
+            responses((status = 200, description = "GeoJSON Feature", body = Feature<$props>),
+                      (status = 404, description = "unknown id", body = super::error::Problem)))]
+        pub async fn $get(State(st): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<Json<Feature<$props>>> {
+            let item = queries::layer_item::<$ty>(&st.store, &caller.scope, id).await?.ok_or_else(|| ApiError::not_found(format!(concat!($what, " {}"), id)))?;
+            Ok(Json(feature(&item)))
         }
     };
 }
@@ -78,6 +82,7 @@ area_layer!(
     get_town,
     "getTown",
     Town,
+    TownProperties,
     "town",
     []
 );
@@ -87,6 +92,7 @@ area_layer!(
     get_zone,
     "getZone",
     Zone,
+    ZoneProperties,
     "zone",
     []
 );
@@ -96,6 +102,7 @@ area_layer!(
     get_grid,
     "getGrid",
     Grid,
+    GridProperties,
     "grid",
     ["zone_code"]
 );
@@ -105,6 +112,7 @@ area_layer!(
     get_district,
     "getDistrict",
     District,
+    DistrictProperties,
     "district",
     []
 );
@@ -112,26 +120,27 @@ area_layer!(
 #[utoipa::path(get, path = "/api/v1/venues", operation_id = "listVenues", tag = "layers",
     params(("bbox" = Option<String>, Query), ("town" = Option<String>, Query), ("kind" = Option<String>, Query),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
-    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<VenueProperties>),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_venues(
     State(st): State<AppState>,
     caller: Caller,
     Query(q): Query<RawQuery>,
-) -> ApiResult<Json<FeatureCollection>> {
+) -> ApiResult<Json<FeatureCollection<VenueProperties>>> {
     check_enum::<VenueKind>(&q, "kind")?;
     let query = list_query(&q, &["kind"])?;
-    let page = scoped::list::<Venue>(&st.store, query, &caller.scope).await?;
+    let page = queries::layer_page::<Venue>(&st.store, &caller.scope, query).await?;
     Ok(Json(collection(&page.items, page.total)))
 }
 
 #[utoipa::path(get, path = "/api/v1/venues/{id}", operation_id = "getVenue", tag = "layers", params(("id" = i64, Path)),
-    responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
+    responses((status = 200, description = "GeoJSON Feature", body = Feature<VenueProperties>), (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn get_venue(
     State(st): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Feature>> {
-    let item = scoped::get::<Venue>(&st.store, id, &caller.scope)
+) -> ApiResult<Json<Feature<VenueProperties>>> {
+    let item = queries::layer_item::<Venue>(&st.store, &caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("venue {id}")))?;
     Ok(Json(feature(&item)))
@@ -141,28 +150,29 @@ pub async fn get_venue(
     params(("bbox" = Option<String>, Query), ("town" = Option<String>, Query),
            ("status" = Option<String>, Query), ("funding" = Option<String>, Query), ("category" = Option<String>, Query),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
-    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<ProjectProperties>),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_projects(
     State(st): State<AppState>,
     caller: Caller,
     Query(q): Query<RawQuery>,
-) -> ApiResult<Json<FeatureCollection>> {
+) -> ApiResult<Json<FeatureCollection<ProjectProperties>>> {
     check_enum::<ProjectStatus>(&q, "status")?;
     check_enum::<Funding>(&q, "funding")?;
     check_enum::<Category>(&q, "category")?;
     let query = list_query(&q, &["status", "funding", "category"])?;
-    let page = scoped::list::<Project>(&st.store, query, &caller.scope).await?;
+    let page = queries::layer_page::<Project>(&st.store, &caller.scope, query).await?;
     Ok(Json(collection(&page.items, page.total)))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", operation_id = "getProject", tag = "projects", params(("id" = i64, Path)),
-    responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "unknown id", body = super::error::Problem)))]
+    responses((status = 200, description = "GeoJSON Feature", body = Feature<ProjectProperties>), (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn get_project(
     State(st): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Feature>> {
-    let item = scoped::get::<Project>(&st.store, id, &caller.scope)
+) -> ApiResult<Json<Feature<ProjectProperties>>> {
+    let item = queries::layer_item::<Project>(&st.store, &caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("project {id}")))?;
     Ok(Json(feature(&item)))

@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod error;
 pub mod extract;
 pub mod features;
+pub mod geojson_types;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
@@ -17,6 +18,7 @@ pub mod openapi;
 pub mod params;
 pub mod projects;
 pub mod routes;
+pub mod routes_answer;
 pub mod routes_request;
 pub mod scorecard;
 pub mod tracks;
@@ -82,7 +84,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "service", operation_id = "getHealth",
     responses((status = 200, description = "up", body = Health), (status = 503, description = "database unreachable", body = Health)))]
 pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Health>) {
-    match st.store.ping().await {
+    match crate::service::queries::ping(&st.store).await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {

@@ -16,13 +16,14 @@ use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Id, json_body};
-use super::features::{feature, project_properties};
+use super::features::{ProjectProperties, feature, project_properties};
+use super::geojson_types::Feature as ApiFeature;
 use super::params::{RawQuery, crs};
 use crate::auth::{Action, Caller};
 use crate::domain::Project;
 use crate::ingest::features::{Props, convert_geometry, project_from_feature, project_from_props};
 use crate::service;
-use crate::store::scoped;
+use crate::service::queries;
 
 /// Reads a body that must be a GeoJSON Feature.
 fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
@@ -39,8 +40,8 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
 
 #[utoipa::path(post, path = "/api/v1/projects", operation_id = "createProject", tag = "projects",
     params(("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09")),
-    request_body(content = String, description = "a GeoJSON Feature with the project's properties", content_type = "application/geo+json"),
-    responses((status = 201, description = "created; Location names it"),
+    request_body(content = String, description = "a GeoJSON Feature with the project's properties"),
+    responses((status = 201, description = "created; Location names it", body = ApiFeature<ProjectProperties>),
               (status = 400, description = "malformed", body = super::error::Problem),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
               (status = 409, description = "the code exists", body = super::error::Problem),
@@ -71,7 +72,7 @@ pub async fn create(
 #[utoipa::path(patch, path = "/api/v1/projects/{id}", operation_id = "updateProject", tag = "projects",
     params(("id" = i64, Path), ("crs" = Option<String>, Query)),
     request_body(content = String, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
-    responses((status = 200, description = "the updated Feature"),
+    responses((status = 200, description = "the updated Feature", body = ApiFeature<ProjectProperties>),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
               (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem),
               (status = 422, description = "invalid field", body = super::error::Problem)))]
@@ -81,10 +82,10 @@ pub async fn patch(
     Id(id): Id,
     Query(q): Query<RawQuery>,
     body: Bytes,
-) -> ApiResult<(Audited, JsonBody<Feature>)> {
+) -> ApiResult<(Audited, JsonBody<ApiFeature<ProjectProperties>>)> {
     caller.require(Action::WriteProject)?;
     let crs = crs(&q)?;
-    let current = scoped::get::<Project>(&st.store, id, &caller.scope)
+    let current = queries::layer_item::<Project>(&st.store, &caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("project {id}")))?;
     let before = feature(&current);

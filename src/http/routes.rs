@@ -18,19 +18,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use chrono::NaiveDate;
-use geojson::{Feature, FeatureCollection, feature::Id};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
+use super::geojson_types::{Feature, FeatureCollection};
 use super::params::{RawQuery, list_query, opt};
+use super::routes_answer::{PlannedRoute, RouteProperties, answer, feature};
 use super::routes_request::{Planned, RoutePatch, RouteRequest};
 use crate::auth::{Action, Caller};
 use crate::service::routes::{self as svc, ImportedRoads, OfficerAdherence};
-use crate::spatial::geometry_to_geojson;
 use crate::store::routes::{Adherence, RouteQuery, RouteRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,96 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roads))
 }
 
-/// The route's fields, without its line.
-fn properties(r: &RouteRecord) -> Map<String, Value> {
-    let route = &r.route;
-    let reasons = route.details.get("stop_reasons");
-    let stops: Vec<Value> = route
-        .stops
-        .iter()
-        .map(|s| {
-            json!({
-                "order": s.order,
-                "kind": s.kind,
-                "target_id": s.target_id,
-                "lon": s.position.lon(),
-                "lat": s.position.lat(),
-                "eta": crate::time::iso(s.eta),
-                "arrival_s": s.arrival_s.round(),
-                "departure_s": s.departure_s.round(),
-                "priority": (s.priority * 100.0).round() / 100.0,
-                "reasons": reasons.and_then(|m| m.get(&s.target_id)).cloned().unwrap_or(json!([])),
-            })
-        })
-        .collect();
-    let detail = |k: &str| route.details.get(k).cloned().unwrap_or(Value::Null);
-    let mut p = Map::new();
-    p.insert("id".into(), json!(r.id));
-    p.insert("kind".into(), json!(route.kind));
-    p.insert("grid_id".into(), json!(route.grid_id));
-    p.insert("grid_code".into(), json!(route.grid_code));
-    p.insert("zone_id".into(), json!(route.zone_id));
-    p.insert("zone_code".into(), json!(route.zone_code));
-    p.insert("town".into(), json!(route.town_code));
-    p.insert("date".into(), json!(route.date.to_string()));
-    p.insert("starts_at".into(), json!(crate::time::iso(route.starts_at)));
-    p.insert("officer".into(), json!(route.officer));
-    p.insert("mode".into(), json!(route.mode));
-    p.insert("shift_minutes".into(), json!(route.shift_minutes));
-    p.insert("service_minutes".into(), json!(route.service_minutes));
-    p.insert("distance_m".into(), json!(route.distance_m));
-    p.insert("duration_s".into(), json!(route.duration_s));
-    p.insert("stops".into(), Value::Array(stops));
-    p.insert("new_cells".into(), detail("new_cells"));
-    p.insert("new_cell_count".into(), json!(route.new_cells));
-    p.insert("overdue_cells".into(), detail("overdue_cells"));
-    p.insert("left_out".into(), detail("left_out"));
-    p.insert("road_network".into(), json!(route.road_network));
-    if route.kind == "sweep" {
-        for k in [
-            "swept_cells",
-            "required_m",
-            "required_edges",
-            "walked_over_required",
-            "fits_shift",
-        ] {
-            p.insert(k.into(), detail(k));
-        }
-    }
-    p.insert("adherence".into(), json!(r.adherence));
-    p.insert("created_by".into(), json!(route.created_by));
-    p.insert("created_at".into(), json!(crate::time::iso(r.created_at)));
-    p.insert(
-        "links".into(),
-        json!({"self": format!("/api/v1/routes/{}", r.id), "gpx": format!("/api/v1/routes/{}.gpx", r.id)}),
-    );
-    p
-}
-
-fn line_geometry(r: &RouteRecord) -> Option<geojson::Geometry> {
-    geometry_to_geojson(&geo::Geometry::LineString(r.route.geometry.clone()))
-        .parse::<geojson::Geometry>()
-        .ok()
-}
-
-/// The planning answer: the route's fields with its line as `geometry`.
-fn answer(r: &RouteRecord) -> Value {
-    let mut p = properties(r);
-    p.insert("geometry".into(), json!(line_geometry(r)));
-    Value::Object(p)
-}
-
-fn feature(r: &RouteRecord) -> Feature {
-    Feature {
-        bbox: None,
-        geometry: line_geometry(r),
-        id: Some(Id::Number(r.id.into())),
-        properties: Some(properties(r)),
-        foreign_members: None,
-    }
-}
-
-fn created(r: &RouteRecord) -> (StatusCode, HeaderMap, Audited, Json<Value>) {
+fn created(r: &RouteRecord) -> (StatusCode, HeaderMap, Audited, Json<PlannedRoute>) {
     let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/routes/{}", r.id)) {
         h.insert(header::LOCATION, v);
@@ -147,7 +57,7 @@ fn created(r: &RouteRecord) -> (StatusCode, HeaderMap, Audited, Json<Value>) {
 /// Plan a patrol route (or, with `"mode_kind": "sweep"`, a street sweep).
 #[utoipa::path(post, path = "/api/v1/routes", operation_id = "createRoute", tag = "routes",
     request_body(content = RouteRequest, description = "the area, start, shift, mode, minutes at each work and date; targets are the area's overdue cells and the works due an inspection"),
-    responses((status = 201, description = "the saved route: {id, stops: [{order, kind, target_id, lon, lat, eta}], geometry, distance_m, duration_s, new_cells, left_out: [{target_id, reason}], road_network}"),
+    responses((status = 201, description = "the saved route with its stops, line, distance, time, new cells and the targets left out", body = PlannedRoute),
               (status = 400, description = "malformed JSON", body = super::error::Problem),
               (status = 403, description = "the role may not plan routes", body = super::error::Problem),
               (status = 409, description = "a sweep without an imported road network", body = super::error::Problem),
@@ -156,7 +66,7 @@ pub async fn create(
     State(st): State<AppState>,
     caller: Caller,
     Json(body): Json<RouteRequest>,
-) -> ApiResult<(StatusCode, HeaderMap, Audited, Json<Value>)> {
+) -> ApiResult<(StatusCode, HeaderMap, Audited, Json<PlannedRoute>)> {
     caller.require(Action::WriteRoute)?;
     let r = match body.planned()? {
         Planned::Patrol(input) => {
@@ -173,7 +83,7 @@ pub async fn create(
 /// `cells` given), in a closed walk from the start.
 #[utoipa::path(post, path = "/api/v1/routes/sweep", operation_id = "createSweep", tag = "routes",
     request_body(content = RouteRequest, description = "the area, start, optional cells and shift (to say whether the sweep fits), mode and date"),
-    responses((status = 201, description = "the saved sweep with required_m, walked_over_required and fits_shift"),
+    responses((status = 201, description = "the saved sweep with required_m, walked_over_required and fits_shift", body = PlannedRoute),
               (status = 403, description = "the role may not plan routes", body = super::error::Problem),
               (status = 409, description = "no road network imported", body = super::error::Problem),
               (status = 422, description = "invalid field; nothing stored", body = super::error::Problem)))]
@@ -181,7 +91,7 @@ pub async fn create_sweep(
     State(st): State<AppState>,
     caller: Caller,
     Json(body): Json<RouteRequest>,
-) -> ApiResult<(StatusCode, HeaderMap, Audited, Json<Value>)> {
+) -> ApiResult<(StatusCode, HeaderMap, Audited, Json<PlannedRoute>)> {
     caller.require(Action::WriteRoute)?;
     let input = body.sweep()?;
     let r = svc::sweep(&st.store, &st.roads, &caller.scope, &caller.user, input).await?;
@@ -233,22 +143,18 @@ fn route_query(q: &RawQuery) -> Result<RouteQuery, ApiError> {
            ("officer" = Option<String>, Query), ("grid_id" = Option<i64>, Query), ("zone_id" = Option<i64>, Query),
            ("town" = Option<String>, Query), ("kind" = Option<String>, Query, description = "patrol or sweep"),
            ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
-    responses((status = 200, description = "GeoJSON FeatureCollection of route lines", content_type = "application/geo+json"),
+    responses((status = 200, description = "GeoJSON FeatureCollection of route lines", body = FeatureCollection<RouteProperties>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
     Query(q): Query<RawQuery>,
-) -> ApiResult<Json<FeatureCollection>> {
+) -> ApiResult<Json<FeatureCollection<RouteProperties>>> {
     let page = svc::list(&st.store, &caller.scope, route_query(&q)?).await?;
-    let mut members = Map::new();
-    members.insert("numberMatched".into(), json!(page.total));
-    members.insert("numberReturned".into(), json!(page.items.len()));
-    Ok(Json(FeatureCollection {
-        bbox: None,
-        features: page.items.iter().map(feature).collect(),
-        foreign_members: Some(members),
-    }))
+    Ok(Json(FeatureCollection::new(
+        page.items.iter().map(feature).collect(),
+        page.total,
+    )))
 }
 
 /// One route as a GeoJSON Feature with its stops and adherence (`{id}` or
@@ -258,7 +164,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/routes/{id}", operation_id = "getRoute", tag = "routes",
     params(("id" = String, Path, description = "the route id; `ID.geojson` for GeoJSON too, `ID.gpx` for GPX")),
     responses((status = 200, description = "GeoJSON Feature: the route line with its fields, stops and adherence; GPX 1.1 for `ID.gpx`",
-               content((Object = "application/geo+json"), (String = "application/gpx+xml"))),
+               content((Feature<RouteProperties> = "application/geo+json"), (String = "application/gpx+xml"))),
               (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem)))]
 pub async fn one(
     State(st): State<AppState>,
@@ -301,7 +207,7 @@ async fn gpx_answer(st: &AppState, caller: &Caller, id: i64) -> ApiResult<Respon
 #[utoipa::path(patch, path = "/api/v1/routes/{id}", operation_id = "assignRoute", tag = "routes",
     params(("id" = i64, Path)),
     request_body(content = RoutePatch),
-    responses((status = 200, description = "the route as a GeoJSON Feature"),
+    responses((status = 200, description = "the route as a GeoJSON Feature", body = Feature<RouteProperties>),
               (status = 403, description = "the role may not assign routes", body = super::error::Problem),
               (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem),
               (status = 422, description = "invalid field", body = super::error::Problem)))]
@@ -310,7 +216,7 @@ pub async fn patch(
     caller: Caller,
     Path(raw): Path<String>,
     Json(body): Json<RoutePatch>,
-) -> ApiResult<(Audited, Json<Feature>)> {
+) -> ApiResult<(Audited, Json<Feature<RouteProperties>>)> {
     caller.require(Action::WriteRoute)?;
     let id: i64 = raw
         .parse()
@@ -387,7 +293,7 @@ pub struct RoadsInfo {
 #[utoipa::path(get, path = "/api/v1/roads", operation_id = "getRoadNetwork", tag = "routes",
     responses((status = 200, description = "the imported road network, if any", body = RoadsInfo)))]
 pub async fn roads(State(st): State<AppState>, _caller: Caller) -> ApiResult<Json<RoadsInfo>> {
-    let info = st.store.road_network().await?;
+    let info = crate::service::queries::road_network(&st.store).await?;
     Ok(Json(RoadsInfo {
         imported: info.is_some(),
         imported_at: info.as_ref().map(|i| crate::time::iso(i.imported_at)),

@@ -38,7 +38,8 @@ pub struct Scorecard {
            ("to" = Option<String>, Query, description = "default now"),
            ("town" = Option<String>, Query, description = "town code(s), comma separated"),
            ("format" = Option<String>, Query, description = "json (default) or csv")),
-    responses((status = 200, description = "one row per town", body = Scorecard),
+    responses((status = 200, description = "one row per town; CSV with format=csv",
+               content((Scorecard = "application/json"), (String = "text/csv"))),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn get_scorecard(
     State(st): State<AppState>,

@@ -2069,11 +2069,12 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                /** @description a user name */
+                /** @description A user name. */
                 user?: string;
-                /** @description e.g. project, user */
+                /** @description e.g. project, user. */
                 entity?: string;
                 entity_id?: string;
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -2133,10 +2134,13 @@ export interface operations {
     listBlindCells: {
         parameters: {
             query?: {
+                /** @description grid:ID, zone:ID, town:CODE or district (default). */
                 scope?: string;
+                /** @description RFC 3339 or YYYY-MM-DD; default 28 days before `to`. */
                 from?: string;
+                /** @description Default now. */
                 to?: string;
-                /** @description default 200 */
+                /** @description Default 200. */
                 limit?: number;
             };
             header?: never;
@@ -2204,23 +2208,23 @@ export interface operations {
     listDistrictBlindSpots: {
         parameters: {
             query?: {
-                /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to` */
+                /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to`. */
                 from?: string;
-                /** @description default now */
+                /** @description Default now. */
                 to?: string;
-                /** @description town code(s) of the districts' centres */
+                /** @description Town code(s) of the districts' centres. */
                 town?: string;
-                /** @description flag with fewer socially funded works filed in the window (default 1) */
+                /** @description Flag with fewer socially funded works filed in the window (default 1). */
                 min_social_filed?: number;
-                /** @description flag with more works found on patrol and unfiled (default 0) */
+                /** @description Flag with more works found on patrol and unfiled (default 0). */
                 max_unfiled?: number;
-                /** @description flag below this share of cells patrolled (default 0.6) */
+                /** @description Flag below this share of cells patrolled (default 0.6). */
                 min_coverage?: number;
-                /** @description flag when the last patrol is older (default 7) */
+                /** @description Flag when the last patrol is older (default 7). */
                 max_days_since_patrol?: number;
-                /** @description flag districts without a one-stop registration plan (default true) */
+                /** @description Flag districts without a one-stop registration plan (default true). */
                 require_one_stop_plan?: boolean;
-                /** @description only flagged districts */
+                /** @description Only flagged districts. */
                 flagged?: boolean;
             };
             header?: never;
@@ -2279,15 +2283,17 @@ export interface operations {
     listWorksNearVenues: {
         parameters: {
             query?: {
-                /** @description geodesic metres, default 100; inside a venue polygon is 0 m */
+                /** @description Geodesic metres, default 100; inside a venue polygon is 0 m. */
                 distance_m?: number;
-                /** @description a work must have been inspected within this many days (default 30) */
+                /** @description A work must have been inspected within this many days (default 30). */
                 inspection_days?: number;
-                /** @description "now" for the inspection check; default now */
+                /** @description Only the window's `to` matters: "now" for the inspection check. */
+                from?: string;
+                /** @description "now" for the inspection check; default now. */
                 to?: string;
-                /** @description town code(s) of the works */
+                /** @description Town code(s) of the works. */
                 town?: string;
-                /** @description only works without a recent inspection */
+                /** @description Only works without a recent inspection. */
                 flagged?: boolean;
             };
             header?: never;
@@ -2346,15 +2352,17 @@ export interface operations {
     listWorkGaps: {
         parameters: {
             query?: {
-                /** @description above_limit, outside_grid, unfiled, uninspected, overdue_hazard, no_completion_filing; comma separated; all when absent */
+                /** @description `above_limit`, `outside_grid`, `unfiled`, `uninspected`, `overdue_hazard`, `no_completion_filing`; comma separated; all when absent. */
                 kind?: string;
-                /** @description "now" for deadlines and ages; default now */
+                /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to`. */
+                from?: string;
+                /** @description "now" for deadlines and ages; default now. */
                 to?: string;
-                /** @description town code(s) of the works */
+                /** @description Town code(s) of the works. */
                 town?: string;
-                /** @description a filed work must be inspected within this many days (default 30) */
+                /** @description A filed work must be inspected within this many days (default 30). */
                 inspection_days?: number;
-                /** @description in progress longer than this counts as finished without completion filing (default 180) */
+                /** @description In progress longer than this counts as finished without completion filing (default 180). */
                 max_in_progress_days?: number;
             };
             header?: never;
@@ -2413,13 +2421,13 @@ export interface operations {
     getCoverage: {
         parameters: {
             query?: {
-                /** @description grid:ID, zone:ID, town:CODE or district (default) */
+                /** @description grid:ID, zone:ID, town:CODE or district (default). */
                 scope?: string;
-                /** @description RFC 3339 or YYYY-MM-DD; default 28 days before to */
+                /** @description RFC 3339 or YYYY-MM-DD; default 28 days before `to`. */
                 from?: string;
-                /** @description default now */
+                /** @description Default now. */
                 to?: string;
-                /** @description 7 to 10; below 10 aggregates */
+                /** @description 7 to 10; below 10 aggregates. */
                 res?: number;
             };
             header?: never;
@@ -2487,9 +2495,11 @@ export interface operations {
     getCoverageSummary: {
         parameters: {
             query?: {
-                /** @description town (default), zone or grid */
+                /** @description town (default), zone or grid. */
                 level?: string;
+                /** @description RFC 3339 or YYYY-MM-DD; default 28 days before `to`. */
                 from?: string;
+                /** @description Default now. */
                 to?: string;
             };
             header?: never;
@@ -2548,10 +2558,11 @@ export interface operations {
     listDistricts: {
         parameters: {
             query?: {
-                /** @description minLon,minLat,maxLon,maxLat */
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84). */
                 bbox?: string;
-                /** @description town code(s), comma separated */
+                /** @description Town code(s), comma separated. */
                 town?: string;
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -2669,10 +2680,13 @@ export interface operations {
     listGrids: {
         parameters: {
             query?: {
-                /** @description minLon,minLat,maxLon,maxLat */
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84). */
                 bbox?: string;
-                /** @description town code(s), comma separated */
+                /** @description Town code(s), comma separated. */
                 town?: string;
+                /** @description One zone's code. */
+                zone_code?: string;
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -2790,15 +2804,15 @@ export interface operations {
     listHazards: {
         parameters: {
             query?: {
-                /** @description one work */
+                /** @description One work. */
                 project?: number;
-                /** @description town code(s), comma separated */
+                /** @description Town code(s), comma separated. */
                 town?: string;
-                /** @description open, rectifying, verified or closed */
+                /** @description open, rectifying, verified or closed. */
                 status?: string;
-                /** @description only hazards past their deadline and not rectified */
+                /** @description Only hazards past their deadline and not rectified. */
                 overdue?: boolean;
-                /** @description page size, default 1000 */
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -3015,10 +3029,11 @@ export interface operations {
     getLedger: {
         parameters: {
             query?: {
-                /** @description town code(s), comma separated; the whole district without */
+                /** @description Town code(s), comma separated; the whole district without. */
                 town?: string;
-                /** @description json (default) or csv */
+                /** @description json (default) or csv. */
                 format?: string;
+                /** @description RFC 3339 or YYYY-MM-DD (China Standard Time). */
                 from?: string;
                 to?: string;
             };
@@ -3146,11 +3161,14 @@ export interface operations {
     listProjects: {
         parameters: {
             query?: {
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84). */
                 bbox?: string;
+                /** @description Town code(s), comma separated. */
                 town?: string;
-                status?: string;
-                funding?: string;
-                category?: string;
+                status?: components["schemas"]["ProjectStatus"];
+                funding?: components["schemas"]["Funding"];
+                category?: components["schemas"]["Category"];
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -3210,7 +3228,7 @@ export interface operations {
     createProject: {
         parameters: {
             query?: {
-                /** @description wgs84 (default), gcj02 or bd09 */
+                /** @description wgs84 (default), gcj02 or bd09. */
                 crs?: string;
             };
             header?: never;
@@ -3368,6 +3386,7 @@ export interface operations {
     updateProject: {
         parameters: {
             query?: {
+                /** @description wgs84 (default), gcj02 or bd09. */
                 crs?: string;
             };
             header?: never;
@@ -3618,9 +3637,11 @@ export interface operations {
     getProjectLedger: {
         parameters: {
             query?: {
-                /** @description json (default) or csv */
+                /** @description Town code(s), comma separated; the whole district without. */
+                town?: string;
+                /** @description json (default) or csv. */
                 format?: string;
-                /** @description RFC 3339 or YYYY-MM-DD (China Standard Time) */
+                /** @description RFC 3339 or YYYY-MM-DD (China Standard Time). */
                 from?: string;
                 to?: string;
             };
@@ -3739,16 +3760,20 @@ export interface operations {
     listRoutes: {
         parameters: {
             query?: {
-                /** @description YYYY-MM-DD */
+                /** @description One date, YYYY-MM-DD. */
                 date?: string;
+                /** @description YYYY-MM-DD. */
                 from?: string;
+                /** @description YYYY-MM-DD. */
                 to?: string;
                 officer?: string;
                 grid_id?: number;
                 zone_id?: number;
+                /** @description Town code(s), comma separated. */
                 town?: string;
-                /** @description patrol or sweep */
+                /** @description patrol or sweep. */
                 kind?: string;
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -3905,14 +3930,22 @@ export interface operations {
     getRouteAdherence: {
         parameters: {
             query?: {
-                /** @description YYYY-MM-DD */
-                from?: string;
-                to?: string;
+                /** @description One date, YYYY-MM-DD. */
                 date?: string;
+                /** @description YYYY-MM-DD. */
+                from?: string;
+                /** @description YYYY-MM-DD. */
+                to?: string;
                 officer?: string;
                 grid_id?: number;
                 zone_id?: number;
+                /** @description Town code(s), comma separated. */
                 town?: string;
+                /** @description patrol or sweep. */
+                kind?: string;
+                /** @description Page size, default 1000. */
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -4207,13 +4240,13 @@ export interface operations {
     getScorecard: {
         parameters: {
             query?: {
-                /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to` */
+                /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to`. */
                 from?: string;
-                /** @description default now */
+                /** @description Default now. */
                 to?: string;
-                /** @description town code(s), comma separated */
+                /** @description Town code(s), comma separated. */
                 town?: string;
-                /** @description json (default) or csv */
+                /** @description json (default) or csv. */
                 format?: string;
             };
             header?: never;
@@ -4273,10 +4306,11 @@ export interface operations {
     listTowns: {
         parameters: {
             query?: {
-                /** @description minLon,minLat,maxLon,maxLat */
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84). */
                 bbox?: string;
-                /** @description town code(s), comma separated */
+                /** @description Town code(s), comma separated. */
                 town?: string;
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -4395,11 +4429,14 @@ export interface operations {
         parameters: {
             query?: {
                 officer?: string;
+                /** @description RFC 3339 or YYYY-MM-DD. */
                 from?: string;
                 to?: string;
+                /** @description minLon,minLat,maxLon,maxLat. */
                 bbox?: string;
-                /** @description include coordTimes */
+                /** @description Include coordTimes. */
                 times?: boolean;
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -4459,17 +4496,23 @@ export interface operations {
     uploadTrack: {
         parameters: {
             query?: {
-                /** @description the officer, if the file names none */
+                /** @description The officer, if the file names none. */
                 officer?: string;
                 device?: string;
-                /** @description wgs84, gcj02 or bd09 */
+                /** @description wgs84 (default), gcj02 or bd09. */
                 crs?: string;
-                /** @description a live track that accepts more points */
+                /** @description A live track that accepts more points. */
                 open?: boolean;
-                /** @description start time of a track without times */
+                /** @description Start time of a track without times. */
                 start?: string;
-                /** @description the file name, to tell its format */
+                /** @description The file name, to tell its format. */
                 name?: string;
+                /** @description The H3 resolution of its coverage, 7 to 12 (default 10). */
+                res?: number;
+                /** @description How far an officer sees, in metres. */
+                sighting_m?: number;
+                /** @description Faster fixes are GPS jumps, in m/s. */
+                max_speed_mps?: number;
             };
             header?: never;
             path?: never;
@@ -4666,8 +4709,9 @@ export interface operations {
     appendTrackPoints: {
         parameters: {
             query?: {
+                /** @description wgs84 (default), gcj02 or bd09. */
                 crs?: string;
-                /** @description close the track after this batch */
+                /** @description Close the track after this batch. */
                 close?: boolean;
             };
             header?: never;
@@ -4742,9 +4786,12 @@ export interface operations {
     listVenues: {
         parameters: {
             query?: {
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84). */
                 bbox?: string;
+                /** @description Town code(s), comma separated. */
                 town?: string;
-                kind?: string;
+                kind?: components["schemas"]["VenueKind"];
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };
@@ -4862,10 +4909,11 @@ export interface operations {
     listZones: {
         parameters: {
             query?: {
-                /** @description minLon,minLat,maxLon,maxLat */
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84). */
                 bbox?: string;
-                /** @description town code(s), comma separated */
+                /** @description Town code(s), comma separated. */
                 town?: string;
+                /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
             };

@@ -5,7 +5,7 @@
 //! `GET /api/v1/audit`.
 
 use axum::Json;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponseParts, Response, ResponseParts};
@@ -16,7 +16,9 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::needs_token;
 use super::error::{ApiError, ApiResult};
-use super::params::{DEFAULT_LIMIT, MAX_LIMIT, RawQuery, opt};
+use super::extract::Query;
+use super::params::Params;
+use super::params::{DEFAULT_LIMIT, MAX_LIMIT, opt};
 use crate::auth::{Action, Caller};
 use crate::service::queries;
 use crate::store::access::{AuditEvent, AuditQuery};
@@ -118,18 +120,29 @@ pub struct AuditPage {
     items: Vec<AuditEvent>,
 }
 
+crate::query_params! {
+    /// The filters and page of the audit trail.
+    pub struct AuditParams {
+        /// A user name.
+        user: String,
+        /// e.g. project, user.
+        entity: String,
+        entity_id: String,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
 /// The audit trail, for admins.
 #[utoipa::path(get, path = "/api/v1/audit", operation_id = "listAuditEvents", tag = "access",
-    params(("user" = Option<String>, Query, description = "a user name"),
-           ("entity" = Option<String>, Query, description = "e.g. project, user"),
-           ("entity_id" = Option<String>, Query),
-           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    params(AuditParams),
     responses((status = 200, description = "newest first", body = AuditPage),
               (status = 403, description = "not an admin", body = super::error::Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<AuditParams>,
 ) -> ApiResult<Json<AuditPage>> {
     caller.require(Action::ReadAudit)?;
     let limit = opt::<u32>(&q, "limit", "a whole number")?.unwrap_or(DEFAULT_LIMIT);

@@ -3,7 +3,7 @@
 //! ranked blind-spot cells. Each answers the cells of the caller's scope
 //! only; an area outside it (`scope=grid:ID` of another town) is not found.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use h3o::{CellIndex, Resolution};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -12,8 +12,10 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
+use super::extract::Query;
 use super::geojson_types::{Feature, FeatureCollection, Geometry};
-use super::params::{RawQuery, opt, window_ms};
+use super::params::Params;
+use super::params::{opt, window_ms};
 use crate::auth::Caller;
 use crate::service::coverage::{self, GridSet, Scope, ScopeCell};
 use crate::store::StoreError;
@@ -105,7 +107,7 @@ fn hexagon(cell: CellIndex) -> Option<Geometry> {
     )))
 }
 
-fn scope_param(q: &RawQuery) -> Result<Scope, ApiError> {
+fn scope_param(q: &impl Params) -> Result<Scope, ApiError> {
     q.get("scope").map_or(Ok(Scope::District), |s| {
         s.parse::<Scope>().map_err(ApiError::from)
     })
@@ -125,7 +127,7 @@ struct Loaded {
 async fn load(
     st: &AppState,
     caller: &Caller,
-    q: &RawQuery,
+    q: &impl Params,
     scope: &Scope,
 ) -> ApiResult<(GridSet, Loaded)> {
     let (from, to) = window_ms(q, DEFAULT_WINDOW_DAYS)?;
@@ -142,20 +144,57 @@ async fn load(
     ))
 }
 
+crate::query_params! {
+    /// The scope, window and resolution of the coverage map.
+    pub struct CoverageParams {
+        /// grid:ID, zone:ID, town:CODE or district (default).
+        scope: String,
+        /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+        /// 7 to 10; below 10 aggregates.
+        res: u8,
+    }
+}
+
+crate::query_params! {
+    /// The level and window of the summary.
+    pub struct SummaryParams {
+        /// town (default), zone or grid.
+        level: String,
+        /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+    }
+}
+
+crate::query_params! {
+    /// The scope, window and length of the blind-cell list.
+    pub struct BlindCellParams {
+        /// grid:ID, zone:ID, town:CODE or district (default).
+        scope: String,
+        /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+        /// Default 200.
+        limit: u32,
+    }
+}
+
 /// Every cell of a scope as a hexagon with `patrolled`, `visits`,
 /// `last_patrolled` and `overdue`; coarser `res` aggregates.
 #[utoipa::path(get, path = "/api/v1/coverage", operation_id = "getCoverage", tag = "coverage",
-    params(("scope" = Option<String>, Query, description = "grid:ID, zone:ID, town:CODE or district (default)"),
-           ("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 28 days before to"),
-           ("to" = Option<String>, Query, description = "default now"),
-           ("res" = Option<u8>, Query, description = "7 to 10; below 10 aggregates")),
+    params(CoverageParams),
     responses((status = 200, description = "GeoJSON FeatureCollection of hexagons", body = CoverageCollection),
               (status = 422, description = "invalid parameter", body = super::error::Problem),
               (status = 404, description = "unknown scope", body = super::error::Problem)))]
 pub async fn cells(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<CoverageParams>,
 ) -> ApiResult<Json<CoverageCollection>> {
     let res = opt::<u8>(&q, "res", "a resolution")?.unwrap_or(10);
     let res = Resolution::try_from(res)
@@ -211,14 +250,13 @@ pub async fn cells(
 
 /// Per town, zone or grid: cells, patrolled cells, ratio, overdue cells and the weekly trend.
 #[utoipa::path(get, path = "/api/v1/coverage/summary", operation_id = "getCoverageSummary", tag = "coverage",
-    params(("level" = Option<String>, Query, description = "town (default), zone or grid"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    params(SummaryParams),
     responses((status = 200, description = "one row per area", body = CoverageSummary),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn summary(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<SummaryParams>,
 ) -> ApiResult<Json<CoverageSummary>> {
     let level = match q.get("level") {
         None => coverage::Level::Town,
@@ -235,15 +273,14 @@ pub async fn summary(
 
 /// Cells never patrolled in the window or overdue, ranked by risk, each with its reasons.
 #[utoipa::path(get, path = "/api/v1/blindspots/cells", operation_id = "listBlindCells", tag = "blindspots",
-    params(("scope" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("limit" = Option<u32>, Query, description = "default 200")),
+    params(BlindCellParams),
     responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons", body = FeatureCollection<BlindCellProperties>),
               (status = 404, description = "unknown scope", body = super::error::Problem),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn blind_cells(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<BlindCellParams>,
 ) -> ApiResult<Json<FeatureCollection<BlindCellProperties>>> {
     let limit = opt::<usize>(&q, "limit", "a whole number")?.unwrap_or(200);
     let scope = scope_param(&q)?;

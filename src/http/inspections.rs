@@ -4,7 +4,7 @@
 //! allow), and the ledger (检查台账) of a work, a town or the district is
 //! exported as JSON or CSV with every change, who made it and when.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,8 +16,9 @@ use super::AppState;
 use super::audit::Audited;
 use super::blindspots::{optional_window, towns_param};
 use super::error::{ApiError, ApiResult};
+use super::extract::Query;
 use super::extract::{Id, Json};
-use super::params::RawQuery;
+use super::params::Params;
 use crate::auth::Caller;
 use crate::blindspots::local_day;
 use crate::inspection::ledger::{self, LedgerRow};
@@ -288,18 +289,44 @@ pub struct HazardList {
     items: Vec<HazardOut>,
 }
 
+crate::query_params! {
+    /// The filters and page of the hazard list.
+    pub struct HazardParams {
+        /// One work.
+        project: i64,
+        /// Town code(s), comma separated.
+        town: String,
+        /// open, rectifying, verified or closed.
+        status: String,
+        /// Only hazards past their deadline and not rectified.
+        overdue: bool,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
+crate::query_params! {
+    /// The towns, window and format of a ledger.
+    pub struct LedgerParams {
+        /// Town code(s), comma separated; the whole district without.
+        town: String,
+        /// json (default) or csv.
+        format: String,
+        /// RFC 3339 or YYYY-MM-DD (China Standard Time).
+        from: String,
+        to: String,
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/hazards", operation_id = "listHazards", tag = "inspections",
-    params(("project" = Option<i64>, Query, description = "one work"),
-           ("town" = Option<String>, Query, description = "town code(s), comma separated"),
-           ("status" = Option<String>, Query, description = "open, rectifying, verified or closed"),
-           ("overdue" = Option<bool>, Query, description = "only hazards past their deadline and not rectified"),
-           ("limit" = Option<u32>, Query, description = "page size, default 1000"), ("offset" = Option<u32>, Query)),
+    params(HazardParams),
     responses((status = 200, description = "hazards by id", body = HazardList),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_hazards(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<HazardParams>,
 ) -> ApiResult<Json<HazardList>> {
     let status: Option<HazardStatus> = match q.get("status").map(|s| s.trim()) {
         None | Some("") => None,
@@ -418,7 +445,7 @@ pub struct Ledger {
     items: Vec<LedgerRow>,
 }
 
-fn ledger_response(rows: Vec<LedgerRow>, q: &RawQuery, name: &str) -> ApiResult<Response> {
+fn ledger_response(rows: Vec<LedgerRow>, q: &impl Params, name: &str) -> ApiResult<Response> {
     match q.get("format").map_or("json", |s| s.trim()) {
         "json" | "" => Ok(Json(Ledger {
             count: rows.len(),
@@ -453,9 +480,7 @@ pub(crate) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}/ledger", operation_id = "getProjectLedger", tag = "inspections",
-    params(("id" = i64, Path), ("format" = Option<String>, Query, description = "json (default) or csv"),
-           ("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD (China Standard Time)"),
-           ("to" = Option<String>, Query)),
+    params(("id" = i64, Path), LedgerParams),
     responses((status = 200, description = "every inspection and every hazard change of the work, with who and when; CSV with format=csv",
                content((Ledger = "application/json"), (String = "text/csv"))),
               (status = 422, description = "invalid parameter", body = super::error::Problem),
@@ -464,7 +489,7 @@ pub async fn project_ledger(
     State(st): State<AppState>,
     caller: Caller,
     Id(project_id): Id,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<LedgerParams>,
 ) -> ApiResult<Response> {
     let window = optional_window(&q)?;
     svc::work_in_scope(&st.store, &caller.scope, project_id).await?;
@@ -477,16 +502,14 @@ pub async fn project_ledger(
 }
 
 #[utoipa::path(get, path = "/api/v1/ledger", operation_id = "getLedger", tag = "inspections",
-    params(("town" = Option<String>, Query, description = "town code(s), comma separated; the whole district without"),
-           ("format" = Option<String>, Query, description = "json (default) or csv"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    params(LedgerParams),
     responses((status = 200, description = "the ledger of the towns' works; CSV with format=csv",
                content((Ledger = "application/json"), (String = "text/csv"))),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn town_ledger(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<LedgerParams>,
 ) -> ApiResult<Response> {
     let window = optional_window(&q)?;
     let towns = towns_param(&q);

@@ -3,7 +3,7 @@
 //! `FeatureCollection`s with OGC API - Features counts. Every answer is
 //! limited to the caller's scope in the query; an id outside it is a 404.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -11,12 +11,14 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Id;
 use super::extract::Json;
+use super::extract::Query;
 use super::features::{
     DistrictProperties, GridProperties, ProjectProperties, TownProperties, VenueProperties,
     ZoneProperties, collection, feature,
 };
 use super::geojson_types::{Feature, FeatureCollection};
-use super::params::{RawQuery, list_query};
+use super::params::Params;
+use super::params::list_query;
 use crate::auth::Caller;
 use crate::domain::{
     Category, District, Funding, Grid, Project, ProjectStatus, Town, Venue, VenueKind, Zone,
@@ -39,9 +41,67 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_project, super::projects::patch))
 }
 
+crate::query_params! {
+    /// The area and page of a layer.
+    pub struct LayerParams {
+        /// minLon,minLat,maxLon,maxLat (WGS-84).
+        bbox: String,
+        /// Town code(s), comma separated.
+        town: String,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
+crate::query_params! {
+    /// The area, zone and page of the grids.
+    pub struct GridParams {
+        /// minLon,minLat,maxLon,maxLat (WGS-84).
+        bbox: String,
+        /// Town code(s), comma separated.
+        town: String,
+        /// One zone's code.
+        zone_code: String,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
+crate::query_params! {
+    /// The area, kind and page of the venues.
+    pub struct VenueParams {
+        /// minLon,minLat,maxLon,maxLat (WGS-84).
+        bbox: String,
+        /// Town code(s), comma separated.
+        town: String,
+        kind: VenueKind,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
+crate::query_params! {
+    /// The area, filters and page of the works.
+    pub struct ProjectParams {
+        /// minLon,minLat,maxLon,maxLat (WGS-84).
+        bbox: String,
+        /// Town code(s), comma separated.
+        town: String,
+        status: ProjectStatus,
+        funding: Funding,
+        category: Category,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
 /// Checks the values of enum filters so a typo is an error, not an empty list.
 fn check_enum<T: std::str::FromStr<Err = crate::domain::Invalid>>(
-    q: &RawQuery,
+    q: &impl Params,
     name: &str,
 ) -> Result<(), ApiError> {
     if let Some(v) = q.get(name) {
@@ -52,14 +112,12 @@ fn check_enum<T: std::str::FromStr<Err = crate::domain::Invalid>>(
 }
 
 macro_rules! area_layer {
-    ($list:ident, $list_id:literal, $get:ident, $get_id:literal, $ty:ty, $props:ident, $what:literal, [$($filter:literal),*]) => {
+    ($list:ident, $list_id:literal, $get:ident, $get_id:literal, $ty:ty, $props:ident, $params:ident, $what:literal, [$($filter:literal),*]) => {
         #[utoipa::path(get, path = concat!("/api/v1/", $what, "s"), tag = "layers", operation_id = $list_id,
-            params(("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat"),
-                   ("town" = Option<String>, Query, description = "town code(s), comma separated"),
-                   ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+            params($params),
             responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<$props>),
                       (status = 422, description = "invalid parameter", body = super::error::Problem)))]
-        pub async fn $list(State(st): State<AppState>, caller: Caller, Query(q): Query<RawQuery>) -> ApiResult<Json<FeatureCollection<$props>>> {
+        pub async fn $list(State(st): State<AppState>, caller: Caller, Query(q): Query<$params>) -> ApiResult<Json<FeatureCollection<$props>>> {
             let query = list_query(&q, &[$($filter),*])?;
             let page = queries::layer_page::<$ty>(&st.store, &caller.scope, query).await?;
             Ok(Json(collection(&page.items, page.total)))
@@ -83,6 +141,7 @@ area_layer!(
     "getTown",
     Town,
     TownProperties,
+    LayerParams,
     "town",
     []
 );
@@ -93,6 +152,7 @@ area_layer!(
     "getZone",
     Zone,
     ZoneProperties,
+    LayerParams,
     "zone",
     []
 );
@@ -103,6 +163,7 @@ area_layer!(
     "getGrid",
     Grid,
     GridProperties,
+    GridParams,
     "grid",
     ["zone_code"]
 );
@@ -113,19 +174,19 @@ area_layer!(
     "getDistrict",
     District,
     DistrictProperties,
+    LayerParams,
     "district",
     []
 );
 
 #[utoipa::path(get, path = "/api/v1/venues", operation_id = "listVenues", tag = "layers",
-    params(("bbox" = Option<String>, Query), ("town" = Option<String>, Query), ("kind" = Option<String>, Query),
-           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    params(VenueParams),
     responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<VenueProperties>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_venues(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<VenueParams>,
 ) -> ApiResult<Json<FeatureCollection<VenueProperties>>> {
     check_enum::<VenueKind>(&q, "kind")?;
     let query = list_query(&q, &["kind"])?;
@@ -147,15 +208,13 @@ pub async fn get_venue(
 }
 
 #[utoipa::path(get, path = "/api/v1/projects", operation_id = "listProjects", tag = "projects",
-    params(("bbox" = Option<String>, Query), ("town" = Option<String>, Query),
-           ("status" = Option<String>, Query), ("funding" = Option<String>, Query), ("category" = Option<String>, Query),
-           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    params(ProjectParams),
     responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<ProjectProperties>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_projects(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<ProjectParams>,
 ) -> ApiResult<Json<FeatureCollection<ProjectProperties>>> {
     check_enum::<ProjectStatus>(&q, "status")?;
     check_enum::<Funding>(&q, "funding")?;

@@ -4,7 +4,7 @@
 //! outside the caller's scope is refused (403) or, for an id, not found.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use geojson::Feature;
@@ -15,10 +15,11 @@ type JsonBody<T> = axum::Json<T>;
 use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
+use super::extract::Query;
 use super::extract::{Id, json_body};
 use super::features::{ProjectProperties, feature, project_properties};
 use super::geojson_types::Feature as ApiFeature;
-use super::params::{RawQuery, crs};
+use super::params::crs;
 use crate::auth::{Action, Caller};
 use crate::domain::Project;
 use crate::ingest::features::{Props, convert_geometry, project_from_feature, project_from_props};
@@ -38,8 +39,16 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
         .map_err(|e| ApiError::bad_request("body", format!("malformed GeoJSON Feature: {e}")))
 }
 
+crate::query_params! {
+    /// The CRS of the geometry sent.
+    pub struct CrsParams {
+        /// wgs84 (default), gcj02 or bd09.
+        crs: String,
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/projects", operation_id = "createProject", tag = "projects",
-    params(("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09")),
+    params(CrsParams),
     request_body(content = String, description = "a GeoJSON Feature with the project's properties"),
     responses((status = 201, description = "created; Location names it", body = ApiFeature<ProjectProperties>),
               (status = 400, description = "malformed", body = super::error::Problem),
@@ -49,7 +58,7 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
 pub async fn create(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<CrsParams>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Action::WriteProject)?;
@@ -70,7 +79,7 @@ pub async fn create(
 }
 
 #[utoipa::path(patch, path = "/api/v1/projects/{id}", operation_id = "updateProject", tag = "projects",
-    params(("id" = i64, Path), ("crs" = Option<String>, Query)),
+    params(("id" = i64, Path), CrsParams),
     request_body(content = String, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
     responses((status = 200, description = "the updated Feature", body = ApiFeature<ProjectProperties>),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
@@ -80,7 +89,7 @@ pub async fn patch(
     State(st): State<AppState>,
     caller: Caller,
     Id(id): Id,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<CrsParams>,
     body: Bytes,
 ) -> ApiResult<(Audited, JsonBody<ApiFeature<ProjectProperties>>)> {
     caller.require(Action::WriteProject)?;

@@ -11,7 +11,7 @@
 //! scope (another is answered like an unknown one); reads show the routes
 //! of the caller's scope only.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,8 +24,10 @@ use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
+use super::extract::Query;
 use super::geojson_types::{Feature, FeatureCollection};
-use super::params::{RawQuery, list_query, opt};
+use super::params::Params;
+use super::params::{list_query, opt};
 use super::routes_answer::{PlannedRoute, RouteProperties, answer, feature};
 use super::routes_request::{Planned, RoutePatch, RouteRequest};
 use crate::auth::{Action, Caller};
@@ -98,7 +100,29 @@ pub async fn create_sweep(
     Ok(created(&r))
 }
 
-fn date_param(q: &RawQuery, k: &str) -> Result<Option<NaiveDate>, ApiError> {
+crate::query_params! {
+    /// The filters and page of saved routes.
+    pub struct RouteParams {
+        /// One date, YYYY-MM-DD.
+        date: String,
+        /// YYYY-MM-DD.
+        from: String,
+        /// YYYY-MM-DD.
+        to: String,
+        officer: String,
+        grid_id: i64,
+        zone_id: i64,
+        /// Town code(s), comma separated.
+        town: String,
+        /// patrol or sweep.
+        kind: String,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
+fn date_param(q: &impl Params, k: &str) -> Result<Option<NaiveDate>, ApiError> {
     match q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -107,7 +131,7 @@ fn date_param(q: &RawQuery, k: &str) -> Result<Option<NaiveDate>, ApiError> {
     }
 }
 
-fn route_query(q: &RawQuery) -> Result<RouteQuery, ApiError> {
+fn route_query(q: &impl Params) -> Result<RouteQuery, ApiError> {
     let page = list_query(q, &[])?;
     let (mut from, mut to) = (date_param(q, "from")?, date_param(q, "to")?);
     if let Some(d) = date_param(q, "date")? {
@@ -139,16 +163,13 @@ fn route_query(q: &RawQuery) -> Result<RouteQuery, ApiError> {
 
 /// Saved routes in the caller's scope, newest date first, as GeoJSON.
 #[utoipa::path(get, path = "/api/v1/routes", operation_id = "listRoutes", tag = "routes",
-    params(("date" = Option<String>, Query, description = "YYYY-MM-DD"), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("officer" = Option<String>, Query), ("grid_id" = Option<i64>, Query), ("zone_id" = Option<i64>, Query),
-           ("town" = Option<String>, Query), ("kind" = Option<String>, Query, description = "patrol or sweep"),
-           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    params(RouteParams),
     responses((status = 200, description = "GeoJSON FeatureCollection of route lines", body = FeatureCollection<RouteProperties>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<RouteParams>,
 ) -> ApiResult<Json<FeatureCollection<RouteProperties>>> {
     let page = svc::list(&st.store, &caller.scope, route_query(&q)?).await?;
     Ok(Json(FeatureCollection::new(
@@ -251,15 +272,13 @@ pub struct AdherenceSummary {
 /// of stops reached and of the planned path walked on the route's date;
 /// per officer, the means.
 #[utoipa::path(get, path = "/api/v1/routes/adherence", operation_id = "getRouteAdherence", tag = "routes",
-    params(("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query),
-           ("date" = Option<String>, Query), ("officer" = Option<String>, Query),
-           ("grid_id" = Option<i64>, Query), ("zone_id" = Option<i64>, Query), ("town" = Option<String>, Query)),
+    params(RouteParams),
     responses((status = 200, description = "per officer and per route", body = AdherenceSummary),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn adherence(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<RouteParams>,
 ) -> ApiResult<Json<AdherenceSummary>> {
     let (officers, routes) =
         svc::adherence_summary(&st.store, &caller.scope, route_query(&q)?).await?;

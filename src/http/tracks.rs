@@ -5,7 +5,7 @@
 //! scope ([`TrackScope`]); a track outside it is answered as not found.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::DateTime;
@@ -17,9 +17,11 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
+use super::extract::Query;
 use super::extract::{Id as PathId, Json};
 use super::geojson_types::{Feature, FeatureCollection, Geometry};
-use super::params::{RawQuery, crs, flag, list_query, opt, time_ms};
+use super::params::Params;
+use super::params::{crs, flag, list_query, opt, time_ms};
 use crate::auth::{Action, Caller};
 use crate::coverage::CoverageParams;
 use crate::service::queries;
@@ -93,7 +95,7 @@ pub struct UploadAnswer {
     tracks: Vec<UploadedTrack>,
 }
 
-fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
+fn coverage_params(q: &impl Params) -> Result<CoverageParams, ApiError> {
     let res = opt::<u8>(q, "res", "a resolution from 7 to 12")?.unwrap_or(10);
     let sighting = opt::<f64>(q, "sighting_m", "a distance in metres")?
         .unwrap_or(CoverageParams::DEFAULT_SIGHTING_M);
@@ -102,13 +104,59 @@ fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
     CoverageParams::new(resolution, sighting).map_err(|e| ApiError::invalid("res", e.to_string()))
 }
 
+crate::query_params! {
+    /// How to read an uploaded track.
+    pub struct UploadParams {
+        /// The officer, if the file names none.
+        officer: String,
+        device: String,
+        /// wgs84 (default), gcj02 or bd09.
+        crs: String,
+        /// A live track that accepts more points.
+        open: bool,
+        /// Start time of a track without times.
+        start: String,
+        /// The file name, to tell its format.
+        name: String,
+        /// The H3 resolution of its coverage, 7 to 12 (default 10).
+        res: u8,
+        /// How far an officer sees, in metres.
+        sighting_m: f64,
+        /// Faster fixes are GPS jumps, in m/s.
+        max_speed_mps: f64,
+    }
+}
+
+crate::query_params! {
+    /// How to read appended points.
+    pub struct AppendParams {
+        /// wgs84 (default), gcj02 or bd09.
+        crs: String,
+        /// Close the track after this batch.
+        close: bool,
+    }
+}
+
+crate::query_params! {
+    /// The filters and page of the track list.
+    pub struct TrackParams {
+        officer: String,
+        /// RFC 3339 or YYYY-MM-DD.
+        from: String,
+        to: String,
+        /// minLon,minLat,maxLon,maxLat.
+        bbox: String,
+        /// Include coordTimes.
+        times: bool,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
 /// Upload one track file.
 #[utoipa::path(post, path = "/api/v1/tracks", operation_id = "uploadTrack", tag = "tracks",
-    params(("officer" = Option<String>, Query, description = "the officer, if the file names none"),
-           ("device" = Option<String>, Query), ("crs" = Option<String>, Query, description = "wgs84, gcj02 or bd09"),
-           ("open" = Option<bool>, Query, description = "a live track that accepts more points"),
-           ("start" = Option<String>, Query, description = "start time of a track without times"),
-           ("name" = Option<String>, Query, description = "the file name, to tell its format")),
+    params(UploadParams),
     request_body(content = String, description = "GPX, GeoJSON or CSV", content_type = "application/gpx+xml"),
     responses((status = 201, description = "stored", body = UploadAnswer),
               (status = 200, description = "the same track was uploaded before: its id", body = UploadAnswer),
@@ -116,7 +164,7 @@ fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
 pub async fn upload(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<UploadParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
@@ -170,14 +218,14 @@ pub async fn upload(
 
 /// Append a batch of points to an open (live) track.
 #[utoipa::path(post, path = "/api/v1/tracks/{id}/points", operation_id = "appendTrackPoints", tag = "tracks",
-    params(("id" = i64, Path), ("crs" = Option<String>, Query), ("close" = Option<bool>, Query, description = "close the track after this batch")),
+    params(("id" = i64, Path), AppendParams),
     request_body(content = String, description = "{\"points\": [{\"lon\", \"lat\", \"time\"}]} or a track file", content_type = "application/json"),
     responses((status = 200, description = "updated", body = UploadedTrack), (status = 409, description = "the track is closed", body = super::error::Problem)))]
 pub async fn append(
     State(st): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<AppendParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(Audited, Json<UploadedTrack>)> {
@@ -209,15 +257,13 @@ async fn visible(st: &AppState, caller: &Caller, id: i64) -> ApiResult<TrackReco
 
 /// Tracks as GeoJSON, filtered by officer, time window and bbox.
 #[utoipa::path(get, path = "/api/v1/tracks", operation_id = "listTracks", tag = "tracks",
-    params(("officer" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("bbox" = Option<String>, Query), ("times" = Option<bool>, Query, description = "include coordTimes"),
-           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+    params(TrackParams),
     responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<TrackProperties>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<TrackParams>,
 ) -> ApiResult<Json<FeatureCollection<TrackProperties>>> {
     let base = list_query(&q, &[])?;
     let scope = TrackScope::of(&st.store, &caller).await?;

@@ -26,6 +26,14 @@ psql "$DATABASE_URL" -qAtc "select 1" >/dev/null
 
 cargo test --workspace --locked
 
+# the OpenAPI document (written to target/openapi.json by tests/it/openapi.rs)
+# must be valid OpenAPI
+if [ ! -x target/spec-venv/bin/openapi-spec-validator ]; then
+  python3 -m venv target/spec-venv
+  target/spec-venv/bin/pip install -q openapi-spec-validator
+fi
+target/spec-venv/bin/openapi-spec-validator target/openapi.json
+
 if [ -x map-ui/scripts/e2e.sh ]; then
   map-ui/scripts/e2e.sh
 fi

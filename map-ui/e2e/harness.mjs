@@ -116,7 +116,7 @@ const PROBES = [
   ['/api/v1/projects/{id}/inspections', 'get', '/api/v1/hazards?limit=1'],
   ['/api/v1/projects/{id}/inspections', 'post', '/api/v1/hazards?limit=1'],
   ['/api/v1/routes', 'post', '/api/v1/routes?limit=1'],
-  ['/api/v1/routes/{id}.gpx', 'get', '/api/v1/routes?limit=1'],
+  ['/api/v1/routes/{id}', 'get', '/api/v1/routes?limit=1'],
 ];
 
 /**

@@ -3,15 +3,15 @@
 // offers, read from its OpenAPI document, so that the page never calls an
 // endpoint that does not exist yet (and shows "not available yet" instead).
 
+import type { components } from './api-types';
+
 const TOKEN_KEY = 'gridpatrol.token';
 
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: Array<{ field?: string; reason?: string }>;
-}
+/** The types of the API's answers, generated from its OpenAPI document (`npm run gen:api`). */
+export type Schemas = components['schemas'];
+
+/** An RFC 9457 problem; any field may be missing when a proxy answered. */
+export type Problem = Partial<Schemas['Problem']>;
 
 export class ApiError extends Error {
   constructor(
@@ -147,7 +147,7 @@ export const PROBES: Array<{ path: string; method: string; probe: string }> = [
   { path: '/api/v1/scorecard', method: 'get', probe: '/api/v1/scorecard' },
   { path: '/api/v1/projects/{id}/inspections', method: 'get', probe: '/api/v1/hazards?limit=1' },
   { path: '/api/v1/routes', method: 'post', probe: '/api/v1/routes?limit=1' },
-  { path: '/api/v1/routes/{id}.gpx', method: 'get', probe: '/api/v1/routes?limit=1' },
+  { path: '/api/v1/routes/{id}', method: 'get', probe: '/api/v1/routes?limit=1' },
 ];
 
 /**
@@ -188,7 +188,7 @@ export function setCapabilities(paths: Record<string, string[]> | null): void {
   offered = paths ? new Map(Object.entries(paths).map(([p, m]) => [p, new Set(m)])) : null;
 }
 
-/** Whether the server offers `method path` (a template such as `/api/v1/routes/{id}.gpx`). */
+/** Whether the server offers `method path` (a template such as `/api/v1/routes/{id}`). */
 export function offers(path: string, method = 'get'): boolean {
   if (!offered) return true; // unknown: try, and handle a 404
   const norm = (p: string) => p.replace(/\{[^}]+\}/g, '{}');

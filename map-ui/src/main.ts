@@ -5,7 +5,7 @@ import 'leaflet/dist/leaflet.css';
 import './style.css';
 import L from 'leaflet';
 import { App } from './app';
-import { ApiError, api, getToken, loadCapabilities, offers, onUnauthorized, probeUndocumented, setCapabilities, setToken } from './api';
+import { ApiError, api, getToken, loadCapabilities, offers, onUnauthorized, probeUndocumented, setCapabilities, setToken, type Schemas } from './api';
 import { applyI18n, initLang, lang, onLangChange, setLang, t, tv } from './i18n';
 import { DEFAULT_CONFIG, MapView, type UiConfig } from './map';
 import { $ } from './util';
@@ -29,10 +29,7 @@ async function loadConfig(): Promise<UiConfig> {
 
 // ---- sign-in ----------------------------------------------------------------
 
-interface Me {
-  user: string;
-  role: string;
-}
+type Me = Schemas['Me'];
 let me: Me | null = null;
 let signInWaiters: Array<() => void> = [];
 let started = false;

@@ -5,19 +5,22 @@
 //! `GET /api/v1/audit`.
 
 use axum::Json;
-use axum::Router;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponseParts, Response, ResponseParts};
-use axum::routing::get;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::needs_token;
 use super::error::{ApiError, ApiResult};
-use super::params::{DEFAULT_LIMIT, MAX_LIMIT, RawQuery, opt};
+use super::extract::Query;
+use super::params::Params;
+use super::params::{DEFAULT_LIMIT, MAX_LIMIT, opt};
 use crate::auth::{Action, Caller};
+use crate::service::queries;
 use crate::store::access::{AuditEvent, AuditQuery};
 
 /// What a write changed, for the audit trail: a response part
@@ -96,15 +99,15 @@ pub async fn record(State(st): State<AppState>, req: Request, next: Next) -> Res
         status: res.status().as_u16(),
         before,
     };
-    if let Err(e) = st.store.record_audit(&event).await {
+    if let Err(e) = queries::record_audit(&st.store, &event).await {
         // the write is done; losing its trail must be loud
         tracing::error!(error = ?e, path = %event.path, user = %event.user, "audit event not recorded");
     }
     res
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/audit", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// A page of the audit trail, newest first.
@@ -117,18 +120,29 @@ pub struct AuditPage {
     items: Vec<AuditEvent>,
 }
 
+crate::query_params! {
+    /// The filters and page of the audit trail.
+    pub struct AuditParams {
+        /// A user name.
+        user: String,
+        /// e.g. project, user.
+        entity: String,
+        entity_id: String,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
 /// The audit trail, for admins.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "access",
-    params(("user" = Option<String>, Query, description = "a user name"),
-           ("entity" = Option<String>, Query, description = "e.g. project, user"),
-           ("entity_id" = Option<String>, Query),
-           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "listAuditEvents", tag = "access",
+    params(AuditParams),
     responses((status = 200, description = "newest first", body = AuditPage),
               (status = 403, description = "not an admin", body = super::error::Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<AuditParams>,
 ) -> ApiResult<Json<AuditPage>> {
     caller.require(Action::ReadAudit)?;
     let limit = opt::<u32>(&q, "limit", "a whole number")?.unwrap_or(DEFAULT_LIMIT);
@@ -150,7 +164,7 @@ pub async fn list(
         limit,
         offset: opt::<u32>(&q, "offset", "a whole number")?.unwrap_or(0),
     };
-    let page = st.store.audit(&query).await?;
+    let page = queries::audit_page(&st.store, &query).await?;
     Ok(Json(AuditPage {
         number_matched: page.total,
         number_returned: page.items.len(),

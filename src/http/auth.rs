@@ -12,20 +12,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
 use super::limits::{Limits, RateLimiter};
 use crate::auth::{Caller, Denied, Role, Scope, ScopeView, token};
-use crate::store::scoped::load_scope;
+use crate::service::queries;
 use crate::store::{DynStore, StoreError};
 
 /// How long a resolved scope is reused.
@@ -71,7 +71,7 @@ impl Guard {
                 return Ok(s.clone());
             }
         }
-        let scope = Arc::new(load_scope(store, &user.grants).await?);
+        let scope = Arc::new(queries::scope_of(store, &user.grants).await?);
         let mut cache = self
             .scopes
             .lock()
@@ -127,9 +127,7 @@ async fn identify(st: &AppState, headers: &HeaderMap) -> Result<(Caller, String)
         None => return Err(Refused::Missing),
         Some(t) => token::parse(t).map_err(|_| Refused::Invalid)?,
     };
-    let grant = st
-        .store
-        .token(&presented.id)
+    let grant = queries::token(&st.store, &presented.id)
         .await
         .map_err(Refused::Store)?
         .ok_or(Refused::Invalid)?;
@@ -200,8 +198,8 @@ impl From<Denied> for ApiError {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
 }
 
 /// Who the token belongs to.
@@ -213,7 +211,7 @@ pub struct Me {
 }
 
 /// The caller: user, role and scope (the map-ui's sign-in check).
-#[utoipa::path(get, path = "/api/v1/me", tag = "access",
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "access",
     responses((status = 200, description = "the caller", body = Me),
               (status = 401, description = "no valid token", body = super::error::Problem)))]
 pub async fn me(caller: Caller) -> (StatusCode, Json<Me>) {

@@ -4,15 +4,18 @@
 //! carries its reasons; thresholds are parameters. The cells list,
 //! `/blindspots/cells`, belongs to the coverage API.
 
-use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::params::{RawQuery, opt};
+use super::extract::Query;
+use super::params::Params;
+use super::params::opt;
 use crate::auth::Caller;
 use crate::blindspots::districts::{DistrictRow, Thresholds};
 use crate::blindspots::near_venues::{self, NearVenue};
@@ -20,18 +23,18 @@ use crate::blindspots::works::{self, WorkGap, WorkRow};
 use crate::blindspots::{Window, parse_time};
 use crate::service::blindspots::{self as svc, AnalysisError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/blindspots/districts", get(districts))
-        .route("/api/v1/blindspots/near-venues", get(near_venues))
-        .route("/api/v1/blindspots/works", get(works))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(districts))
+        .routes(routes!(near_venues))
+        .routes(routes!(works))
 }
 
 /// The default analysis window: a quarter, as the evaluation looks back.
 pub const DEFAULT_WINDOW_DAYS: u32 = 90;
 
 /// `from` and `to` (default: the `DEFAULT_WINDOW_DAYS` up to now).
-pub(crate) fn window(q: &RawQuery) -> Result<Window, ApiError> {
+pub(crate) fn window(q: &impl Params) -> Result<Window, ApiError> {
     Ok(Window::parse(
         q.get("from").map(String::as_str),
         q.get("to").map(String::as_str),
@@ -41,7 +44,7 @@ pub(crate) fn window(q: &RawQuery) -> Result<Window, ApiError> {
 }
 
 /// `from` and `to` when either is given; no window otherwise.
-pub(crate) fn optional_window(q: &RawQuery) -> Result<Option<Window>, ApiError> {
+pub(crate) fn optional_window(q: &impl Params) -> Result<Option<Window>, ApiError> {
     let from = parse_time("from", q.get("from").map(String::as_str), false)?;
     let to = parse_time("to", q.get("to").map(String::as_str), true)?;
     if from.is_none() && to.is_none() {
@@ -54,7 +57,7 @@ pub(crate) fn optional_window(q: &RawQuery) -> Result<Option<Window>, ApiError> 
 }
 
 /// `town=CODE[,CODE]`.
-pub(crate) fn towns_param(q: &RawQuery) -> Option<Vec<String>> {
+pub(crate) fn towns_param(q: &impl Params) -> Option<Vec<String>> {
     q.get("town")
         .map(|t| {
             t.split(',')
@@ -95,22 +98,74 @@ pub struct BlindList<T: utoipa::ToSchema> {
     items: Vec<T>,
 }
 
-#[utoipa::path(get, path = "/api/v1/blindspots/districts", tag = "blindspots",
-    params(("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 90 days before `to`"),
-           ("to" = Option<String>, Query, description = "default now"),
-           ("town" = Option<String>, Query, description = "town code(s) of the districts' centres"),
-           ("min_social_filed" = Option<u32>, Query, description = "flag with fewer socially funded works filed in the window (default 1)"),
-           ("max_unfiled" = Option<u32>, Query, description = "flag with more works found on patrol and unfiled (default 0)"),
-           ("min_coverage" = Option<f64>, Query, description = "flag below this share of cells patrolled (default 0.6)"),
-           ("max_days_since_patrol" = Option<u32>, Query, description = "flag when the last patrol is older (default 7)"),
-           ("require_one_stop_plan" = Option<bool>, Query, description = "flag districts without a one-stop registration plan (default true)"),
-           ("flagged" = Option<bool>, Query, description = "only flagged districts")),
+crate::query_params! {
+    /// The window, towns and thresholds of the districts' blind spots.
+    pub struct DistrictParams {
+        /// RFC 3339 or YYYY-MM-DD; default 90 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+        /// Town code(s) of the districts' centres.
+        town: String,
+        /// Flag with fewer socially funded works filed in the window (default 1).
+        min_social_filed: u32,
+        /// Flag with more works found on patrol and unfiled (default 0).
+        max_unfiled: u32,
+        /// Flag below this share of cells patrolled (default 0.6).
+        min_coverage: f64,
+        /// Flag when the last patrol is older (default 7).
+        max_days_since_patrol: u32,
+        /// Flag districts without a one-stop registration plan (default true).
+        require_one_stop_plan: bool,
+        /// Only flagged districts.
+        flagged: bool,
+    }
+}
+
+crate::query_params! {
+    /// The distance and inspection rule of works near venues.
+    pub struct NearVenueParams {
+        /// Geodesic metres, default 100; inside a venue polygon is 0 m.
+        distance_m: f64,
+        /// A work must have been inspected within this many days (default 30).
+        inspection_days: u32,
+        /// Only the window's `to` matters: "now" for the inspection check.
+        from: String,
+        /// "now" for the inspection check; default now.
+        to: String,
+        /// Town code(s) of the works.
+        town: String,
+        /// Only works without a recent inspection.
+        flagged: bool,
+    }
+}
+
+crate::query_params! {
+    /// The kinds and rules of works outside management.
+    pub struct WorkGapParams {
+        /// `above_limit`, `outside_grid`, `unfiled`, `uninspected`, `overdue_hazard`, `no_completion_filing`; comma separated; all when absent.
+        kind: String,
+        /// RFC 3339 or YYYY-MM-DD; default 90 days before `to`.
+        from: String,
+        /// "now" for deadlines and ages; default now.
+        to: String,
+        /// Town code(s) of the works.
+        town: String,
+        /// A filed work must be inspected within this many days (default 30).
+        inspection_days: u32,
+        /// In progress longer than this counts as finished without completion filing (default 180).
+        max_in_progress_days: u32,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/blindspots/districts", operation_id = "listDistrictBlindSpots", tag = "blindspots",
+    params(DistrictParams),
     responses((status = 200, description = "every commercial district with its measures, `flagged` and `reasons`", body = BlindList<DistrictRow>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn districts(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<DistrictParams>,
 ) -> ApiResult<Json<BlindList<DistrictRow>>> {
     let w = window(&q)?;
     let d = Thresholds::default();
@@ -149,18 +204,14 @@ pub async fn districts(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/blindspots/near-venues", tag = "blindspots",
-    params(("distance_m" = Option<f64>, Query, description = "geodesic metres, default 100; inside a venue polygon is 0 m"),
-           ("inspection_days" = Option<u32>, Query, description = "a work must have been inspected within this many days (default 30)"),
-           ("to" = Option<String>, Query, description = "\"now\" for the inspection check; default now"),
-           ("town" = Option<String>, Query, description = "town code(s) of the works"),
-           ("flagged" = Option<bool>, Query, description = "only works without a recent inspection")),
+#[utoipa::path(get, path = "/api/v1/blindspots/near-venues", operation_id = "listWorksNearVenues", tag = "blindspots",
+    params(NearVenueParams),
     responses((status = 200, description = "one row per work and venue, hot work and insulation first, then by distance", body = BlindList<NearVenue>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn near_venues(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<NearVenueParams>,
 ) -> ApiResult<Json<BlindList<NearVenue>>> {
     let w = window(&q)?;
     let distance_m =
@@ -187,18 +238,14 @@ pub async fn near_venues(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/blindspots/works", tag = "blindspots",
-    params(("kind" = Option<String>, Query, description = "above_limit, outside_grid, unfiled, uninspected, overdue_hazard, no_completion_filing; comma separated; all when absent"),
-           ("to" = Option<String>, Query, description = "\"now\" for deadlines and ages; default now"),
-           ("town" = Option<String>, Query, description = "town code(s) of the works"),
-           ("inspection_days" = Option<u32>, Query, description = "a filed work must be inspected within this many days (default 30)"),
-           ("max_in_progress_days" = Option<u32>, Query, description = "in progress longer than this counts as finished without completion filing (default 180)")),
+#[utoipa::path(get, path = "/api/v1/blindspots/works", operation_id = "listWorkGaps", tag = "blindspots",
+    params(WorkGapParams),
     responses((status = 200, description = "every work with a gap of the kinds asked, with `kinds` and `reasons`", body = BlindList<WorkRow>),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn works(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<WorkGapParams>,
 ) -> ApiResult<Json<BlindList<WorkRow>>> {
     let w = window(&q)?;
     let kinds = match q.get("kind").map(|s| s.trim()).filter(|s| !s.is_empty()) {

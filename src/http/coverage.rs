@@ -3,17 +3,19 @@
 //! ranked blind-spot cells. Each answers the cells of the caller's scope
 //! only; an area outside it (`scope=grid:ID` of another town) is not found.
 
-use axum::Json;
-use axum::Router;
-use axum::extract::{Query, State};
-use axum::routing::get;
-use geojson::{Feature, FeatureCollection, feature::Id};
+use axum::extract::State;
 use h3o::{CellIndex, Resolution};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::params::{RawQuery, opt, window_ms};
+use super::extract::Json;
+use super::extract::Query;
+use super::geojson_types::{Feature, FeatureCollection, Geometry};
+use super::params::Params;
+use super::params::{opt, window_ms};
 use crate::auth::Caller;
 use crate::service::coverage::{self, GridSet, Scope, ScopeCell};
 use crate::store::StoreError;
@@ -23,14 +25,74 @@ const DEFAULT_WINDOW_DAYS: i64 = 28;
 /// The resolution visits are stored at.
 const COVERAGE_RES: Resolution = Resolution::Ten;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/coverage", get(cells))
-        .route("/api/v1/coverage/summary", get(summary))
-        .route("/api/v1/blindspots/cells", get(blind_cells))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(cells))
+        .routes(routes!(summary))
+        .routes(routes!(blind_cells))
 }
 
-fn hexagon(cell: CellIndex) -> Option<geojson::Geometry> {
+/// One cell's patrol state.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverageCellProperties {
+    /// H3 cell (hex).
+    cell: String,
+    patrolled: bool,
+    visits: u32,
+    last_patrolled: Option<String>,
+    days_since_patrol: Option<i64>,
+    overdue: bool,
+    interval_days: u32,
+    /// Below resolution 10: the share of the child cells patrolled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patrolled_share: Option<f64>,
+    /// Below resolution 10: the share of the child cells overdue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overdue_share: Option<f64>,
+}
+
+/// The cells of a scope as hexagons.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverageCollection {
+    #[serde(flatten)]
+    collection: FeatureCollection<CoverageCellProperties>,
+    resolution: u8,
+    from: String,
+    to: String,
+}
+
+/// A blind-spot cell, ranked by risk, with its reasons.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BlindCellProperties {
+    rank: usize,
+    /// H3 cell (hex).
+    cell: String,
+    grid_id: i64,
+    town: String,
+    risk: f64,
+    never_patrolled: bool,
+    overdue: bool,
+    last_patrolled: Option<String>,
+    projects: usize,
+    venues_near: usize,
+    /// The commercial district the cell lies in, if any.
+    commercial_district: Option<String>,
+    reasons: Vec<String>,
+}
+
+/// The coverage over a window.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CoverageSummary {
+    from: String,
+    to: String,
+    areas: Vec<coverage::AreaSummary>,
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn hexagon(cell: CellIndex) -> Option<Geometry> {
     let mut ring: Vec<Vec<f64>> = cell
         .boundary()
         .iter()
@@ -38,12 +100,14 @@ fn hexagon(cell: CellIndex) -> Option<geojson::Geometry> {
         .collect();
     let first = ring.first()?.clone();
     ring.push(first);
-    Some(geojson::Geometry::from(geojson::GeometryValue::Polygon {
-        coordinates: vec![ring.into_iter().map(Into::into).collect()],
-    }))
+    Some(Geometry(geojson::Geometry::from(
+        geojson::GeometryValue::Polygon {
+            coordinates: vec![ring.into_iter().map(Into::into).collect()],
+        },
+    )))
 }
 
-fn scope_param(q: &RawQuery) -> Result<Scope, ApiError> {
+fn scope_param(q: &impl Params) -> Result<Scope, ApiError> {
     q.get("scope").map_or(Ok(Scope::District), |s| {
         s.parse::<Scope>().map_err(ApiError::from)
     })
@@ -63,7 +127,7 @@ struct Loaded {
 async fn load(
     st: &AppState,
     caller: &Caller,
-    q: &RawQuery,
+    q: &impl Params,
     scope: &Scope,
 ) -> ApiResult<(GridSet, Loaded)> {
     let (from, to) = window_ms(q, DEFAULT_WINDOW_DAYS)?;
@@ -80,20 +144,58 @@ async fn load(
     ))
 }
 
+crate::query_params! {
+    /// The scope, window and resolution of the coverage map.
+    pub struct CoverageParams {
+        /// grid:ID, zone:ID, town:CODE or district (default).
+        scope: String,
+        /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+        /// 7 to 10; below 10 aggregates.
+        res: u8,
+    }
+}
+
+crate::query_params! {
+    /// The level and window of the summary.
+    pub struct SummaryParams {
+        /// town (default), zone or grid.
+        level: String,
+        /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+    }
+}
+
+crate::query_params! {
+    /// The scope, window and length of the blind-cell list.
+    pub struct BlindCellParams {
+        /// grid:ID, zone:ID, town:CODE or district (default).
+        scope: String,
+        /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+        /// Default 200.
+        limit: u32,
+    }
+}
+
 /// Every cell of a scope as a hexagon with `patrolled`, `visits`,
 /// `last_patrolled` and `overdue`; coarser `res` aggregates.
-#[utoipa::path(get, path = "/api/v1/coverage", tag = "coverage",
-    params(("scope" = Option<String>, Query, description = "grid:ID, zone:ID, town:CODE or district (default)"),
-           ("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 28 days before to"),
-           ("to" = Option<String>, Query, description = "default now"),
-           ("res" = Option<u8>, Query, description = "7 to 10; below 10 aggregates")),
-    responses((status = 200, description = "GeoJSON FeatureCollection of hexagons", content_type = "application/geo+json"),
+#[utoipa::path(get, path = "/api/v1/coverage", operation_id = "getCoverage", tag = "coverage",
+    params(CoverageParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection of hexagons", body = CoverageCollection),
+              (status = 422, description = "invalid parameter", body = super::error::Problem),
               (status = 404, description = "unknown scope", body = super::error::Problem)))]
 pub async fn cells(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
-) -> ApiResult<Json<FeatureCollection>> {
+    Query(q): Query<CoverageParams>,
+) -> ApiResult<Json<CoverageCollection>> {
     let res = opt::<u8>(&q, "res", "a resolution")?.unwrap_or(10);
     let res = Resolution::try_from(res)
         .ok()
@@ -113,42 +215,22 @@ pub async fn cells(
         } else {
             coverage::coarse_statuses(&report, res)?
         };
-        let features: Vec<Feature> = statuses
+        let coarse = res != COVERAGE_RES;
+        let features: Vec<Feature<CoverageCellProperties>> = statuses
             .iter()
             .map(|s| {
-                let mut p = Map::new();
-                p.insert("cell".into(), json!(s.cell.to_string()));
-                p.insert("patrolled".into(), json!(s.patrolled));
-                p.insert("visits".into(), json!(s.visits));
-                p.insert(
-                    "last_patrolled".into(),
-                    s.last_patrolled_ms
-                        .map_or(Value::Null, |t| json!(crate::time::iso_ms(t))),
-                );
-                p.insert(
-                    "days_since_patrol".into(),
-                    s.last_patrolled_ms
-                        .map_or(Value::Null, |t| json!((l.to - t) / 86_400_000)),
-                );
-                p.insert("overdue".into(), json!(s.overdue));
-                p.insert("interval_days".into(), json!(s.interval_days));
-                if res != COVERAGE_RES {
-                    p.insert(
-                        "patrolled_share".into(),
-                        json!((s.patrolled_share * 1000.0).round() / 1000.0),
-                    );
-                    p.insert(
-                        "overdue_share".into(),
-                        json!((s.overdue_share * 1000.0).round() / 1000.0),
-                    );
-                }
-                Feature {
-                    bbox: None,
-                    geometry: hexagon(s.cell),
-                    id: Some(Id::String(s.cell.to_string())),
-                    properties: Some(p),
-                    foreign_members: None,
-                }
+                let p = CoverageCellProperties {
+                    cell: s.cell.to_string(),
+                    patrolled: s.patrolled,
+                    visits: s.visits,
+                    last_patrolled: s.last_patrolled_ms.map(crate::time::iso_ms),
+                    days_since_patrol: s.last_patrolled_ms.map(|t| (l.to - t) / 86_400_000),
+                    overdue: s.overdue,
+                    interval_days: s.interval_days,
+                    patrolled_share: coarse.then(|| round3(s.patrolled_share)),
+                    overdue_share: coarse.then(|| round3(s.overdue_share)),
+                };
+                Feature::named(s.cell.to_string(), hexagon(s.cell), p)
             })
             .collect();
         Ok::<_, crate::coverage::CoverageError>((features, l.from, l.to))
@@ -157,50 +239,49 @@ pub async fn cells(
     .map_err(|e| blocking_failed(&e))?
     .map_err(|e| ApiError::invalid("from", e.to_string()))?;
     let (features, from, to) = features;
-    let mut m = Map::new();
-    m.insert("numberMatched".into(), json!(features.len()));
-    m.insert("numberReturned".into(), json!(features.len()));
-    m.insert("resolution".into(), json!(u8::from(res)));
-    m.insert("from".into(), json!(crate::time::iso_ms(from)));
-    m.insert("to".into(), json!(crate::time::iso_ms(to)));
-    Ok(Json(FeatureCollection {
-        bbox: None,
-        features,
-        foreign_members: Some(m),
+    let total = features.len() as u64;
+    Ok(Json(CoverageCollection {
+        collection: FeatureCollection::new(features, total),
+        resolution: u8::from(res),
+        from: crate::time::iso_ms(from),
+        to: crate::time::iso_ms(to),
     }))
 }
 
 /// Per town, zone or grid: cells, patrolled cells, ratio, overdue cells and the weekly trend.
-#[utoipa::path(get, path = "/api/v1/coverage/summary", tag = "coverage",
-    params(("level" = Option<String>, Query, description = "town (default), zone or grid"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
-    responses((status = 200, description = "one row per area")))]
+#[utoipa::path(get, path = "/api/v1/coverage/summary", operation_id = "getCoverageSummary", tag = "coverage",
+    params(SummaryParams),
+    responses((status = 200, description = "one row per area", body = CoverageSummary),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn summary(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
-) -> ApiResult<Json<Value>> {
+    Query(q): Query<SummaryParams>,
+) -> ApiResult<Json<CoverageSummary>> {
     let level = match q.get("level") {
         None => coverage::Level::Town,
         Some(l) => l.parse::<coverage::Level>()?,
     };
     let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
     let rows = coverage::area_summaries(&st.store, &caller.scope, level, from, to).await?;
-    Ok(Json(
-        json!({"from": crate::time::iso_ms(from), "to": crate::time::iso_ms(to), "areas": rows}),
-    ))
+    Ok(Json(CoverageSummary {
+        from: crate::time::iso_ms(from),
+        to: crate::time::iso_ms(to),
+        areas: rows,
+    }))
 }
 
 /// Cells never patrolled in the window or overdue, ranked by risk, each with its reasons.
-#[utoipa::path(get, path = "/api/v1/blindspots/cells", tag = "blindspots",
-    params(("scope" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("limit" = Option<u32>, Query, description = "default 200")),
-    responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons")))]
+#[utoipa::path(get, path = "/api/v1/blindspots/cells", operation_id = "listBlindCells", tag = "blindspots",
+    params(BlindCellParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons", body = FeatureCollection<BlindCellProperties>),
+              (status = 404, description = "unknown scope", body = super::error::Problem),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn blind_cells(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
-) -> ApiResult<Json<FeatureCollection>> {
+    Query(q): Query<BlindCellParams>,
+) -> ApiResult<Json<FeatureCollection<BlindCellProperties>>> {
     let limit = opt::<usize>(&q, "limit", "a whole number")?.unwrap_or(200);
     let scope = scope_param(&q)?;
     let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
@@ -210,41 +291,22 @@ pub async fn blind_cells(
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let mut p = Map::new();
-            p.insert("rank".into(), json!(i + 1));
-            p.insert("cell".into(), json!(b.cell.to_string()));
-            p.insert("grid_id".into(), json!(b.grid));
-            p.insert("town".into(), json!(b.town));
-            p.insert("risk".into(), json!(b.risk));
-            p.insert("never_patrolled".into(), json!(b.never_patrolled));
-            p.insert("overdue".into(), json!(b.overdue));
-            p.insert(
-                "last_patrolled".into(),
-                b.last_patrolled_ms
-                    .map_or(Value::Null, |t| json!(crate::time::iso_ms(t))),
-            );
-            p.insert("projects".into(), json!(b.projects));
-            p.insert("venues_near".into(), json!(b.venues_near));
-            p.insert(
-                "commercial_district".into(),
-                json!(b.in_commercial_district),
-            );
-            p.insert("reasons".into(), json!(b.reasons));
-            Feature {
-                bbox: None,
-                geometry: hexagon(b.cell),
-                id: Some(Id::String(b.cell.to_string())),
-                properties: Some(p),
-                foreign_members: None,
-            }
+            let p = BlindCellProperties {
+                rank: i + 1,
+                cell: b.cell.to_string(),
+                grid_id: b.grid,
+                town: b.town.clone(),
+                risk: b.risk,
+                never_patrolled: b.never_patrolled,
+                overdue: b.overdue,
+                last_patrolled: b.last_patrolled_ms.map(crate::time::iso_ms),
+                projects: b.projects,
+                venues_near: b.venues_near,
+                commercial_district: b.in_commercial_district.clone(),
+                reasons: b.reasons.clone(),
+            };
+            Feature::named(b.cell.to_string(), hexagon(b.cell), p)
         })
         .collect::<Vec<_>>();
-    let mut m = Map::new();
-    m.insert("numberMatched".into(), json!(total));
-    m.insert("numberReturned".into(), json!(features.len()));
-    Ok(Json(FeatureCollection {
-        bbox: None,
-        features,
-        foreign_members: Some(m),
-    }))
+    Ok(Json(FeatureCollection::new(features, total as u64)))
 }

@@ -1,7 +1,14 @@
-//! Extractors whose rejections are problem+json like every other error.
+//! Extractors whose rejections are problem+json like every other error:
+//! a path id, a typed JSON body ([`Json`]) and typed query parameters
+//! ([`Query`]). A body that is not JSON is a 400 naming `body`; a value of
+//! the wrong type, a missing field or an unknown one is a 422 naming the
+//! field (`findings[0].deadline`), so a client can point at it.
 
-use axum::extract::{FromRequestParts, Path};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -24,8 +31,110 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// Parses a JSON body, naming the position of a syntax error.
+/// A JSON body read into `T` (any Content-Type is accepted), or a JSON
+/// answer: `T` is serialised with `application/json`.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request("body", e.body_text()))?;
+        json_body(&bytes).map(Self)
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Parses a JSON body into `T`: malformed JSON (or a body that is not the
+/// object `T` is) is a 400 naming `body`; a bad field a 422 naming it.
 pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("body", format!("malformed JSON: {e}")))
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if !inner.is_data() {
+                return Err(ApiError::bad_request(
+                    "body",
+                    format!("malformed JSON: {inner}"),
+                ));
+            }
+            let message = inner.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            Err(data_error(&path, &message, true))
+        }
+    }
+}
+
+/// Query parameters read into `T` (declare it `deny_unknown_fields`).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(raw));
+        serde_path_to_error::deserialize(de)
+            .map(Self)
+            .map_err(|e| data_error(&e.path().to_string(), &e.into_inner().to_string(), false))
+    }
+}
+
+fn form_urlencoded_parse(raw: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(raw.as_bytes())
+}
+
+/// A value serde refused: the field it concerns and a readable reason.
+fn data_error(path: &str, message: &str, body: bool) -> ApiError {
+    let prefix = if path == "." || path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.")
+    };
+    let named = |what: &str| {
+        message
+            .strip_prefix(what)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    if let Some(name) = named("unknown field `") {
+        let expected = message
+            .split_once(", expected ")
+            .map_or(String::new(), |(_, e)| format!(" (expected {e})"));
+        let what = if body { "a field" } else { "a parameter" };
+        // serde names the unknown key itself as the last path segment
+        let field = if path.ends_with(&name) {
+            path.to_owned()
+        } else {
+            format!("{prefix}{name}")
+        };
+        return ApiError::invalid(field, format!("is not {what} of this request{expected}"));
+    }
+    if let Some(name) = named("missing field `") {
+        return ApiError::invalid(format!("{prefix}{name}"), "is required");
+    }
+    if let Some(name) = named("duplicate field `") {
+        return ApiError::invalid(format!("{prefix}{name}"), "is given more than once");
+    }
+    if prefix.is_empty() {
+        return if body {
+            ApiError::bad_request("body", format!("must be a JSON object: {message}"))
+        } else {
+            ApiError::invalid("query", message.to_owned())
+        };
+    }
+    ApiError::invalid(path.to_owned(), message.to_owned())
 }

@@ -4,21 +4,21 @@
 //! allow), and the ledger (检查台账) of a work, a town or the district is
 //! exported as JSON or CSV with every change, who made it and when.
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::audit::Audited;
 use super::blindspots::{optional_window, towns_param};
 use super::error::{ApiError, ApiResult};
-use super::extract::{Id, json_body};
-use super::params::RawQuery;
+use super::extract::Query;
+use super::extract::{Id, Json};
+use super::params::Params;
 use crate::auth::Caller;
 use crate::blindspots::local_day;
 use crate::inspection::ledger::{self, LedgerRow};
@@ -26,60 +26,45 @@ use crate::inspection::{
     Finding, Hazard, HazardEvent, HazardKind, HazardStatus, Inspection, NewInspection, Severity,
 };
 use crate::service::inspections::{self as svc, MoveError};
+use crate::service::queries;
 use crate::store::InspectionQuery;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/projects/{id}/inspections",
-            get(list_for_project).post(create),
-        )
-        .route("/api/v1/projects/{id}/ledger", get(project_ledger))
-        .route("/api/v1/ledger", get(town_ledger))
-        .route("/api/v1/hazards", get(list_hazards))
-        .route("/api/v1/hazards/{id}", get(get_hazard).patch(patch_hazard))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_for_project, create))
+        .routes(routes!(project_ledger))
+        .routes(routes!(town_ledger))
+        .routes(routes!(list_hazards))
+        .routes(routes!(get_hazard, patch_hazard))
 }
 
-#[derive(Deserialize)]
-struct FindingIn {
+/// One finding of an inspection.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingIn {
+    #[schema(value_type = HazardKind)]
     kind: String,
+    /// `general` (default), `serious` or `major`.
+    #[schema(value_type = Option<Severity>)]
     severity: Option<String>,
+    /// The rectification deadline, `YYYY-MM-DD`.
+    #[schema(value_type = NaiveDate)]
     deadline: String,
     #[serde(default)]
     note: String,
 }
 
-#[derive(Deserialize)]
-struct InspectionIn {
+/// A new inspection (the request body).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectionIn {
+    /// RFC 3339, e.g. `2026-11-02T09:30:00+08:00`.
     inspected_at: String,
     inspector: String,
     #[serde(default)]
     note: String,
     #[serde(default)]
     findings: Vec<FindingIn>,
-}
-
-/// A new inspection (the request body).
-#[derive(utoipa::ToSchema)]
-#[expect(dead_code, reason = "documents the request body for OpenAPI")]
-pub struct InspectionRequest {
-    /// RFC 3339, e.g. `2026-11-02T09:30:00+08:00`.
-    inspected_at: String,
-    inspector: String,
-    note: Option<String>,
-    findings: Vec<FindingRequest>,
-}
-
-/// One finding of an inspection.
-#[derive(utoipa::ToSchema)]
-#[expect(dead_code, reason = "documents the request body for OpenAPI")]
-pub struct FindingRequest {
-    kind: HazardKind,
-    /// `general` (default), `serious` or `major`.
-    severity: Option<Severity>,
-    /// The rectification deadline, `YYYY-MM-DD`.
-    deadline: NaiveDate,
-    note: Option<String>,
 }
 
 fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -215,9 +200,9 @@ fn inspection_out(i: Inspection, hazards: Vec<HazardOut>) -> InspectionOut {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/projects/{id}/inspections", tag = "inspections",
+#[utoipa::path(post, path = "/api/v1/projects/{id}/inspections", operation_id = "createInspection", tag = "inspections",
     params(("id" = i64, Path, description = "the work")),
-    request_body(content = InspectionRequest, description = "the inspection and its findings, recorded under the caller's name; officers record only their own (inspector = their user name)"),
+    request_body(content = InspectionIn, description = "the inspection and its findings, recorded under the caller's name; officers record only their own (inspector = their user name)"),
     responses((status = 201, description = "the inspection with the hazards it created, their ids included", body = InspectionOut),
               (status = 400, description = "malformed JSON", body = super::error::Problem),
               (status = 403, description = "the role may not record inspections, or an officer records for someone else", body = super::error::Problem),
@@ -227,9 +212,8 @@ pub async fn create(
     State(st): State<AppState>,
     caller: Caller,
     Id(project_id): Id,
-    body: Bytes,
+    Json(raw): Json<InspectionIn>,
 ) -> ApiResult<(StatusCode, Audited, Json<InspectionOut>)> {
-    let raw: InspectionIn = json_body(&body)?;
     let findings = raw
         .findings
         .into_iter()
@@ -262,7 +246,7 @@ pub struct InspectionList {
     items: Vec<InspectionOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}/inspections", tag = "inspections",
+#[utoipa::path(get, path = "/api/v1/projects/{id}/inspections", operation_id = "listProjectInspections", tag = "inspections",
     params(("id" = i64, Path)),
     responses((status = 200, description = "the work's inspections, oldest first, each with its hazards", body = InspectionList),
               (status = 404, description = "unknown work, or outside the caller's scope", body = super::error::Problem)))]
@@ -271,13 +255,8 @@ pub async fn list_for_project(
     caller: Caller,
     Id(project_id): Id,
 ) -> ApiResult<Json<InspectionList>> {
-    svc::work_in_scope(&st.store, &caller.scope, project_id).await?;
-    let q = InspectionQuery {
-        project: Some(project_id),
-        ..InspectionQuery::default()
-    };
-    let inspections = st.store.inspections(&q).await?;
-    let mut hazards = st.store.hazards(&q).await?;
+    let (inspections, mut hazards) =
+        queries::work_inspections(&st.store, &caller.scope, project_id).await?;
     let mut by_inspection: std::collections::HashMap<i64, Vec<HazardOut>> =
         std::collections::HashMap::new();
     for h in hazards.drain(..) {
@@ -310,18 +289,44 @@ pub struct HazardList {
     items: Vec<HazardOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/hazards", tag = "inspections",
-    params(("project" = Option<i64>, Query, description = "one work"),
-           ("town" = Option<String>, Query, description = "town code(s), comma separated"),
-           ("status" = Option<String>, Query, description = "open, rectifying, verified or closed"),
-           ("overdue" = Option<bool>, Query, description = "only hazards past their deadline and not rectified"),
-           ("limit" = Option<u32>, Query, description = "page size, default 1000"), ("offset" = Option<u32>, Query)),
+crate::query_params! {
+    /// The filters and page of the hazard list.
+    pub struct HazardParams {
+        /// One work.
+        project: i64,
+        /// Town code(s), comma separated.
+        town: String,
+        /// open, rectifying, verified or closed.
+        status: String,
+        /// Only hazards past their deadline and not rectified.
+        overdue: bool,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
+crate::query_params! {
+    /// The towns, window and format of a ledger.
+    pub struct LedgerParams {
+        /// Town code(s), comma separated; the whole district without.
+        town: String,
+        /// json (default) or csv.
+        format: String,
+        /// RFC 3339 or YYYY-MM-DD (China Standard Time).
+        from: String,
+        to: String,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/hazards", operation_id = "listHazards", tag = "inspections",
+    params(HazardParams),
     responses((status = 200, description = "hazards by id", body = HazardList),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list_hazards(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<HazardParams>,
 ) -> ApiResult<Json<HazardList>> {
     let status: Option<HazardStatus> = match q.get("status").map(|s| s.trim()) {
         None | Some("") => None,
@@ -366,7 +371,7 @@ pub async fn list_hazards(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/hazards/{id}", tag = "inspections",
+#[utoipa::path(get, path = "/api/v1/hazards/{id}", operation_id = "getHazard", tag = "inspections",
     params(("id" = i64, Path)),
     responses((status = 200, description = "the hazard with its history", body = HazardOut),
               (status = 404, description = "unknown hazard, or outside the caller's scope", body = super::error::Problem)))]
@@ -382,19 +387,14 @@ pub async fn get_hazard(
     Ok(Json(hazard_out(h, Some(history))))
 }
 
-#[derive(Deserialize)]
-struct PatchIn {
+/// A status move (the request body).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HazardPatch {
+    #[schema(value_type = HazardStatus, required)]
     status: Option<String>,
     #[serde(default)]
     note: String,
-}
-
-/// A status move (the request body).
-#[derive(utoipa::ToSchema)]
-#[expect(dead_code, reason = "documents the request body for OpenAPI")]
-pub struct HazardPatch {
-    status: HazardStatus,
-    note: Option<String>,
 }
 
 impl From<MoveError> for ApiError {
@@ -407,7 +407,7 @@ impl From<MoveError> for ApiError {
     }
 }
 
-#[utoipa::path(patch, path = "/api/v1/hazards/{id}", tag = "inspections",
+#[utoipa::path(patch, path = "/api/v1/hazards/{id}", operation_id = "updateHazard", tag = "inspections",
     params(("id" = i64, Path)),
     request_body(content = HazardPatch, description = "the new status: open → rectifying → verified → closed, or verified → rectifying when the check fails; recorded under the caller's name"),
     responses((status = 200, description = "the hazard with its history", body = HazardOut),
@@ -419,9 +419,8 @@ pub async fn patch_hazard(
     State(st): State<AppState>,
     caller: Caller,
     Id(id): Id,
-    body: Bytes,
+    Json(raw): Json<HazardPatch>,
 ) -> ApiResult<(Audited, Json<HazardOut>)> {
-    let raw: PatchIn = json_body(&body)?;
     let to: HazardStatus = raw
         .status
         .as_deref()
@@ -446,7 +445,7 @@ pub struct Ledger {
     items: Vec<LedgerRow>,
 }
 
-fn ledger_response(rows: Vec<LedgerRow>, q: &RawQuery, name: &str) -> ApiResult<Response> {
+fn ledger_response(rows: Vec<LedgerRow>, q: &impl Params, name: &str) -> ApiResult<Response> {
     match q.get("format").map_or("json", |s| s.trim()) {
         "json" | "" => Ok(Json(Ledger {
             count: rows.len(),
@@ -480,17 +479,17 @@ pub(crate) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
     res
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{id}/ledger", tag = "inspections",
-    params(("id" = i64, Path), ("format" = Option<String>, Query, description = "json (default) or csv"),
-           ("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD (China Standard Time)"),
-           ("to" = Option<String>, Query)),
-    responses((status = 200, description = "every inspection and every hazard change of the work, with who and when", body = Ledger),
+#[utoipa::path(get, path = "/api/v1/projects/{id}/ledger", operation_id = "getProjectLedger", tag = "inspections",
+    params(("id" = i64, Path), LedgerParams),
+    responses((status = 200, description = "every inspection and every hazard change of the work, with who and when; CSV with format=csv",
+               content((Ledger = "application/json"), (String = "text/csv"))),
+              (status = 422, description = "invalid parameter", body = super::error::Problem),
               (status = 404, description = "unknown work", body = super::error::Problem)))]
 pub async fn project_ledger(
     State(st): State<AppState>,
     caller: Caller,
     Id(project_id): Id,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<LedgerParams>,
 ) -> ApiResult<Response> {
     let window = optional_window(&q)?;
     svc::work_in_scope(&st.store, &caller.scope, project_id).await?;
@@ -502,15 +501,15 @@ pub async fn project_ledger(
     ledger_response(rows, &q, &format!("ledger-project-{project_id}"))
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger", tag = "inspections",
-    params(("town" = Option<String>, Query, description = "town code(s), comma separated; the whole district without"),
-           ("format" = Option<String>, Query, description = "json (default) or csv"),
-           ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
-    responses((status = 200, description = "the ledger of the towns' works", body = Ledger)))]
+#[utoipa::path(get, path = "/api/v1/ledger", operation_id = "getLedger", tag = "inspections",
+    params(LedgerParams),
+    responses((status = 200, description = "the ledger of the towns' works; CSV with format=csv",
+               content((Ledger = "application/json"), (String = "text/csv"))),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn town_ledger(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<LedgerParams>,
 ) -> ApiResult<Response> {
     let window = optional_window(&q)?;
     let towns = towns_param(&q);

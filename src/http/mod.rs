@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod error;
 pub mod extract;
 pub mod features;
+pub mod geojson_types;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
@@ -17,6 +18,8 @@ pub mod openapi;
 pub mod params;
 pub mod projects;
 pub mod routes;
+pub mod routes_answer;
+pub mod routes_request;
 pub mod scorecard;
 pub mod tracks;
 pub mod ui;
@@ -29,12 +32,13 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::get;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::store::DynStore;
 
@@ -77,10 +81,10 @@ pub struct Health {
 }
 
 /// Liveness and database reachability.
-#[utoipa::path(get, path = "/health", tag = "service",
+#[utoipa::path(get, path = "/health", tag = "service", operation_id = "getHealth",
     responses((status = 200, description = "up", body = Health), (status = 503, description = "database unreachable", body = Health)))]
 pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Health>) {
-    match st.store.ping().await {
+    match crate::service::queries::ping(&st.store).await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {
@@ -103,11 +107,12 @@ async fn not_found() -> error::ApiError {
     error::ApiError::not_found("resource")
 }
 
-/// The whole application router.
-pub fn app(state: AppState) -> Router {
-    let router = Router::new()
-        .route("/health", get(health))
-        .route("/api/v1/openapi.json", get(openapi::document))
+/// Every documented route: the handlers with their OpenAPI operations.
+#[must_use]
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(health))
+        .routes(routes!(openapi::openapi_json))
         .merge(layers::router())
         .merge(tracks::router())
         .merge(coverage::router())
@@ -117,8 +122,12 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::router())
         .merge(auth::router())
         .merge(audit::router())
-        .fallback(ui::fallback);
-    harden(router, state)
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let (router, _) = api().split_for_parts();
+    harden(router.fallback(ui::fallback), state)
 }
 
 /// The layers around every route, innermost first: body limits, the audit

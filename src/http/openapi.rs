@@ -1,36 +1,30 @@
-//! The OpenAPI document, `GET /api/v1/openapi.json`.
+//! The OpenAPI document, `GET /api/v1/openapi.json`, built from the router
+//! itself ([`super::api`]): every route is registered with its
+//! documentation (`utoipa_axum::routes!`), so none can be served
+//! undocumented or documented unserved. Here: the document's frame (info,
+//! tags, the bearer scheme) and the answers every operation shares — every
+//! error is `application/problem+json` with the [`Problem`] schema.
 
-use axum::Json;
+use std::sync::OnceLock;
+
 use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+
+use super::error::{FieldError, Problem};
+use super::extract::Json;
+
+/// The media type of every error.
+pub const PROBLEM_JSON: &str = "application/problem+json";
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "gridpatrol", description = "Patrol and coverage analysis for the supervision of small construction works (小微工程)."),
-    paths(
-        super::health,
-        super::layers::list_towns, super::layers::get_town,
-        super::layers::list_zones, super::layers::get_zone,
-        super::layers::list_grids, super::layers::get_grid,
-        super::layers::list_districts, super::layers::get_district,
-        super::layers::list_venues, super::layers::get_venue,
-        super::layers::list_projects, super::layers::get_project,
-        super::projects::create, super::projects::patch,
-        super::tracks::upload, super::tracks::append, super::tracks::list, super::tracks::one, super::tracks::cells,
-        super::coverage::cells, super::coverage::summary, super::coverage::blind_cells,
-        super::auth::me, super::audit::list,
-        super::inspections::create, super::inspections::list_for_project,
-        super::inspections::list_hazards, super::inspections::get_hazard,
-        super::inspections::patch_hazard,
-        super::inspections::project_ledger, super::inspections::town_ledger,
-        super::blindspots::districts, super::blindspots::near_venues, super::blindspots::works,
-        super::scorecard::get_scorecard,
-        super::routes::create, super::routes::create_sweep, super::routes::list,
-        super::routes::one, super::routes::one_gpx, super::routes::patch, super::routes::adherence, super::routes::roads,
-    ),
-    components(schemas(super::error::Problem, super::error::FieldError, super::tracks::UploadAnswer)),
-    modifiers(&BearerAuth),
+    components(schemas(Problem, FieldError)),
     security(("bearer" = [])),
-    tags((name = "layers", description = "Towns, zones, grids, commercial districts and venues"),
+    tags((name = "service", description = "Liveness and this document"),
+         (name = "layers", description = "Towns, zones, grids, commercial districts and venues"),
          (name = "projects", description = "Small construction works"),
          (name = "tracks", description = "Patrol tracks: upload (GPX, GeoJSON, CSV), live append, the cells covered"),
          (name = "coverage", description = "H3 patrol coverage of a grid, zone, town or the district"),
@@ -41,29 +35,86 @@ use utoipa::OpenApi;
 )]
 pub struct ApiDoc;
 
-/// Every `/api/` operation takes `Authorization: Bearer <token>`; health and
-/// this document are open.
-struct BearerAuth;
+/// Paths open without a token (see [`super::auth::needs_token`]).
+const OPEN_PATHS: [&str; 2] = ["/health", "/api/v1/openapi.json"];
 
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
+/// The finished document: the router's paths in the frame of [`ApiDoc`],
+/// with the shared answers.
+#[must_use]
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| finish(super::api().split_for_parts().1))
+}
+
+/// Adds the bearer scheme, the errors the middleware answers on every
+/// operation (401, 429, 503; 413 with a body), and makes every error
+/// `application/problem+json` with the `Problem` schema.
+fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
-        if let Some(get) = openapi
-            .paths
-            .paths
-            .get_mut("/health")
-            .and_then(|h| h.get.as_mut())
+    for (path, item) in &mut doc.paths.paths {
+        let open = OPEN_PATHS.contains(&path.as_str());
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
         {
-            get.security = Some(Vec::new());
+            shared_answers(op, open);
+        }
+    }
+    doc
+}
+
+fn shared_answers(op: &mut Operation, open: bool) {
+    let responses = &mut op.responses.responses;
+    let mut add = |status: &str, description: &str| {
+        responses.entry(status.to_owned()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .build()
+                .into()
+        });
+    };
+    if open {
+        op.security = Some(Vec::new());
+    } else {
+        add("401", "no valid bearer token");
+        add("429", "rate limit reached; Retry-After says when to retry");
+        add("503", "the database is unreachable; retry shortly");
+        if op.request_body.is_some() {
+            add("413", "the request body is too large");
+        }
+    }
+    if open {
+        // health answers its own body when degraded
+        return;
+    }
+    for (status, response) in responses.iter_mut() {
+        if !(status.starts_with('4') || status.starts_with('5')) {
+            continue;
+        }
+        if let RefOr::T(r) = response {
+            r.content.clear();
+            r.content.insert(
+                PROBLEM_JSON.to_owned(),
+                Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))),
+            );
         }
     }
 }
 
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service", operation_id = "getOpenApi",
+    responses((status = 200, description = "the OpenAPI 3.1 document of this API", body = Object)))]
+pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(document())
 }

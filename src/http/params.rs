@@ -1,5 +1,8 @@
 //! Query parameters, validated into typed values; a bad one is a 422 naming
-//! the parameter.
+//! the parameter. Each operation declares its parameters once, with
+//! [`query_params!`](crate::query_params): a struct that documents them in
+//! the OpenAPI document (`IntoParams`), refuses unknown ones and is what the
+//! handler reads (through [`Params`]), so the two cannot drift.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -11,12 +14,49 @@ use crate::store::ListQuery;
 /// The raw query string as name → value.
 pub type RawQuery = HashMap<String, String>;
 
+/// Query parameters by name: a [`RawQuery`] or an operation's declared
+/// parameters.
+pub trait Params {
+    fn get(&self, name: &str) -> Option<&String>;
+}
+
+impl Params for RawQuery {
+    fn get(&self, name: &str) -> Option<&String> {
+        HashMap::get(self, name)
+    }
+}
+
+/// Declares an operation's query parameters: each is text, read and
+/// checked by the functions of this module (so a bad value is a 422 naming
+/// it), documented with the type it must parse as. Unknown ones are refused.
+#[macro_export]
+macro_rules! query_params {
+    ($(#[$m:meta])* pub struct $name:ident { $( $(#[$fm:meta])* $field:ident : $ty:ty ),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $( $(#[$fm])* #[param(value_type = Option<$ty>)] pub $field: Option<String>, )*
+        }
+
+        impl $crate::http::params::Params for $name {
+            fn get(&self, name: &str) -> Option<&String> {
+                match name {
+                    $( stringify!($field) => self.$field.as_ref(), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 /// The default and largest page sizes.
 pub const DEFAULT_LIMIT: u32 = 1000;
 pub const MAX_LIMIT: u32 = 10_000;
 
 /// Reads an optional parameter with `FromStr`.
-pub fn opt<T: FromStr>(q: &RawQuery, name: &str, what: &str) -> Result<Option<T>, ApiError> {
+pub fn opt<T: FromStr>(q: &impl Params, name: &str, what: &str) -> Result<Option<T>, ApiError> {
     match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => s
@@ -27,7 +67,7 @@ pub fn opt<T: FromStr>(q: &RawQuery, name: &str, what: &str) -> Result<Option<T>
 }
 
 /// The `crs` parameter, WGS-84 by default.
-pub fn crs(q: &RawQuery) -> Result<Crs, ApiError> {
+pub fn crs(q: &impl Params) -> Result<Crs, ApiError> {
     match q.get("crs") {
         None => Ok(Crs::Wgs84),
         Some(s) => s
@@ -37,7 +77,7 @@ pub fn crs(q: &RawQuery) -> Result<Crs, ApiError> {
 }
 
 /// `bbox`, `town`, `limit`, `offset` and the layer's equality filters.
-pub fn list_query(q: &RawQuery, filters: &[&'static str]) -> Result<ListQuery, ApiError> {
+pub fn list_query(q: &impl Params, filters: &[&'static str]) -> Result<ListQuery, ApiError> {
     let bbox = match q.get("bbox") {
         None => None,
         Some(s) => Some(s.parse::<Bbox>().map_err(|e| {
@@ -63,7 +103,7 @@ pub fn list_query(q: &RawQuery, filters: &[&'static str]) -> Result<ListQuery, A
     });
     let mut eq = Vec::new();
     for f in filters {
-        if let Some(v) = q.get(*f) {
+        if let Some(v) = q.get(f) {
             eq.push((*f, v.trim().to_owned()));
         }
     }
@@ -80,7 +120,7 @@ pub fn list_query(q: &RawQuery, filters: &[&'static str]) -> Result<ListQuery, A
 pub use crate::time::parse_time_ms;
 
 /// An optional time parameter (RFC 3339 or `YYYY-MM-DD`).
-pub fn time_ms(q: &RawQuery, name: &str) -> Result<Option<i64>, ApiError> {
+pub fn time_ms(q: &impl Params, name: &str) -> Result<Option<i64>, ApiError> {
     match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => parse_time_ms(s).map(Some).ok_or_else(|| {
@@ -93,7 +133,7 @@ pub fn time_ms(q: &RawQuery, name: &str) -> Result<Option<i64>, ApiError> {
 }
 
 /// A time window `[from, to)`: `to` defaults to now, `from` to `default_days` before `to`.
-pub fn window_ms(q: &RawQuery, default_days: i64) -> Result<(i64, i64), ApiError> {
+pub fn window_ms(q: &impl Params, default_days: i64) -> Result<(i64, i64), ApiError> {
     let to = time_ms(q, "to")?.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
     let from = time_ms(q, "from")?.unwrap_or(to - default_days * 86_400_000);
     if from >= to {
@@ -103,7 +143,7 @@ pub fn window_ms(q: &RawQuery, default_days: i64) -> Result<(i64, i64), ApiError
 }
 
 /// An optional boolean parameter.
-pub fn flag(q: &RawQuery, name: &str) -> Result<bool, ApiError> {
+pub fn flag(q: &impl Params, name: &str) -> Result<bool, ApiError> {
     match q.get(name).map(|s| s.trim().to_ascii_lowercase()) {
         None => Ok(false),
         Some(s) if s.is_empty() || s == "true" || s == "1" || s == "yes" => Ok(true),

@@ -4,7 +4,7 @@
 //! outside the caller's scope is refused (403) or, for an id, not found.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use geojson::Feature;
@@ -15,14 +15,16 @@ type JsonBody<T> = axum::Json<T>;
 use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
+use super::extract::Query;
 use super::extract::{Id, json_body};
-use super::features::{feature, project_properties};
-use super::params::{RawQuery, crs};
+use super::features::{ProjectProperties, feature, project_properties};
+use super::geojson_types::Feature as ApiFeature;
+use super::params::crs;
 use crate::auth::{Action, Caller};
 use crate::domain::Project;
 use crate::ingest::features::{Props, convert_geometry, project_from_feature, project_from_props};
 use crate::service;
-use crate::store::scoped;
+use crate::service::queries;
 
 /// Reads a body that must be a GeoJSON Feature.
 fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
@@ -37,10 +39,18 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
         .map_err(|e| ApiError::bad_request("body", format!("malformed GeoJSON Feature: {e}")))
 }
 
-#[utoipa::path(post, path = "/api/v1/projects", tag = "projects",
-    params(("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09")),
-    request_body(content = String, description = "a GeoJSON Feature with the project's properties", content_type = "application/geo+json"),
-    responses((status = 201, description = "created; Location names it"),
+crate::query_params! {
+    /// The CRS of the geometry sent.
+    pub struct CrsParams {
+        /// wgs84 (default), gcj02 or bd09.
+        crs: String,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/projects", operation_id = "createProject", tag = "projects",
+    params(CrsParams),
+    request_body(content = String, description = "a GeoJSON Feature with the project's properties"),
+    responses((status = 201, description = "created; Location names it", body = ApiFeature<ProjectProperties>),
               (status = 400, description = "malformed", body = super::error::Problem),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
               (status = 409, description = "the code exists", body = super::error::Problem),
@@ -48,7 +58,7 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
 pub async fn create(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<CrsParams>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Action::WriteProject)?;
@@ -68,10 +78,10 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/v1/projects/{id}", tag = "projects",
-    params(("id" = i64, Path), ("crs" = Option<String>, Query)),
+#[utoipa::path(patch, path = "/api/v1/projects/{id}", operation_id = "updateProject", tag = "projects",
+    params(("id" = i64, Path), CrsParams),
     request_body(content = String, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
-    responses((status = 200, description = "the updated Feature"),
+    responses((status = 200, description = "the updated Feature", body = ApiFeature<ProjectProperties>),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
               (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem),
               (status = 422, description = "invalid field", body = super::error::Problem)))]
@@ -79,12 +89,12 @@ pub async fn patch(
     State(st): State<AppState>,
     caller: Caller,
     Id(id): Id,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<CrsParams>,
     body: Bytes,
-) -> ApiResult<(Audited, JsonBody<Feature>)> {
+) -> ApiResult<(Audited, JsonBody<ApiFeature<ProjectProperties>>)> {
     caller.require(Action::WriteProject)?;
     let crs = crs(&q)?;
-    let current = scoped::get::<Project>(&st.store, id, &caller.scope)
+    let current = queries::layer_item::<Project>(&st.store, &caller.scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("project {id}")))?;
     let before = feature(&current);

@@ -1,24 +1,26 @@
 //! The town scorecard over HTTP: `GET /api/v1/scorecard?from=&to=&format=`,
 //! one row per town with the evaluation's items measured from the data.
 
-use axum::extract::{Query, State};
+use axum::Json;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::blindspots::{towns_param, window};
 use super::error::{ApiError, ApiResult};
+use super::extract::Query;
 use super::inspections::csv_response;
-use super::params::RawQuery;
+use super::params::Params;
 use crate::auth::Caller;
 use crate::blindspots::scorecard::{self, ScoreRow};
 use crate::service::blindspots as svc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/scorecard", get(get_scorecard))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_scorecard))
 }
 
 /// The scorecard as JSON.
@@ -32,17 +34,29 @@ pub struct Scorecard {
     items: Vec<ScoreRow>,
 }
 
-#[utoipa::path(get, path = "/api/v1/scorecard", tag = "blindspots",
-    params(("from" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; default 90 days before `to`"),
-           ("to" = Option<String>, Query, description = "default now"),
-           ("town" = Option<String>, Query, description = "town code(s), comma separated"),
-           ("format" = Option<String>, Query, description = "json (default) or csv")),
-    responses((status = 200, description = "one row per town", body = Scorecard),
+crate::query_params! {
+    /// The window, towns and format of the scorecard.
+    pub struct ScorecardParams {
+        /// RFC 3339 or YYYY-MM-DD; default 90 days before `to`.
+        from: String,
+        /// Default now.
+        to: String,
+        /// Town code(s), comma separated.
+        town: String,
+        /// json (default) or csv.
+        format: String,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/scorecard", operation_id = "getScorecard", tag = "blindspots",
+    params(ScorecardParams),
+    responses((status = 200, description = "one row per town; CSV with format=csv",
+               content((Scorecard = "application/json"), (String = "text/csv"))),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn get_scorecard(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<ScorecardParams>,
 ) -> ApiResult<Response> {
     let w = window(&q)?;
     let format = q.get("format").map_or("json", |s| s.trim());

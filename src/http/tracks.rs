@@ -4,81 +4,90 @@
 //! Officers upload and see their own tracks; others those touching their
 //! scope ([`TrackScope`]); a track outside it is answered as not found.
 
-use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use chrono::DateTime;
-use geojson::{Feature, FeatureCollection, feature::Id};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::audit::Audited;
 use super::error::{ApiError, ApiResult};
-use super::extract::Id as PathId;
-use super::params::{RawQuery, crs, flag, list_query, opt, time_ms};
+use super::extract::Query;
+use super::extract::{Id as PathId, Json};
+use super::geojson_types::{Feature, FeatureCollection, Geometry};
+use super::params::Params;
+use super::params::{crs, flag, list_query, opt, time_ms};
 use crate::auth::{Action, Caller};
 use crate::coverage::CoverageParams;
+use crate::service::queries;
 use crate::service::scope::TrackScope;
 use crate::service::tracks::{self, UploadOptions, UploadedTrack};
-use crate::spatial::geometry_to_geojson;
 use crate::store::tracks::{TrackQuery, TrackRecord, segments_geometry};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tracks", get(list).post(upload))
-        .route("/api/v1/tracks/{id}", get(one))
-        .route("/api/v1/tracks/{id}/cells", get(cells))
-        .route("/api/v1/tracks/{id}/points", post(append))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, upload))
+        .routes(routes!(one))
+        .routes(routes!(cells))
+        .routes(routes!(append))
+}
+
+/// A patrol track's properties.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TrackProperties {
+    officer: String,
+    device: String,
+    name: String,
+    started_at: String,
+    ended_at: String,
+    duration_s: i64,
+    point_count: i64,
+    length_m: f64,
+    /// The H3 resolution its coverage was computed at.
+    resolution: u8,
+    /// How far an officer sees from the track, in metres.
+    sighting_m: f64,
+    /// A live track that accepts more points.
+    open: bool,
+    /// The cleaning report of the upload.
+    report: Value,
+    /// The time of every vertex, per line (with `times`, and for one track).
+    #[serde(rename = "coordTimes", skip_serializing_if = "Option::is_none")]
+    coord_times: Option<Vec<Vec<String>>>,
 }
 
 /// A track as a feature: a MultiLineString (one line per GPS segment) with
 /// `coordTimes` per vertex when `with_times`.
-fn track_feature(t: &TrackRecord, with_times: bool) -> Feature {
-    let mut p = Map::new();
-    p.insert("officer".into(), json!(t.track.officer));
-    p.insert("device".into(), json!(t.track.device));
-    p.insert("name".into(), json!(t.track.name));
-    p.insert(
-        "started_at".into(),
-        json!(crate::time::iso_ms(t.started_ms)),
-    );
-    p.insert("ended_at".into(), json!(crate::time::iso_ms(t.ended_ms)));
-    p.insert(
-        "duration_s".into(),
-        json!((t.ended_ms - t.started_ms) / 1000),
-    );
-    p.insert("point_count".into(), json!(t.point_count));
-    p.insert(
-        "length_m".into(),
-        json!((t.track.length_m * 10.0).round() / 10.0),
-    );
-    p.insert("resolution".into(), json!(t.track.resolution));
-    p.insert("sighting_m".into(), json!(t.track.sighting_m));
-    p.insert("open".into(), json!(t.track.open));
-    p.insert("report".into(), t.track.report.clone());
-    if with_times {
-        let times: Vec<Vec<String>> = t
-            .track
+fn track_feature(t: &TrackRecord, with_times: bool) -> Feature<TrackProperties> {
+    let coord_times = with_times.then(|| {
+        t.track
             .segments
             .iter()
             .map(|s| s.iter().map(|p| crate::time::iso_ms(p.t_ms)).collect())
-            .collect();
-        p.insert("coordTimes".into(), json!(times));
-    }
-    let g = segments_geometry(&t.track.segments);
-    let geometry = geometry_to_geojson(&g).parse::<geojson::Geometry>().ok();
-    Feature {
-        bbox: None,
-        geometry,
-        id: Some(Id::Number(t.id.into())),
-        properties: Some(p),
-        foreign_members: None,
-    }
+            .collect()
+    });
+    let properties = TrackProperties {
+        officer: t.track.officer.clone(),
+        device: t.track.device.clone(),
+        name: t.track.name.clone(),
+        started_at: crate::time::iso_ms(t.started_ms),
+        ended_at: crate::time::iso_ms(t.ended_ms),
+        duration_s: (t.ended_ms - t.started_ms) / 1000,
+        point_count: t.point_count,
+        length_m: (t.track.length_m * 10.0).round() / 10.0,
+        resolution: t.track.resolution,
+        sighting_m: t.track.sighting_m,
+        open: t.track.open,
+        report: t.track.report.clone(),
+        coord_times,
+    };
+    let geometry = Geometry::from(&segments_geometry(&t.track.segments));
+    Feature::new(t.id, Some(geometry), properties)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -86,7 +95,7 @@ pub struct UploadAnswer {
     tracks: Vec<UploadedTrack>,
 }
 
-fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
+fn coverage_params(q: &impl Params) -> Result<CoverageParams, ApiError> {
     let res = opt::<u8>(q, "res", "a resolution from 7 to 12")?.unwrap_or(10);
     let sighting = opt::<f64>(q, "sighting_m", "a distance in metres")?
         .unwrap_or(CoverageParams::DEFAULT_SIGHTING_M);
@@ -95,13 +104,59 @@ fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
     CoverageParams::new(resolution, sighting).map_err(|e| ApiError::invalid("res", e.to_string()))
 }
 
+crate::query_params! {
+    /// How to read an uploaded track.
+    pub struct UploadParams {
+        /// The officer, if the file names none.
+        officer: String,
+        device: String,
+        /// wgs84 (default), gcj02 or bd09.
+        crs: String,
+        /// A live track that accepts more points.
+        open: bool,
+        /// Start time of a track without times.
+        start: String,
+        /// The file name, to tell its format.
+        name: String,
+        /// The H3 resolution of its coverage, 7 to 12 (default 10).
+        res: u8,
+        /// How far an officer sees, in metres.
+        sighting_m: f64,
+        /// Faster fixes are GPS jumps, in m/s.
+        max_speed_mps: f64,
+    }
+}
+
+crate::query_params! {
+    /// How to read appended points.
+    pub struct AppendParams {
+        /// wgs84 (default), gcj02 or bd09.
+        crs: String,
+        /// Close the track after this batch.
+        close: bool,
+    }
+}
+
+crate::query_params! {
+    /// The filters and page of the track list.
+    pub struct TrackParams {
+        officer: String,
+        /// RFC 3339 or YYYY-MM-DD.
+        from: String,
+        to: String,
+        /// minLon,minLat,maxLon,maxLat.
+        bbox: String,
+        /// Include coordTimes.
+        times: bool,
+        /// Page size, default 1000.
+        limit: u32,
+        offset: u32,
+    }
+}
+
 /// Upload one track file.
-#[utoipa::path(post, path = "/api/v1/tracks", tag = "tracks",
-    params(("officer" = Option<String>, Query, description = "the officer, if the file names none"),
-           ("device" = Option<String>, Query), ("crs" = Option<String>, Query, description = "wgs84, gcj02 or bd09"),
-           ("open" = Option<bool>, Query, description = "a live track that accepts more points"),
-           ("start" = Option<String>, Query, description = "start time of a track without times"),
-           ("name" = Option<String>, Query, description = "the file name, to tell its format")),
+#[utoipa::path(post, path = "/api/v1/tracks", operation_id = "uploadTrack", tag = "tracks",
+    params(UploadParams),
     request_body(content = String, description = "GPX, GeoJSON or CSV", content_type = "application/gpx+xml"),
     responses((status = 201, description = "stored", body = UploadAnswer),
               (status = 200, description = "the same track was uploaded before: its id", body = UploadAnswer),
@@ -109,7 +164,7 @@ fn coverage_params(q: &RawQuery) -> Result<CoverageParams, ApiError> {
 pub async fn upload(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<UploadParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
@@ -162,15 +217,15 @@ pub async fn upload(
 }
 
 /// Append a batch of points to an open (live) track.
-#[utoipa::path(post, path = "/api/v1/tracks/{id}/points", tag = "tracks",
-    params(("id" = i64, Path), ("crs" = Option<String>, Query), ("close" = Option<bool>, Query, description = "close the track after this batch")),
+#[utoipa::path(post, path = "/api/v1/tracks/{id}/points", operation_id = "appendTrackPoints", tag = "tracks",
+    params(("id" = i64, Path), AppendParams),
     request_body(content = String, description = "{\"points\": [{\"lon\", \"lat\", \"time\"}]} or a track file", content_type = "application/json"),
     responses((status = 200, description = "updated", body = UploadedTrack), (status = 409, description = "the track is closed", body = super::error::Problem)))]
 pub async fn append(
     State(st): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
-    Query(q): Query<RawQuery>,
+    Query(q): Query<AppendParams>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(Audited, Json<UploadedTrack>)> {
@@ -197,110 +252,100 @@ pub async fn append(
 /// A track the caller sees, or not found.
 async fn visible(st: &AppState, caller: &Caller, id: i64) -> ApiResult<TrackRecord> {
     let scope = TrackScope::of(&st.store, caller).await?;
-    st.store
-        .get_track(id)
-        .await?
-        .filter(|t| scope.sees(t))
-        .ok_or_else(|| ApiError::not_found(format!("track {id}")))
+    Ok(queries::visible_track(&st.store, &scope, id).await?)
 }
 
 /// Tracks as GeoJSON, filtered by officer, time window and bbox.
-#[utoipa::path(get, path = "/api/v1/tracks", tag = "tracks",
-    params(("officer" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-           ("bbox" = Option<String>, Query), ("times" = Option<bool>, Query, description = "include coordTimes"),
-           ("limit" = Option<u32>, Query), ("offset" = Option<u32>, Query)),
-    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json")))]
+#[utoipa::path(get, path = "/api/v1/tracks", operation_id = "listTracks", tag = "tracks",
+    params(TrackParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection<TrackProperties>),
+              (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<RawQuery>,
-) -> ApiResult<Json<FeatureCollection>> {
+    Query(q): Query<TrackParams>,
+) -> ApiResult<Json<FeatureCollection<TrackProperties>>> {
     let base = list_query(&q, &[])?;
     let scope = TrackScope::of(&st.store, &caller).await?;
-    let asked = q.get("officer").cloned();
-    // officers list their own tracks; asking for another's finds none
-    let others = scope
-        .officer()
-        .is_some_and(|me| asked.as_deref().is_some_and(|a| a != me));
-    let officer = scope.officer().map(str::to_owned).or(asked);
-    let mut query = TrackQuery {
-        officer,
+    let query = TrackQuery {
+        officer: None,
         from_ms: time_ms(&q, "from")?,
         to_ms: time_ms(&q, "to")?,
-        bbox: base.bbox.or_else(|| scope.bbox()),
+        bbox: base.bbox,
         limit: base.limit,
         offset: base.offset,
     };
     let with_times = flag(&q, "times")?;
-    let page = if others {
-        crate::store::Page {
-            total: 0,
-            items: Vec::new(),
-        }
-    } else if scope.is_everything() || scope.officer().is_some() {
-        st.store.list_tracks(&query).await?
-    } else {
-        // the exact area test is done here, before paging
-        let (limit, offset) = (query.limit as usize, query.offset as usize);
-        query.limit = u32::MAX;
-        query.offset = 0;
-        let all: Vec<TrackRecord> = st
-            .store
-            .list_tracks(&query)
-            .await?
-            .items
-            .into_iter()
-            .filter(|t| scope.sees(t))
-            .collect();
-        crate::store::Page {
-            total: all.len() as u64,
-            items: all.into_iter().skip(offset).take(limit).collect(),
-        }
-    };
-    let mut members = Map::new();
-    members.insert("numberMatched".into(), json!(page.total));
-    members.insert("numberReturned".into(), json!(page.items.len()));
-    Ok(Json(FeatureCollection {
-        bbox: None,
-        features: page
-            .items
+    // officers list their own tracks; asking for another's finds none
+    let page = queries::track_page(&st.store, &scope, q.get("officer").cloned(), query).await?;
+    Ok(Json(FeatureCollection::new(
+        page.items
             .iter()
             .map(|t| track_feature(t, with_times))
             .collect(),
-        foreign_members: Some(members),
-    }))
+        page.total,
+    )))
 }
 
 /// One track with the time of every vertex.
-#[utoipa::path(get, path = "/api/v1/tracks/{id}", tag = "tracks", params(("id" = i64, Path)),
-    responses((status = 200, description = "GeoJSON Feature with coordTimes"), (status = 404, description = "unknown id", body = super::error::Problem)))]
+#[utoipa::path(get, path = "/api/v1/tracks/{id}", operation_id = "getTrack", tag = "tracks", params(("id" = i64, Path)),
+    responses((status = 200, description = "GeoJSON Feature with coordTimes", body = Feature<TrackProperties>),
+              (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn one(
     State(st): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
-) -> ApiResult<Json<Feature>> {
+) -> ApiResult<Json<Feature<TrackProperties>>> {
     let t = visible(&st, &caller, id).await?;
     Ok(Json(track_feature(&t, true)))
 }
 
 /// The H3 cells a track covered, with the first and last time seen.
-#[utoipa::path(get, path = "/api/v1/tracks/{id}/cells", tag = "tracks", params(("id" = i64, Path)),
-    responses((status = 200, description = "the cells"), (status = 404, description = "unknown id", body = super::error::Problem)))]
+#[utoipa::path(get, path = "/api/v1/tracks/{id}/cells", operation_id = "listTrackCells", tag = "tracks", params(("id" = i64, Path)),
+    responses((status = 200, description = "the cells", body = TrackCells),
+              (status = 404, description = "unknown id", body = super::error::Problem)))]
 pub async fn cells(
     State(st): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
-) -> ApiResult<Json<Value>> {
-    let t = visible(&st, &caller, id).await?;
-    let visits = st.store.track_visits(id).await?;
-    let cells: Vec<Value> = visits
+) -> ApiResult<Json<TrackCells>> {
+    let scope = TrackScope::of(&st.store, &caller).await?;
+    let (t, visits) = queries::track_visits(&st.store, &scope, id).await?;
+    let cells: Vec<TrackCell> = visits
         .iter()
         .filter_map(|v| {
             let c = h3o::CellIndex::try_from(v.cell).ok()?;
-            Some(json!({"cell": c.to_string(), "first_seen": crate::time::iso_ms(v.first_ms), "last_seen": crate::time::iso_ms(v.last_ms)}))
+            Some(TrackCell {
+                cell: c.to_string(),
+                first_seen: crate::time::iso_ms(v.first_ms),
+                last_seen: crate::time::iso_ms(v.last_ms),
+            })
         })
         .collect();
-    Ok(Json(
-        json!({"track_id": id, "resolution": t.track.resolution, "sighting_m": t.track.sighting_m, "count": cells.len(), "cells": cells}),
-    ))
+    Ok(Json(TrackCells {
+        track_id: id,
+        resolution: t.track.resolution,
+        sighting_m: t.track.sighting_m,
+        count: cells.len(),
+        cells,
+    }))
+}
+
+/// One cell a track covered.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TrackCell {
+    /// H3 cell (hex).
+    cell: String,
+    first_seen: String,
+    last_seen: String,
+}
+
+/// The cells a track covered.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TrackCells {
+    track_id: i64,
+    resolution: u8,
+    sighting_m: f64,
+    count: usize,
+    cells: Vec<TrackCell>,
 }

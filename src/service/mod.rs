@@ -5,6 +5,7 @@
 pub mod blindspots;
 pub mod coverage;
 pub mod inspections;
+pub mod queries;
 pub mod routes;
 pub mod scope;
 pub mod towns;

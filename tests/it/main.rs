@@ -20,6 +20,7 @@ mod coverage_properties;
 mod crs;
 mod http_api;
 mod inspections_api;
+mod openapi;
 mod routes_api;
 mod routes_cli;
 mod routing_demo_graph;

@@ -5,34 +5,17 @@
 import L from 'leaflet';
 import type { Geometry } from 'geojson';
 import type { App, Props } from '../app';
-import { api, apiBlob, offers } from '../api';
+import { api, apiBlob, offers, type Schemas } from '../api';
 import { applyI18n, lang, onLangChange, t, tv } from '../i18n';
 import { reasonText } from '../blind';
 import { ROUTE_COLOR } from '../colors';
 import { addDays, formatDateTime, h, isoDate, townName } from '../util';
 import { loadGrids } from './coverage';
 
-export interface RouteStop {
-  order: number;
-  kind: string;
-  target_id: string | number;
-  lon: number;
-  lat: number;
-  eta?: string;
-  reasons?: unknown[];
-}
+export type RouteStop = Schemas['RouteStop'];
 
-export interface RouteAnswer {
-  id: number | string;
-  stops: RouteStop[];
-  geometry: Geometry;
-  distance_m: number;
-  duration_s: number;
-  new_cells: number | unknown[];
-  new_cell_count?: number;
-  left_out: Array<{ target_id: string | number; reason: unknown; kind?: string }> | null;
-  road_network: boolean;
-}
+/** The planning answer of POST /api/v1/routes. */
+export type RouteAnswer = Schemas['PlannedRoute'];
 
 export class RouteView {
   private readonly app: App;

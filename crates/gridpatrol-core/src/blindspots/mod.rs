@@ -22,13 +22,13 @@ pub mod works;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use geo::{Centroid, Geometry, MultiPolygon, Point};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 use serde::Serialize;
 
-use crate::domain::{District, Grid, Invalid, Project, Stored, Town, Venue};
+use crate::domain::{District, Grid, Project, Stored, Town, Venue};
 use crate::inspection::{Hazard, Inspection};
 
 /// Why something was flagged: a stable code, the sentence staff read (in
@@ -68,125 +68,8 @@ impl Reason {
     }
 }
 
-/// The analysis window `[from, to]`; `to` is also "now" for deadlines and
-/// ages, so a past window is judged as it stood then.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-}
-
-pub use crate::time::local_day;
-
-impl Window {
-    pub fn new(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Self, Invalid> {
-        if from > to {
-            return Err(Invalid::new("from", "is after to"));
-        }
-        Ok(Self { from, to })
-    }
-
-    /// A window from request text: `from` and `to` as RFC 3339 times or
-    /// days `YYYY-MM-DD` (China Standard Time; `from` at the day's start,
-    /// `to` at its end); `to` defaults to `now`, `from` to `default_days`
-    /// before `to`.
-    pub fn parse(
-        from: Option<&str>,
-        to: Option<&str>,
-        default_days: u32,
-        now: DateTime<Utc>,
-    ) -> Result<Self, Invalid> {
-        let to = parse_time("to", to, true)?.unwrap_or(now);
-        match parse_time("from", from, false)? {
-            None => Ok(Self::days_before(to, default_days)),
-            Some(from) => Self::new(from, to),
-        }
-    }
-
-    /// The `days` before `to`.
-    #[must_use]
-    pub fn days_before(to: DateTime<Utc>, days: u32) -> Self {
-        Self {
-            from: to - chrono::Duration::days(i64::from(days)),
-            to,
-        }
-    }
-
-    #[must_use]
-    pub fn from(&self) -> DateTime<Utc> {
-        self.from
-    }
-
-    #[must_use]
-    pub fn to(&self) -> DateTime<Utc> {
-        self.to
-    }
-
-    #[must_use]
-    pub fn contains(&self, t: DateTime<Utc>) -> bool {
-        self.from <= t && t <= self.to
-    }
-
-    /// Whether a local calendar day falls in the window.
-    #[must_use]
-    pub fn contains_day(&self, d: NaiveDate) -> bool {
-        local_day(self.from) <= d && d <= local_day(self.to)
-    }
-
-    /// The local day of `to`, "today" for deadlines.
-    #[must_use]
-    pub fn today(&self) -> NaiveDate {
-        local_day(self.to)
-    }
-
-    /// The length in days.
-    #[must_use]
-    pub fn days(&self) -> f64 {
-        #[expect(
-            clippy::cast_precision_loss,
-            reason = "a window in seconds is far below 2^52"
-        )]
-        let s = (self.to - self.from).num_seconds() as f64;
-        s / 86_400.0
-    }
-}
-
-/// A time parameter: RFC 3339, or a day `YYYY-MM-DD` in China Standard
-/// Time, read as its start (`end = false`) or its last millisecond.
-pub fn parse_time(
-    field: &str,
-    text: Option<&str>,
-    end: bool,
-) -> Result<Option<DateTime<Utc>>, Invalid> {
-    let Some(s) = text.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    let bad = || {
-        Invalid::new(
-            field,
-            format!("{s:?} is not an RFC 3339 time or a date YYYY-MM-DD"),
-        )
-    };
-    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
-    let day = if end {
-        day.succ_opt().ok_or_else(bad)?
-    } else {
-        day
-    };
-    let t = day
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(crate::time::beijing()).single())
-        .ok_or_else(bad)?
-        .with_timezone(&Utc);
-    Ok(Some(if end {
-        t - chrono::Duration::milliseconds(1)
-    } else {
-        t
-    }))
-}
+/// The analysis window `[from, to]`, closed at both ends: [`crate::time::Window`].
+pub use crate::time::{Window, local_day, parse_time};
 
 /// What patrols did in one H3 cell within the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -404,6 +287,7 @@ pub fn report(data: &Dataset, coverage: &Coverage, p: &ReportParams) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     #[test]
     fn unknown_coverage_summarizes_to_none_and_missing_cells_are_unpatrolled() {

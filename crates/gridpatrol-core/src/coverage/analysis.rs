@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use h3o::{CellIndex, Resolution};
 
 use super::{CoverageError, CoverageParams};
+use crate::time::Window;
 
 const DAY_MS: i64 = 86_400_000;
 const WEEK_MS: i64 = 7 * DAY_MS;
@@ -28,15 +29,11 @@ pub struct VisitRow {
 }
 
 /// A half-open time window `[from_ms, to_ms)`, in ms since the Unix epoch,
-/// with the offset from UTC of the local time that calendar weeks follow.
+/// with the offset from UTC of the local time that calendar weeks follow:
+/// the project's one [`Window`], read half-open and never empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[expect(
-    clippy::struct_field_names,
-    reason = "the unit suffix is the point: every field is in ms"
-)]
 pub struct TimeWindow {
-    from_ms: i64,
-    to_ms: i64,
+    window: Window,
     utc_offset_ms: i64,
 }
 
@@ -44,14 +41,13 @@ impl TimeWindow {
     /// China Standard Time, UTC+8, which weeks follow unless told otherwise.
     pub const CHINA_STANDARD_TIME_MS: i64 = crate::time::BEIJING_OFFSET_MS;
 
-    /// Validates `from_ms < to_ms`.
+    /// Validates `from_ms < to_ms` (and both within chrono's range).
     pub fn new(from_ms: i64, to_ms: i64) -> Result<Self, CoverageError> {
-        if from_ms >= to_ms {
-            return Err(CoverageError::Window { from_ms, to_ms });
-        }
+        let window = Window::between_ms(from_ms, to_ms)
+            .filter(|_| from_ms < to_ms)
+            .ok_or(CoverageError::Window { from_ms, to_ms })?;
         Ok(Self {
-            from_ms,
-            to_ms,
+            window,
             utc_offset_ms: Self::CHINA_STANDARD_TIME_MS,
         })
     }
@@ -66,14 +62,20 @@ impl TimeWindow {
         }
     }
 
+    /// The window itself, `[from, to)`.
+    #[must_use]
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
     #[must_use]
     pub fn from_ms(&self) -> i64 {
-        self.from_ms
+        self.window.from_ms()
     }
 
     #[must_use]
     pub fn to_ms(&self) -> i64 {
-        self.to_ms
+        self.window.to_ms()
     }
 
     #[must_use]
@@ -84,7 +86,7 @@ impl TimeWindow {
     /// Whether a visit `[first_ms, last_ms]` shares a moment with the window.
     #[must_use]
     pub fn overlaps(&self, first_ms: i64, last_ms: i64) -> bool {
-        first_ms < self.to_ms && last_ms >= self.from_ms
+        first_ms < self.to_ms() && last_ms >= self.from_ms()
     }
 
     /// Number of the local calendar week (Monday to Monday) holding `t_ms`,
@@ -256,7 +258,7 @@ pub fn analyse(
         std::borrow::Cow::Owned(owned)
     };
 
-    let (from, to) = (window.from_ms, window.to_ms);
+    let (from, to) = (window.from_ms(), window.to_ms());
     let first_week = window.week_of(from);
     let last_week = window.week_of(to - 1);
     let n_weeks = usize::try_from(last_week - first_week + 1).unwrap_or(0);

@@ -33,6 +33,7 @@ mod geojson;
 pub mod gpx;
 mod graph;
 mod osm;
+mod overlay;
 mod path;
 mod plan;
 mod sweep;

@@ -22,6 +22,7 @@ mod error;
 mod format;
 mod geojson;
 mod gpx;
+mod params;
 mod time;
 
 use chrono::{DateTime, Utc};

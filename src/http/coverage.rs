@@ -18,7 +18,6 @@ use super::params::Params;
 use super::params::{opt, window_ms};
 use crate::auth::Caller;
 use crate::service::coverage::{self, GridSet, Scope, ScopeCell};
-use crate::store::StoreError;
 
 /// The default window: the last four weeks.
 const DEFAULT_WINDOW_DAYS: i64 = 28;
@@ -113,8 +112,11 @@ fn scope_param(q: &impl Params) -> Result<Scope, ApiError> {
     })
 }
 
-fn blocking_failed(e: &tokio::task::JoinError) -> ApiError {
-    ApiError::from(StoreError::Corrupt(format!("analysis task failed: {e}")))
+fn blocking_failed(source: tokio::task::JoinError) -> ApiError {
+    ApiError::from(crate::service::ServiceError::TaskFailed {
+        what: "coverage cells",
+        source,
+    })
 }
 
 struct Loaded {
@@ -236,7 +238,7 @@ pub async fn cells(
         Ok::<_, crate::coverage::CoverageError>((features, l.from, l.to))
     })
     .await
-    .map_err(|e| blocking_failed(&e))?
+    .map_err(blocking_failed)?
     .map_err(|e| ApiError::invalid("from", e.to_string()))?;
     let (features, from, to) = features;
     let total = features.len() as u64;

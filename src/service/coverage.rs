@@ -454,10 +454,9 @@ impl std::str::FromStr for Level {
     }
 }
 
+/// The analysis refuses only its window: that is the caller's input.
 fn analysis_failed(e: &impl std::fmt::Display) -> ServiceError {
-    ServiceError::Store(StoreError::Corrupt(format!(
-        "coverage analysis failed: {e}"
-    )))
+    crate::domain::Invalid::new("from", e.to_string()).into()
 }
 
 /// The grids the caller may see, the cells of `scope` among them and their

@@ -99,7 +99,8 @@ pub trait Dialect: sqlx::Database {
     fn push_geom_assign(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>);
     /// The value a stored `geom` is compared with.
     fn push_geom_compared(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>);
-    /// The current time as a layer's `updated_at` keeps it.
+    /// The current time as a layer's `updated_at` keeps it (milliseconds in
+    /// `updated_ms` on a dialect with [`Self::TIME_AS_MS`]).
     const LAYER_NOW: &'static str;
 
     fn get_i64(row: &Self::Row, col: &str) -> Result<Option<i64>, StoreError>;

@@ -164,7 +164,7 @@ impl Dialect for Sqlite {
     fn push_geom_compared(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
         qb.push_bind(layers::geom_values(g).0);
     }
-    const LAYER_NOW: &'static str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+    const LAYER_NOW: &'static str = "cast(round(unixepoch('now', 'subsec') * 1000) as integer)";
 
     fn get_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         row.try_get::<Option<i64>, _>(col)?

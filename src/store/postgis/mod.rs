@@ -65,7 +65,8 @@ impl SqlBackend for PostgisStore {
 }
 
 /// PostgreSQL: typed binds (`timestamptz`, `date`, `jsonb`), arrays for id
-/// lists, `&&` against an envelope for the GiST indexes.
+/// and integer lists, points and lines through PostGIS functions, `&&`
+/// against an envelope for the GiST indexes.
 #[async_trait]
 impl Dialect for Postgres {
     sql::native_dialect_methods!();

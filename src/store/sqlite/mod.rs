@@ -84,8 +84,9 @@ fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 /// SQLite: times are integer milliseconds since the epoch, dates
-/// `YYYY-MM-DD` text, JSON text; id lists are spelt out; the bbox prefilter
-/// reads the four bbox columns.
+/// `YYYY-MM-DD` text, JSON text; id lists and integer lists are JSON arrays
+/// (`json_each`); points are `lon`, `lat` columns; the bbox prefilter reads
+/// the four bbox columns.
 #[async_trait]
 impl Dialect for Sqlite {
     sql::native_dialect_methods!();

@@ -2,7 +2,9 @@
 //! times of access control and inspections as RFC 3339 text, upgrades in
 //! place: every value reads back identical through the store API (times to
 //! the millisecond), the audit trail stays append-only and a token still
-//! opens the API.
+//! opens the API. One made before 0007, when the layer tables kept
+//! `created_at`/`updated_at` as text, upgrades in place too: the times
+//! become the same milliseconds, the rows and their references stay.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,11 +13,12 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, NaiveDate, Utc};
 use gridpatrol::auth::token;
+use gridpatrol::domain::{Category, Funding, Project, ProjectStatus};
 use gridpatrol::http::{AppState, app};
 use gridpatrol::inspection::{HazardStatus, Severity};
 use gridpatrol::store::access::AuditQuery;
 use gridpatrol::store::sqlite::SqliteStore;
-use gridpatrol::store::{DynStore, InspectionQuery};
+use gridpatrol::store::{DynStore, InspectionQuery, typed};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use tower::ServiceExt;
@@ -44,9 +47,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Creates `db` with the migrations 0001 to 0005 only, as a release before
-/// 0006 left it.
-async fn old_schema(dir: &Path, db: &Path) -> sqlx::SqlitePool {
+/// Creates `db` with the migrations before `before` only (`"0006"`: 0001
+/// to 0005), as a release without `before` left it.
+async fn old_schema(dir: &Path, db: &Path, before: &str) -> sqlx::SqlitePool {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
     let mut copied = 0;
     for entry in std::fs::read_dir(&source).expect("migrations") {
@@ -56,12 +59,13 @@ async fn old_schema(dir: &Path, db: &Path) -> sqlx::SqlitePool {
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        if name.as_str() < "0006" {
+        if name.as_str() < before {
             std::fs::copy(&path, dir.join("migrations").join(&name)).expect("copy");
             copied += 1;
         }
     }
-    assert_eq!(copied, 5, "migrations 0001 to 0005");
+    let expected: usize = before.parse::<usize>().expect("a migration number") - 1;
+    assert_eq!(copied, expected, "the migrations before {before}");
     let opts = SqliteConnectOptions::new()
         .filename(db)
         .create_if_missing(true)
@@ -76,7 +80,7 @@ async fn old_schema(dir: &Path, db: &Path) -> sqlx::SqlitePool {
         .expect("migrator")
         .run(&pool)
         .await
-        .expect("migrations 0001-0005");
+        .expect("the old migrations");
     pool
 }
 
@@ -89,7 +93,7 @@ async fn exec(pool: &sqlx::SqlitePool, sql: &str) {
 async fn text_times_become_milliseconds_in_place() {
     let dir = scratch("upgrade");
     let db = dir.join("old.db");
-    let pool = old_schema(&dir, &db).await;
+    let pool = old_schema(&dir, &db, "0006").await;
 
     // access control as the old code wrote it: sqlx's RFC 3339 with offset
     let (plain, live) = token::generate().expect("token");
@@ -308,6 +312,173 @@ async fn text_times_become_milliseconds_in_place() {
         .await
         .expect("response");
     assert_eq!(res.status(), StatusCode::OK);
+
+    sqlite.pool().close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `created_ms`/`updated_ms` of a project.
+async fn project_times(pool: &sqlx::SqlitePool, id: i64) -> (i64, i64) {
+    sqlx::query_as("select created_ms, updated_ms from project where id = ?")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .expect("project times")
+}
+
+#[tokio::test]
+#[allow(clippy::too_many_lines)]
+async fn layer_text_times_become_milliseconds_in_place() {
+    let dir = scratch("upgrade-layers");
+    let db = dir.join("old.db");
+    let pool = old_schema(&dir, &db, "0007").await;
+
+    // a work with the times the old code and defaults wrote, one with the
+    // defaults of the old schema, and the inspection records that refer to
+    // the first (already in milliseconds since 0006)
+    exec(&pool, "insert into project (id, code, name, category, funding, investment_cny, floor_area_m2, status, \
+        started_on, hot_work, address, created_at, updated_at, geom, min_lon, min_lat, max_lon, max_lat) values \
+        (7, 'P7', 'works', 'repair', 'social', 10000, 80.5, 'in_progress', '2024-02-01', 1, 'No. 7', \
+        '2024-03-05T08:09:10.123Z', '2024-03-06T11:00:00.456Z', \
+        '{\"type\":\"Point\",\"coordinates\":[121.2,31.0]}', 121.2, 31.0, 121.2, 31.0)").await;
+    let before_ms = Utc::now().timestamp_millis() - 1_000;
+    exec(&pool, "insert into project (id, code, name, category, funding, investment_cny, status, geom, \
+        min_lon, min_lat, max_lon, max_lat) values (9, 'P9', 'defaults', 'fit_out', 'government', 5, 'filed', \
+        '{\"type\":\"Point\",\"coordinates\":[121.3,31.1]}', 121.3, 31.1, 121.3, 31.1)").await;
+    exec(&pool, "insert into inspection (id, project_id, inspected_ms, inspector, note, recorded_by, recorded_ms) \
+        values (3, 7, 1709542800000, 'wang', 'first visit', 'alice', 1709631000999)").await;
+    exec(&pool, "insert into hazard (id, inspection_id, project_id, kind, severity, deadline, status, note, found_ms, closed_ms, updated_ms) values \
+        (11, 3, 7, 'ladder_at_height', 'serious', '2024-03-11', 'open', 'ladder', 1709542800000, null, 1709631000999)").await;
+    exec(&pool, "insert into hazard_event (id, hazard_id, from_status, to_status, changed_ms, changed_by, note) values \
+        (21, 11, null, 'open', 1709631000999, 'alice', 'ladder')").await;
+    pool.close().await;
+
+    // the release with 0007 opens it
+    let sqlite = SqliteStore::open(db.to_str().expect("path"))
+        .await
+        .expect("upgraded");
+    let store: DynStore = Arc::new(sqlite.clone());
+    let after_ms = Utc::now().timestamp_millis() + 1_000;
+
+    // no text time is left; the times are the same instants
+    let text_times: i64 = sqlx::query_scalar(
+        "select count(*) from pragma_table_info('project') where name in ('created_at', 'updated_at')",
+    )
+    .fetch_one(sqlite.pool())
+    .await
+    .expect("columns");
+    assert_eq!(text_times, 0);
+    assert_eq!(
+        project_times(sqlite.pool(), 7).await,
+        (
+            at("2024-03-05T08:09:10.123Z").timestamp_millis(),
+            at("2024-03-06T11:00:00.456Z").timestamp_millis()
+        )
+    );
+    let (created9, updated9) = project_times(sqlite.pool(), 9).await;
+    assert!((before_ms..=after_ms).contains(&created9), "{created9}");
+    assert_eq!(created9, updated9);
+
+    // the rows read back the same through the store
+    let works = typed::all::<Project>(&store).await.expect("projects");
+    let ids: Vec<i64> = works.iter().map(|w| w.id).collect();
+    assert_eq!(ids, [7, 9]);
+    let p = &works[0].value;
+    assert_eq!(
+        (p.code.as_str(), p.name.as_str(), p.address.as_str()),
+        ("P7", "works", "No. 7")
+    );
+    assert_eq!(
+        (p.category, p.funding, p.status),
+        (Category::Repair, Funding::Social, ProjectStatus::InProgress)
+    );
+    assert_eq!((p.investment_cny, p.floor_area_m2), (10_000, Some(80.5)));
+    assert_eq!(p.started_on, NaiveDate::from_ymd_opt(2024, 2, 1));
+    assert!(p.hot_work && !p.insulation);
+    assert_eq!(
+        p.geometry,
+        geo::Geometry::Point(geo::Point::new(121.2, 31.0))
+    );
+    let all = InspectionQuery::default();
+    let inspections = store.inspections(&all).await.expect("inspections");
+    assert_eq!(
+        inspections
+            .iter()
+            .map(|i| (i.id, i.project_id, i.inspected_at))
+            .collect::<Vec<_>>(),
+        [(3, 7, at("2024-03-04T09:00:00Z"))]
+    );
+    let hazards = store.hazards(&all).await.expect("hazards");
+    assert_eq!(
+        hazards
+            .iter()
+            .map(|h| (h.id, h.project_id, h.updated_at))
+            .collect::<Vec<_>>(),
+        [(11, 7, at("2024-03-05T09:30:00.999Z"))]
+    );
+    let events = store.hazard_events(&all).await.expect("events");
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| (e.id, e.hazard_id))
+            .collect::<Vec<_>>(),
+        [(21, 11)]
+    );
+
+    // the foreign keys hold and point to the rebuilt tables
+    let dangling: Vec<(String,)> = sqlx::query_as("select \"table\" from pragma_foreign_key_check")
+        .fetch_all(sqlite.pool())
+        .await
+        .expect("fk check");
+    assert!(dangling.is_empty(), "{dangling:?}");
+    let bad = sqlx::query("insert into inspection (project_id, inspected_ms, inspector, recorded_by, recorded_ms) values (999, 0, 'x', 'x', 0)")
+        .execute(sqlite.pool())
+        .await;
+    assert!(bad.is_err_and(|e| e.to_string().contains("FOREIGN KEY")));
+    let gone = sqlx::query("delete from project where id = 7")
+        .execute(sqlite.pool())
+        .await;
+    assert!(gone.is_err_and(|e| e.to_string().contains("FOREIGN KEY")));
+    // and the indexes are there again
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'index' and name not like 'sqlite_%' \
+         and tbl_name in ('project', 'inspection', 'hazard', 'hazard_event') order by name",
+    )
+    .fetch_all(sqlite.pool())
+    .await
+    .expect("indexes");
+    assert_eq!(
+        indexes,
+        [
+            "hazard_event_hazard_idx",
+            "hazard_inspection_idx",
+            "hazard_open_deadline_idx",
+            "hazard_project_idx",
+            "inspection_project_idx",
+            "inspection_time_idx",
+            "project_bbox_idx",
+            "project_town_idx",
+        ]
+    );
+
+    // an edit keeps the creation time and stamps the update in milliseconds
+    let mut edited = p.clone();
+    edited.name = "works, edited".into();
+    assert!(typed::update(&store, 7, &edited).await.expect("update"));
+    let (created7, updated7) = project_times(sqlite.pool(), 7).await;
+    assert_eq!(created7, at("2024-03-05T08:09:10.123Z").timestamp_millis());
+    let now = Utc::now().timestamp_millis();
+    assert!(
+        (now - 5_000..=now + 1_000).contains(&updated7),
+        "{updated7}"
+    );
+    // and a new work is stamped in milliseconds
+    let mut fresh = p.clone();
+    fresh.code = "P10".into();
+    let id = typed::insert(&store, &fresh).await.expect("insert");
+    let (created, updated) = project_times(sqlite.pool(), id).await;
+    assert!((now - 5_000..=now + 5_000).contains(&created), "{created}");
+    assert_eq!(created, updated);
 
     sqlite.pool().close().await;
     let _ = std::fs::remove_dir_all(&dir);

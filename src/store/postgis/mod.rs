@@ -3,8 +3,6 @@
 //! `&&` so the GiST indexes answer them, and every value is bound.
 
 mod layers;
-mod routes;
-mod tracks;
 
 use std::time::Duration;
 
@@ -13,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Pool, Postgres, Row};
 
+use crate::spatial::{LonLat, geometry_to_geojson};
 use crate::store::layer::ColType;
 use crate::store::sql::{self, Dialect, Qb, SqlBackend};
 use crate::store::{Backend, Layer, StoreError, Value};
@@ -66,7 +65,8 @@ impl SqlBackend for PostgisStore {
 }
 
 /// PostgreSQL: typed binds (`timestamptz`, `date`, `jsonb`), arrays for id
-/// lists, `&&` against an envelope for the GiST indexes.
+/// and integer lists, points and lines through PostGIS functions, `&&`
+/// against an envelope for the GiST indexes.
 #[async_trait]
 impl Dialect for Postgres {
     sql::native_dialect_methods!();
@@ -99,13 +99,17 @@ impl Dialect for Postgres {
         };
     }
 
-    fn push_text_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
-        qb.push(format!(" and {col} = any("));
+    fn bind_i64s(qb: &mut Qb<'_, Self>, v: Vec<i64>) {
+        qb.push_bind(v);
+    }
+
+    fn push_text_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
+        qb.push(format!("{col} = any("));
         qb.push_bind(values.to_vec());
         qb.push(")");
     }
-    fn push_id_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
-        qb.push(format!(" and {col} = any("));
+    fn push_id_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
+        qb.push(format!("{col} = any("));
         qb.push_bind(values.to_vec());
         qb.push(")");
     }
@@ -135,9 +139,45 @@ impl Dialect for Postgres {
     fn push_geom_compared(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>) {
         layers::push_geom(qb, layer, g);
     }
-    const LAYER_NOW: &'static str = "now()";
+    const NOW: &'static str = "now()";
+
+    const LEAST: &'static str = "least";
+    const GREATEST: &'static str = "greatest";
+    const SNAPSHOT: &'static str = "set transaction isolation level repeatable read";
+    fn int_col(col: &str) -> String {
+        let name = col.rsplit_once('.').map_or(col, |(_, n)| n);
+        format!("{col}::bigint as {name}")
+    }
+    fn geojson_col(col: &str, precision: u8) -> String {
+        let name = col.rsplit_once('.').map_or(col, |(_, n)| n);
+        format!("st_asgeojson({col}, {precision}) as {name}")
+    }
+    fn push_geojson(qb: &mut Qb<'_, Self>, json: String) {
+        qb.push("st_setsrid(st_geomfromgeojson(");
+        qb.push_bind(json);
+        qb.push("), 4326)");
+    }
+    fn push_shape_values(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>) {
+        Self::push_geojson(qb, geometry_to_geojson(g));
+    }
+    fn push_shape_assign(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>) {
+        qb.push("geom = ");
+        Self::push_geojson(qb, geometry_to_geojson(g));
+    }
+    const POINT_COLUMNS: &'static str = "geom";
+    const POINT_SELECT: &'static str = "st_x(geom) as lon, st_y(geom) as lat";
+    fn push_point(qb: &mut Qb<'_, Self>, p: LonLat) {
+        qb.push("st_setsrid(st_makepoint(");
+        qb.push_bind(p.lon());
+        qb.push(", ");
+        qb.push_bind(p.lat());
+        qb.push("), 4326)");
+    }
 
     fn get_time(row: &PgRow, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(row.try_get(col)?)
+    }
+    fn get_i64s(row: &PgRow, col: &str) -> Result<Vec<i64>, StoreError> {
         Ok(row.try_get(col)?)
     }
     fn get_date(row: &PgRow, col: &str) -> Result<Option<NaiveDate>, StoreError> {

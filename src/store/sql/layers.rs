@@ -79,7 +79,7 @@ async fn update_row<D: Dialect>(
     }
     D::push_geom_assign(&mut q, layer, record.geometry.as_ref());
     if layer.has_updated_at() {
-        q.push(format!(", updated_at = {}", D::LAYER_NOW));
+        q.push(format!(", {} = {}", D::time_col("updated_at"), D::NOW));
     }
     q.push(" where id = ");
     D::bind_i64(&mut q, Some(id));

@@ -3,7 +3,7 @@
 //! bound and read back, id lists, time, the spatial prefilter, geometry in
 //! and out, running a query) is a method of the dialect; the order of the
 //! statements, the transactions and the decoding of rows into records live
-//! here (`layers`, `inspections`, `access`).
+//! here (`layers`, `inspections`, `access`, `tracks`, `routes`).
 //!
 //! A backend is a [`SqlBackend`]: a pool of a dialect's database. Every
 //! `SqlBackend` is a [`Store`](super::Store) through the blanket
@@ -12,6 +12,8 @@
 pub mod access;
 pub mod inspections;
 pub mod layers;
+pub mod routes;
+pub mod tracks;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,6 +21,7 @@ use sqlx::{Pool, QueryBuilder};
 
 use super::layer::ColType;
 use super::{Backend, Layer, StoreError, Value};
+use crate::spatial::LonLat;
 
 /// What a query builder over a dialect's database is.
 pub type Qb<'a, D> = QueryBuilder<'a, D>;
@@ -79,10 +82,25 @@ pub trait Dialect: sqlx::Database {
     fn bind_json(qb: &mut Qb<'_, Self>, v: Option<serde_json::Value>);
     fn bind_value(qb: &mut Qb<'_, Self>, v: &Value);
 
+    fn bind_f64(qb: &mut Qb<'_, Self>, v: Option<f64>);
+    fn bind_bool(qb: &mut Qb<'_, Self>, v: Option<bool>);
+    /// A list of integers kept in one column (`times_ms`).
+    fn bind_i64s(qb: &mut Qb<'_, Self>, v: Vec<i64>);
+
+    /// `COL = one of the values`; an empty list matches nothing.
+    fn push_text_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]);
+    /// `COL = one of the ids`; an empty list matches nothing.
+    fn push_id_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]);
     /// ` and COL = one of the values`; an empty list matches nothing.
-    fn push_text_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]);
+    fn push_text_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
+        qb.push(" and ");
+        Self::push_text_is_in(qb, col, values);
+    }
     /// ` and COL = one of the ids`; an empty list matches nothing.
-    fn push_id_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]);
+    fn push_id_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
+        qb.push(" and ");
+        Self::push_id_is_in(qb, col, values);
+    }
     /// ` and` the row `t` may intersect the bbox (an index prefilter).
     fn push_bbox(qb: &mut Qb<'_, Self>, bbox: [f64; 4]);
 
@@ -99,12 +117,44 @@ pub trait Dialect: sqlx::Database {
     fn push_geom_assign(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>);
     /// The value a stored `geom` is compared with.
     fn push_geom_compared(qb: &mut Qb<'_, Self>, layer: Layer, g: Option<&geo::Geometry<f64>>);
-    /// The current time as a layer's `updated_at` keeps it.
-    const LAYER_NOW: &'static str;
+    /// The current time as a time column keeps it (milliseconds in a
+    /// `*_ms` column on a dialect with [`Self::TIME_AS_MS`]).
+    const NOW: &'static str;
+
+    /// The smaller and the greater of two values (`least(a, b)`).
+    const LEAST: &'static str;
+    const GREATEST: &'static str;
+    /// What makes the reads of a transaction one snapshot, run first in it
+    /// (empty where every transaction already is one).
+    const SNAPSHOT: &'static str;
+    /// An integer column (of any width) as the select list reads it, `i64`.
+    #[must_use]
+    fn int_col(col: &str) -> String {
+        col.to_owned()
+    }
+    /// A geometry column as GeoJSON text in a select list, named `col`.
+    fn geojson_col(col: &str, precision: u8) -> String;
+    /// A geometry from GeoJSON text, for a single `geom` column.
+    fn push_geojson(qb: &mut Qb<'_, Self>, json: String);
+    /// The values of [`Self::GEOM_COLUMNS`] for a geometry that is not a
+    /// layer's (a track's lines), separated by commas.
+    fn push_shape_values(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>);
+    /// `geom = ...` for every column of [`Self::GEOM_COLUMNS`], for a
+    /// geometry that is not a layer's.
+    fn push_shape_assign(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>);
+    /// The columns a point is stored in.
+    const POINT_COLUMNS: &'static str;
+    /// The select list of a stored point, as `lon` and `lat`.
+    const POINT_SELECT: &'static str;
+    /// The values of [`Self::POINT_COLUMNS`].
+    fn push_point(qb: &mut Qb<'_, Self>, p: LonLat);
 
     fn get_i64(row: &Self::Row, col: &str) -> Result<Option<i64>, StoreError>;
     fn get_text(row: &Self::Row, col: &str) -> Result<Option<String>, StoreError>;
     fn get_bytes(row: &Self::Row, col: &str) -> Result<Vec<u8>, StoreError>;
+    fn get_f64(row: &Self::Row, col: &str) -> Result<Option<f64>, StoreError>;
+    fn get_bool(row: &Self::Row, col: &str) -> Result<Option<bool>, StoreError>;
+    fn get_i64s(row: &Self::Row, col: &str) -> Result<Vec<i64>, StoreError>;
     fn get_time(row: &Self::Row, col: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
     fn get_date(row: &Self::Row, col: &str) -> Result<Option<NaiveDate>, StoreError>;
     fn get_json(row: &Self::Row, col: &str) -> Result<Option<serde_json::Value>, StoreError>;
@@ -138,6 +188,12 @@ macro_rules! native_dialect_methods {
         fn bind_bytes(qb: &mut $crate::store::sql::Qb<'_, Self>, v: Vec<u8>) {
             qb.push_bind(v);
         }
+        fn bind_f64(qb: &mut $crate::store::sql::Qb<'_, Self>, v: Option<f64>) {
+            qb.push_bind(v);
+        }
+        fn bind_bool(qb: &mut $crate::store::sql::Qb<'_, Self>, v: Option<bool>) {
+            qb.push_bind(v);
+        }
         fn get_i64(row: &Self::Row, col: &str) -> Result<Option<i64>, StoreError> {
             Ok(sqlx::Row::try_get(row, col)?)
         }
@@ -145,6 +201,12 @@ macro_rules! native_dialect_methods {
             Ok(sqlx::Row::try_get(row, col)?)
         }
         fn get_bytes(row: &Self::Row, col: &str) -> Result<Vec<u8>, StoreError> {
+            Ok(sqlx::Row::try_get(row, col)?)
+        }
+        fn get_f64(row: &Self::Row, col: &str) -> Result<Option<f64>, StoreError> {
+            Ok(sqlx::Row::try_get(row, col)?)
+        }
+        fn get_bool(row: &Self::Row, col: &str) -> Result<Option<bool>, StoreError> {
             Ok(sqlx::Row::try_get(row, col)?)
         }
     };
@@ -202,6 +264,18 @@ impl<D: Dialect> RowReader<'_, D> {
     pub fn date(&self, col: &str) -> Result<NaiveDate, StoreError> {
         required(D::get_date(self.0, col)?, col)
     }
+    pub fn f64(&self, col: &str) -> Result<f64, StoreError> {
+        required(D::get_f64(self.0, col)?, col)
+    }
+    pub fn bool(&self, col: &str) -> Result<bool, StoreError> {
+        required(D::get_bool(self.0, col)?, col)
+    }
+    pub fn json(&self, col: &str) -> Result<serde_json::Value, StoreError> {
+        required(D::get_json(self.0, col)?, col)
+    }
+    pub fn opt_json(&self, col: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        D::get_json(self.0, col)
+    }
     /// A text column parsed into `T`.
     pub fn parse<T: std::str::FromStr>(&self, col: &str) -> Result<T, StoreError> {
         let s = self.text(col)?;
@@ -214,6 +288,9 @@ pub enum Arg {
     I64(Option<i64>),
     Text(Option<String>),
     Bytes(Vec<u8>),
+    F64(Option<f64>),
+    Bool(Option<bool>),
+    I64s(Vec<i64>),
     Time(Option<DateTime<Utc>>),
     Date(Option<NaiveDate>),
     Json(Option<serde_json::Value>),
@@ -235,6 +312,9 @@ pub fn bind<D: Dialect>(qb: &mut Qb<'_, D>, arg: Arg) {
         Arg::I64(v) => D::bind_i64(qb, v),
         Arg::Text(v) => D::bind_text(qb, v),
         Arg::Bytes(v) => D::bind_bytes(qb, v),
+        Arg::F64(v) => D::bind_f64(qb, v),
+        Arg::Bool(v) => D::bind_bool(qb, v),
+        Arg::I64s(v) => D::bind_i64s(qb, v),
         Arg::Time(v) => D::bind_time(qb, v),
         Arg::Date(v) => D::bind_date(qb, v),
         Arg::Json(v) => D::bind_json(qb, v),

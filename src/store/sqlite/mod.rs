@@ -4,8 +4,6 @@
 //! town filter of layers without a town column is done here in Rust with geo.
 
 mod layers;
-mod routes;
-mod tracks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,6 +16,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Pool, Row, Sqlite};
 
+use crate::spatial::LonLat;
 use crate::store::layer::ColType;
 use crate::store::sql::{self, Dialect, Qb, SqlBackend};
 use crate::store::{Backend, Layer, StoreError, Value};
@@ -85,8 +84,9 @@ fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 /// SQLite: times are integer milliseconds since the epoch, dates
-/// `YYYY-MM-DD` text, JSON text; id lists are spelt out; the bbox prefilter
-/// reads the four bbox columns.
+/// `YYYY-MM-DD` text, JSON text; id lists and integer lists are JSON arrays
+/// (`json_each`); points are `lon`, `lat` columns; the bbox prefilter reads
+/// the four bbox columns.
 #[async_trait]
 impl Dialect for Sqlite {
     sql::native_dialect_methods!();
@@ -119,11 +119,15 @@ impl Dialect for Sqlite {
         };
     }
 
-    fn push_text_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
-        push_in(qb, col, values.iter().map(|v| Value::Text(v.clone())));
+    fn bind_i64s(qb: &mut Qb<'_, Self>, v: Vec<i64>) {
+        qb.push_bind(serde_json::Value::from(v).to_string());
     }
-    fn push_id_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
-        push_in(qb, col, values.iter().map(|v| Value::Int(*v)));
+
+    fn push_text_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
+        push_json_in(qb, col, &serde_json::Value::from(values.to_vec()));
+    }
+    fn push_id_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
+        push_json_in(qb, col, &serde_json::Value::from(values.to_vec()));
     }
     fn push_bbox(qb: &mut Qb<'_, Self>, [a, b, c, d]: [f64; 4]) {
         qb.push(" and t.min_lon <= ");
@@ -145,31 +149,47 @@ impl Dialect for Sqlite {
     const GEOM_COLUMNS: &'static [&'static str] =
         &["geom", "min_lon", "min_lat", "max_lon", "max_lat"];
     fn push_geom_values(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
-        let (json, bbox) = layers::geom_values(g);
-        qb.push_bind(json);
-        for b in bbox {
-            qb.push(", ");
-            qb.push_bind(b);
-        }
+        push_geom_values(qb, g);
     }
     fn push_geom_assign(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
-        let (json, bbox) = layers::geom_values(g);
-        qb.push("geom = ");
-        qb.push_bind(json);
-        for (name, b) in Self::GEOM_COLUMNS[1..].iter().zip(bbox) {
-            qb.push(format!(", {name} = "));
-            qb.push_bind(b);
-        }
+        push_geom_assign(qb, g);
     }
     fn push_geom_compared(qb: &mut Qb<'_, Self>, _: Layer, g: Option<&geo::Geometry<f64>>) {
         qb.push_bind(layers::geom_values(g).0);
     }
-    const LAYER_NOW: &'static str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+    const NOW: &'static str = "cast(round(unixepoch('now', 'subsec') * 1000) as integer)";
+
+    const LEAST: &'static str = "min";
+    const GREATEST: &'static str = "max";
+    const SNAPSHOT: &'static str = "";
+    fn geojson_col(col: &str, _: u8) -> String {
+        col.to_owned()
+    }
+    fn push_geojson(qb: &mut Qb<'_, Self>, json: String) {
+        qb.push_bind(json);
+    }
+    fn push_shape_values(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>) {
+        push_shape(qb, g, None);
+    }
+    fn push_shape_assign(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>) {
+        push_shape(qb, g, Some(Self::GEOM_COLUMNS));
+    }
+    const POINT_COLUMNS: &'static str = "lon, lat";
+    const POINT_SELECT: &'static str = "lon, lat";
+    fn push_point(qb: &mut Qb<'_, Self>, p: LonLat) {
+        qb.push_bind(p.lon());
+        qb.push(", ");
+        qb.push_bind(p.lat());
+    }
 
     fn get_time(row: &SqliteRow, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         row.try_get::<Option<i64>, _>(col)?
             .map(|ms| DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(col, ms)))
             .transpose()
+    }
+    fn get_i64s(row: &SqliteRow, col: &str) -> Result<Vec<i64>, StoreError> {
+        let text: String = row.try_get(col)?;
+        serde_json::from_str(&text).map_err(|e| corrupt(col, e))
     }
     fn get_date(row: &SqliteRow, col: &str) -> Result<Option<NaiveDate>, StoreError> {
         row.try_get::<Option<String>, _>(col)?
@@ -213,19 +233,48 @@ impl Dialect for Sqlite {
     }
 }
 
-/// ` and COL in (v, ...)`; an empty list matches nothing.
-fn push_in(qb: &mut Qb<'_, Sqlite>, col: &str, values: impl Iterator<Item = Value>) {
-    let values: Vec<Value> = values.collect();
-    if values.is_empty() {
-        qb.push(" and 0");
-        return;
-    }
-    qb.push(format!(" and {col} in ("));
-    for (i, v) in values.iter().enumerate() {
+/// `COL in` the values of a JSON array bound once, so that a list of any
+/// length is one bind; an empty array matches nothing.
+fn push_json_in(qb: &mut Qb<'_, Sqlite>, col: &str, values: &serde_json::Value) {
+    qb.push(format!("{col} in (select value from json_each("));
+    qb.push_bind(values.to_string());
+    qb.push("))");
+}
+
+/// The values of a geometry that is not a layer's (an empty one has the bbox
+/// 0, 0, 0, 0), separated by commas, or assigned to `columns`.
+fn push_shape(qb: &mut Qb<'_, Sqlite>, g: &geo::Geometry<f64>, columns: Option<&[&str]>) {
+    let (json, bbox) = layers::geom_values(Some(g));
+    let values = std::iter::once(Value::OptText(json))
+        .chain(bbox.map(|b| Value::OptReal(Some(b.unwrap_or(0.0)))));
+    for (i, v) in values.enumerate() {
         if i > 0 {
             qb.push(", ");
         }
-        Sqlite::bind_value(qb, v);
+        if let Some(cols) = columns {
+            qb.push(format!("{} = ", cols[i]));
+        }
+        Sqlite::bind_value(qb, &v);
     }
-    qb.push(")");
+}
+
+/// The GeoJSON text and the bbox of a geometry, separated by commas.
+fn push_geom_values(qb: &mut Qb<'_, Sqlite>, g: Option<&geo::Geometry<f64>>) {
+    let (json, bbox) = layers::geom_values(g);
+    qb.push_bind(json);
+    for b in bbox {
+        qb.push(", ");
+        qb.push_bind(b);
+    }
+}
+
+/// `geom = ...` and the bbox columns.
+fn push_geom_assign(qb: &mut Qb<'_, Sqlite>, g: Option<&geo::Geometry<f64>>) {
+    let (json, bbox) = layers::geom_values(g);
+    qb.push("geom = ");
+    qb.push_bind(json);
+    for (name, b) in Sqlite::GEOM_COLUMNS[1..].iter().zip(bbox) {
+        qb.push(format!(", {name} = "));
+        qb.push_bind(b);
+    }
 }

@@ -2,146 +2,17 @@
 //! every point it drops (see [`clean`]).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use geo::{Closest, Contains, Distance, Geodesic, Haversine, HaversineClosestPoint, Intersects};
+use geo::{Distance, Geodesic};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::ParsedTrack;
-use crate::spatial::{Bbox, Crs, LonLat, TrackPoint};
+use super::area::Area;
+use crate::spatial::{Crs, LonLat, TrackPoint};
 
 /// Consecutive points, mutually consistent but unreachable from the kept
 /// ones, that make the cleaner accept a relocation instead of a spike.
 pub const REANCHOR_RUN: usize = 3;
-
-/// The district a patrol is expected in, with a margin in metres around it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Area {
-    outline: Option<geo::MultiPolygon<f64>>,
-    /// The box of each polygon of the outline, in order.
-    part_bounds: Vec<geo::Rect<f64>>,
-    bounds: geo::Rect<f64>,
-    margin_m: f64,
-}
-
-/// Why an [`Area`] could not be built.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AreaError {
-    #[error("the margin {0} m is not a finite number of metres at least 0")]
-    Margin(f64),
-    #[error("the outline has no polygon")]
-    EmptyOutline,
-    #[error("polygon {polygon}, ring {ring}: {reason}")]
-    Ring {
-        polygon: usize,
-        ring: usize,
-        reason: String,
-    },
-}
-
-impl Area {
-    /// A longitude/latitude box with a margin.
-    pub fn from_bbox(bbox: Bbox, margin_m: f64) -> Result<Self, AreaError> {
-        let bounds = geo::Rect::new(
-            geo::coord! { x: bbox.min_lon(), y: bbox.min_lat() },
-            geo::coord! { x: bbox.max_lon(), y: bbox.max_lat() },
-        );
-        Ok(Self {
-            outline: None,
-            part_bounds: Vec::new(),
-            bounds,
-            margin_m: check_margin(margin_m)?,
-        })
-    }
-
-    /// A district outline in WGS-84 with a margin. Every ring must be closed
-    /// (at least four positions) and every position a valid lon/lat.
-    pub fn from_outline(outline: geo::MultiPolygon<f64>, margin_m: f64) -> Result<Self, AreaError> {
-        use geo::BoundingRect;
-        let margin_m = check_margin(margin_m)?;
-        for (polygon, poly) in outline.iter().enumerate() {
-            for (ring, line) in std::iter::once(poly.exterior())
-                .chain(poly.interiors())
-                .enumerate()
-            {
-                if line.0.len() < 4 {
-                    return Err(AreaError::Ring {
-                        polygon,
-                        ring,
-                        reason: format!(
-                            "has {} positions; a closed ring needs at least 4",
-                            line.0.len()
-                        ),
-                    });
-                }
-                if let Some(bad) = line.0.iter().position(|c| LonLat::new(c.x, c.y).is_err()) {
-                    return Err(AreaError::Ring {
-                        polygon,
-                        ring,
-                        reason: format!("position {bad} is not a valid longitude/latitude"),
-                    });
-                }
-            }
-        }
-        let bounds = outline.bounding_rect().ok_or(AreaError::EmptyOutline)?;
-        let part_bounds = outline
-            .iter()
-            .filter_map(BoundingRect::bounding_rect)
-            .collect();
-        Ok(Self {
-            part_bounds,
-            outline: Some(outline),
-            bounds,
-            margin_m,
-        })
-    }
-
-    #[must_use]
-    pub fn margin_m(&self) -> f64 {
-        self.margin_m
-    }
-
-    /// Whether a WGS-84 position is inside the area or within its margin,
-    /// in geodesic metres.
-    #[must_use]
-    pub fn contains(&self, p: LonLat) -> bool {
-        let point = geo::Point::from(p);
-        // The nearest point of a lon/lat box is the clamped position, which
-        // also bounds the distance to any outline inside the box from below.
-        let nearest = geo::Point::new(
-            p.lon().clamp(self.bounds.min().x, self.bounds.max().x),
-            p.lat().clamp(self.bounds.min().y, self.bounds.max().y),
-        );
-        if Haversine.distance(point, nearest) > self.margin_m {
-            return false;
-        }
-        let Some(outline) = &self.outline else {
-            return true;
-        };
-        // Most fixes lie inside the district: a point-in-polygon test on the
-        // parts whose box holds the point answers them without the (much
-        // slower) closest-point search over every vertex.
-        if outline
-            .iter()
-            .zip(&self.part_bounds)
-            .any(|(part, r)| r.intersects(&point) && part.contains(&point))
-        {
-            return true;
-        }
-        match outline.haversine_closest_point(&point) {
-            Closest::Intersection(_) => true,
-            Closest::SinglePoint(c) => Haversine.distance(point, c) <= self.margin_m,
-            Closest::Indeterminate => false,
-        }
-    }
-}
-
-fn check_margin(margin_m: f64) -> Result<f64, AreaError> {
-    if margin_m.is_finite() && margin_m >= 0.0 {
-        Ok(margin_m)
-    } else {
-        Err(AreaError::Margin(margin_m))
-    }
-}
 
 /// How [`clean`] judges a track. Build it with [`CleanParams::new`], from
 /// the district's extent (which the caller knows: the core has no default

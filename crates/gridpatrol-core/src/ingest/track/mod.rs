@@ -16,6 +16,7 @@
 //!
 //! [`TrackPoint`]: crate::spatial::TrackPoint
 
+mod area;
 mod clean;
 mod csv;
 mod error;
@@ -26,9 +27,10 @@ mod time;
 
 use chrono::{DateTime, Utc};
 
+pub use area::{Area, AreaError, MARGIN_TOLERANCE};
 pub use clean::{
-    Area, AreaError, CleanParams, CleanParamsError, CleanedTrack, CleaningReport, REANCHOR_RUN,
-    RejectReason, TrackRejected, clean,
+    CleanParams, CleanParamsError, CleanedTrack, CleaningReport, REANCHOR_RUN, RejectReason,
+    TrackRejected, clean,
 };
 pub use csv::parse_csv;
 pub use error::TrackParseError;

@@ -28,5 +28,6 @@ mod routing_plan;
 mod routing_sweep;
 mod snapshots_api;
 mod store_suite;
+mod track_cleaning_real;
 mod track_parsers;
 mod tracks_api;

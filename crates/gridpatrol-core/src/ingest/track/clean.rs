@@ -1,183 +1,15 @@
 //! Cleaning a parsed track into WGS-84 [`TrackPoint`] segments, counting
 //! every point it drops (see [`clean`]).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use geo::{Distance, Geodesic};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::ParsedTrack;
-use super::area::Area;
+use super::jumps::{drop_jumps, drop_spikes};
+pub use super::params::{CleanParams, CleanParamsError, DEFAULT_MODE_LIMITS};
 use crate::spatial::{Crs, LonLat, TrackPoint};
-
-/// Consecutive points, mutually consistent but unreachable from the kept
-/// ones, that make the cleaner accept a relocation instead of a spike.
-pub const REANCHOR_RUN: usize = 3;
-
-/// How [`clean`] judges a track. Build it with [`CleanParams::new`], from
-/// the district's extent (which the caller knows: the core has no default
-/// place), and the `with_*` methods, which refuse values that make no sense.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CleanParams {
-    area: Option<Area>,
-    max_speed_mps: f64,
-    max_gap: TimeDelta,
-    max_reorder_fraction: f64,
-    min_points: usize,
-    min_duration: TimeDelta,
-    min_length_m: f64,
-    fallback_start: Option<DateTime<Utc>>,
-    untimed_spacing: TimeDelta,
-}
-
-/// A [`CleanParams`] value out of range.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CleanParamsError {
-    #[error("max_speed_mps must be a finite number above 0, not {0}")]
-    MaxSpeed(f64),
-    #[error("max_gap must be longer than 0, not {0}")]
-    MaxGap(TimeDelta),
-    #[error("max_reorder_fraction must be between 0 and 1, not {0}")]
-    ReorderFraction(f64),
-    #[error("min_duration must not be negative, not {0}")]
-    MinDuration(TimeDelta),
-    #[error("min_length_m must be a finite number at least 0, not {0}")]
-    MinLength(f64),
-    #[error("untimed_spacing must be longer than 0, not {0}")]
-    UntimedSpacing(TimeDelta),
-}
-
-impl CleanParams {
-    /// Points must lie in `area` (`None` accepts any valid position); 15 m/s
-    /// (e-bike patrols); segments split at gaps over 5 minutes; out-of-order
-    /// points re-sorted while they are at most 10 %; at least 2 points
-    /// lasting 60 s or covering 50 m; no fallback start; untimed points 1 s
-    /// apart.
-    #[must_use]
-    pub fn new(area: Option<Area>) -> Self {
-        Self {
-            area,
-            max_speed_mps: 15.0,
-            max_gap: TimeDelta::minutes(5),
-            max_reorder_fraction: 0.1,
-            min_points: 2,
-            min_duration: TimeDelta::seconds(60),
-            min_length_m: 50.0,
-            fallback_start: None,
-            untimed_spacing: TimeDelta::seconds(1),
-        }
-    }
-}
-
-impl CleanParams {
-    /// The district points must lie in; `None` accepts any valid position.
-    #[must_use]
-    pub fn with_area(mut self, area: Option<Area>) -> Self {
-        self.area = area;
-        self
-    }
-
-    pub fn with_max_speed_mps(mut self, max_speed_mps: f64) -> Result<Self, CleanParamsError> {
-        if !(max_speed_mps.is_finite() && max_speed_mps > 0.0) {
-            return Err(CleanParamsError::MaxSpeed(max_speed_mps));
-        }
-        self.max_speed_mps = max_speed_mps;
-        Ok(self)
-    }
-
-    pub fn with_max_gap(mut self, max_gap: TimeDelta) -> Result<Self, CleanParamsError> {
-        if max_gap <= TimeDelta::zero() {
-            return Err(CleanParamsError::MaxGap(max_gap));
-        }
-        self.max_gap = max_gap;
-        Ok(self)
-    }
-
-    pub fn with_max_reorder_fraction(mut self, fraction: f64) -> Result<Self, CleanParamsError> {
-        if !(0.0..=1.0).contains(&fraction) {
-            return Err(CleanParamsError::ReorderFraction(fraction));
-        }
-        self.max_reorder_fraction = fraction;
-        Ok(self)
-    }
-
-    /// The fewest points a track keeps to be accepted; at least 1 is always
-    /// required.
-    #[must_use]
-    pub fn with_min_points(mut self, min_points: usize) -> Self {
-        self.min_points = min_points;
-        self
-    }
-
-    pub fn with_min_duration(mut self, min_duration: TimeDelta) -> Result<Self, CleanParamsError> {
-        if min_duration < TimeDelta::zero() {
-            return Err(CleanParamsError::MinDuration(min_duration));
-        }
-        self.min_duration = min_duration;
-        Ok(self)
-    }
-
-    pub fn with_min_length_m(mut self, min_length_m: f64) -> Result<Self, CleanParamsError> {
-        if !(min_length_m.is_finite() && min_length_m >= 0.0) {
-            return Err(CleanParamsError::MinLength(min_length_m));
-        }
-        self.min_length_m = min_length_m;
-        Ok(self)
-    }
-
-    /// The time given to the first point of a track without any time (the
-    /// upload's time, typically).
-    #[must_use]
-    pub fn with_fallback_start(mut self, start: Option<DateTime<Utc>>) -> Self {
-        self.fallback_start = start;
-        self
-    }
-
-    pub fn with_untimed_spacing(mut self, spacing: TimeDelta) -> Result<Self, CleanParamsError> {
-        if spacing <= TimeDelta::zero() {
-            return Err(CleanParamsError::UntimedSpacing(spacing));
-        }
-        self.untimed_spacing = spacing;
-        Ok(self)
-    }
-
-    #[must_use]
-    pub fn area(&self) -> Option<&Area> {
-        self.area.as_ref()
-    }
-    #[must_use]
-    pub fn max_speed_mps(&self) -> f64 {
-        self.max_speed_mps
-    }
-    #[must_use]
-    pub fn max_gap(&self) -> TimeDelta {
-        self.max_gap
-    }
-    #[must_use]
-    pub fn max_reorder_fraction(&self) -> f64 {
-        self.max_reorder_fraction
-    }
-    #[must_use]
-    pub fn min_points(&self) -> usize {
-        self.min_points
-    }
-    #[must_use]
-    pub fn min_duration(&self) -> TimeDelta {
-        self.min_duration
-    }
-    #[must_use]
-    pub fn min_length_m(&self) -> f64 {
-        self.min_length_m
-    }
-    #[must_use]
-    pub fn fallback_start(&self) -> Option<DateTime<Utc>> {
-        self.fallback_start
-    }
-    #[must_use]
-    pub fn untimed_spacing(&self) -> TimeDelta {
-        self.untimed_spacing
-    }
-}
 
 /// What cleaning did to a track, point by point. `received - kept` points
 /// were dropped; `out_of_order` counts re-sorted points too, and `untimed`
@@ -318,13 +150,18 @@ pub struct TrackRejected {
 /// 6. **Gaps**: a segment is split where two points are more than `max_gap`
 ///    apart in time, so that a stretch with the receiver off is not drawn as
 ///    walked. Nothing is dropped.
-/// 7. **GPS jumps**: a point that the last kept point could only reach above
-///    `max_speed_mps` is a `gps_jumps` spike and dropped, and the next point
+/// 7. **GPS jumps** are outliers, not speed (see [`super::jumps`]). The
+///    track's speed limit is `max_speed_mps` if set, else its mode's
+///    (`Auto`: from the 85th percentile of its step speeds). First a fix
+///    reached and left above half the limit whose neighbours are close to
+///    each other (it left the path and came back) is a `gps_jumps` spike.
+///    Then a point that the last kept point could only reach above the
+///    limit is a `gps_jumps` spike and dropped, and the next point
 ///    is compared with the last kept point again, so a spike never takes the
-///    rest of the track with it. When [`REANCHOR_RUN`] points in a row are
+///    rest of the track with it. When [`super::REANCHOR_RUN`] points in a row are
 ///    consistent with each other but out of reach of the kept ones, the
 ///    track really moved (a ride, say): the segment is split there, and if
-///    the points kept before were fewer than [`REANCHOR_RUN`], they were the
+///    the points kept before were fewer than [`super::REANCHOR_RUN`], they were the
 ///    spike and are dropped instead.
 ///
 /// The result is rejected ([`TrackRejected`], report inside) when fewer than
@@ -348,7 +185,7 @@ pub fn clean(
     report.kept = segments.iter().map(Vec::len).sum();
     let reject = |reason| Err(TrackRejected { reason, report });
 
-    let min_points = params.min_points.max(1);
+    let min_points = params.min_points().max(1);
     if report.kept < min_points {
         return reject(RejectReason::TooFewPoints {
             kept: report.kept,
@@ -363,18 +200,18 @@ pub fn clean(
     if timed {
         let (start, end) = cleaned.time_span_ms().unwrap_or_default();
         let duration = TimeDelta::milliseconds(end.saturating_sub(start));
-        if duration < params.min_duration && length_m < params.min_length_m {
+        if duration < params.min_duration() && length_m < params.min_length_m() {
             return reject(RejectReason::TooSmall {
                 duration_s: duration.num_seconds(),
                 length_m,
-                min_duration_s: params.min_duration.num_seconds(),
-                min_length_m: params.min_length_m,
+                min_duration_s: params.min_duration().num_seconds(),
+                min_length_m: params.min_length_m(),
             });
         }
-    } else if length_m < params.min_length_m {
+    } else if length_m < params.min_length_m() {
         return reject(RejectReason::TooShort {
             length_m,
-            min_length_m: params.min_length_m,
+            min_length_m: params.min_length_m(),
         });
     }
     Ok(cleaned)
@@ -382,30 +219,10 @@ pub fn clean(
 
 /// A point on its way through cleaning: WGS-84, time in ms if known.
 #[derive(Debug, Clone, Copy)]
-struct Fix {
-    lon: f64,
-    lat: f64,
-    t_ms: i64,
-}
-
-impl Fix {
-    fn distance_m(&self, other: &Self) -> f64 {
-        Geodesic.distance(
-            geo::Point::new(self.lon, self.lat),
-            geo::Point::new(other.lon, other.lat),
-        )
-    }
-
-    fn speed_to(&self, other: &Self) -> f64 {
-        let dt_ms = other.t_ms.saturating_sub(self.t_ms).unsigned_abs();
-        let distance = self.distance_m(other);
-        if dt_ms == 0 {
-            return if distance > 0.0 { f64::INFINITY } else { 0.0 };
-        }
-        #[expect(clippy::cast_precision_loss, reason = "durations far below 2^52 ms")]
-        let seconds = dt_ms as f64 / 1000.0;
-        distance / seconds
-    }
+pub(super) struct Fix {
+    pub(super) lon: f64,
+    pub(super) lat: f64,
+    pub(super) t_ms: i64,
 }
 
 /// Steps 1 and 2: a valid WGS-84 position inside the area, or a count.
@@ -424,7 +241,7 @@ fn accepted_position(
         report.invalid_coordinates += 1;
         return None;
     };
-    if params.area.as_ref().is_some_and(|a| !a.contains(p)) {
+    if params.area().is_some_and(|a| !a.contains(p)) {
         report.outside_area += 1;
         return None;
     }
@@ -438,6 +255,7 @@ fn clean_timed(
     report: &mut CleaningReport,
 ) -> Vec<Vec<Fix>> {
     let mut out = Vec::new();
+    let mut parts = Vec::new();
     for segment in &track.segments {
         let mut fixes = Vec::with_capacity(segment.len());
         for raw in segment {
@@ -454,15 +272,18 @@ fn clean_timed(
                 t_ms: time.timestamp_millis(),
             });
         }
-        let fixes = put_in_order(fixes, params.max_reorder_fraction, &mut report.out_of_order);
+        let fixes = put_in_order(
+            fixes,
+            params.max_reorder_fraction(),
+            &mut report.out_of_order,
+        );
         let fixes = drop_same_times(fixes, &mut report.duplicates);
-        for part in split_at_gaps(fixes, params.max_gap.num_milliseconds()) {
-            out.extend(drop_jumps(
-                part,
-                params.max_speed_mps,
-                &mut report.gps_jumps,
-            ));
-        }
+        parts.extend(split_at_gaps(fixes, params.max_gap().num_milliseconds()));
+    }
+    let limit = params.speed_limit(&parts);
+    for part in parts {
+        let part = drop_spikes(&part, limit / 2.0, &mut report.gps_jumps);
+        out.extend(drop_jumps(part, limit, &mut report.gps_jumps));
     }
     out.retain(|s| !s.is_empty());
     out.sort_by_key(|s| s.first().map(|f| f.t_ms));
@@ -523,8 +344,8 @@ fn segments_with_times(
                 .collect(),
         );
     }
-    let start = params.fallback_start?.timestamp_millis();
-    let spacing = params.untimed_spacing.num_milliseconds();
+    let start = params.fallback_start()?.timestamp_millis();
+    let spacing = params.untimed_spacing().num_milliseconds();
     let mut k: i64 = 0;
     Some(
         segments
@@ -630,52 +451,6 @@ fn split_at_gaps(fixes: Vec<Fix>, max_gap_ms: i64) -> Vec<Vec<Fix>> {
     parts
 }
 
-/// Step 7 (see [`clean`]): drops spikes, and splits the segment where
-/// the track consistently continues somewhere out of reach.
-fn drop_jumps(fixes: Vec<Fix>, max_speed_mps: f64, jumps: &mut usize) -> Vec<Vec<Fix>> {
-    let mut out: Vec<Vec<Fix>> = Vec::new();
-    let mut current: Vec<Fix> = Vec::new();
-    let mut pending: Vec<Fix> = Vec::new();
-    for f in fixes {
-        let Some(last) = current.last() else {
-            current.push(f);
-            continue;
-        };
-        if last.speed_to(&f) <= max_speed_mps {
-            *jumps += pending.len();
-            pending.clear();
-            current.push(f);
-            continue;
-        }
-        if pending
-            .last()
-            .is_some_and(|p| p.speed_to(&f) > max_speed_mps)
-        {
-            *jumps += pending.len();
-            pending.clear();
-        }
-        pending.push(f);
-        if pending.len() >= REANCHOR_RUN {
-            if current.len() < REANCHOR_RUN {
-                *jumps += current.len();
-            } else {
-                out.push(std::mem::take(&mut current));
-            }
-            current = std::mem::take(&mut pending);
-        }
-    }
-    if pending.len() > current.len() {
-        *jumps += current.len();
-        current = pending;
-    } else {
-        *jumps += pending.len();
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 fn segment_length_m(points: &[TrackPoint]) -> f64 {
     points
         .windows(2)
@@ -729,31 +504,5 @@ mod tests {
         let out = put_in_order(fixes, 0.1, &mut n);
         assert_eq!(n, 3);
         assert_eq!(times(&out), vec![0, 10, 20, 30, 40, 50]);
-    }
-
-    #[test]
-    fn a_first_point_spike_is_dropped() {
-        let mut jumps = 0;
-        let mut fixes: Vec<Fix> = (0..6).map(|i| fix(i * 1000)).collect();
-        if let Some(first) = fixes.first_mut() {
-            first.lat += 0.05;
-        }
-        let out = drop_jumps(fixes, 15.0, &mut jumps);
-        assert_eq!(jumps, 1);
-        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![5]);
-    }
-
-    #[test]
-    fn a_relocation_splits_the_segment() {
-        let mut jumps = 0;
-        let fixes: Vec<Fix> = (0..10)
-            .map(|i| Fix {
-                lat: if i < 5 { 31.0 } else { 31.1 },
-                ..fix(i * 1000)
-            })
-            .collect();
-        let out = drop_jumps(fixes, 15.0, &mut jumps);
-        assert_eq!(jumps, 0);
-        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![5, 5]);
     }
 }

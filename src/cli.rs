@@ -62,6 +62,10 @@ pub enum Command {
         /// The CRS of the file's coordinates.
         #[arg(long, default_value = "wgs84")]
         crs: Crs,
+        /// Tracks: refuse a whole file (store none of it) when one of its
+        /// tracks is refused; without it, every usable track is stored.
+        #[arg(long)]
+        strict: bool,
     },
     /// Create or update the database schema and exit.
     Migrate,
@@ -264,6 +268,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             files,
             crs,
             officer,
+            strict,
         } => match kind.layer() {
             Some(layer) => {
                 for file in files {
@@ -272,7 +277,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             None if kind == CliImportKind::Roads => import_roads(&cli.database_url, files).await,
-            None => import_tracks(&cli.database_url, files, crs, officer).await,
+            None => import_tracks(&cli.database_url, files, crs, officer, strict).await,
         },
         Command::Migrate => {
             store::open(&cli.database_url)
@@ -747,11 +752,16 @@ async fn plan_route(url: &str, args: PlanRouteArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Imports track files, each track on its own: every refused track is
+/// named on stderr with its reason; the command fails when nothing could be
+/// stored, or, with `strict`, when any track of a file was refused (that
+/// file is then not stored at all).
 async fn import_tracks(
     url: &str,
     files: Vec<PathBuf>,
     crs: Crs,
     officer: Option<String>,
+    strict: bool,
 ) -> anyhow::Result<()> {
     let store = store::open(url)
         .await
@@ -766,17 +776,21 @@ async fn import_tracks(
         crs,
         ..service::tracks::UploadOptions::default()
     };
-    let (mut created, mut repeated, mut points) = (0usize, 0usize, 0usize);
+    let (mut created, mut repeated, mut points, mut refused) = (0usize, 0usize, 0usize, 0usize);
     for file in &files {
         bar.set_message(file.display().to_string());
         let bytes = tokio::fs::read(file)
             .await
             .with_context(|| format!("cannot read {}", file.display()))?;
         let name = file.file_name().and_then(|n| n.to_str());
-        let up = service::tracks::upload(&store, &bytes, None, name, &opts)
+        let outcome = service::tracks::upload_each(&store, &bytes, name, &opts, strict)
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-        for t in &up {
+        for r in &outcome.refused {
+            bar.suspend(|| eprintln!("{}: {} refused: {}", file.display(), r.track, r.reason));
+        }
+        refused += outcome.refused.len();
+        for t in &outcome.stored {
             if t.created {
                 created += 1;
                 points += t.points;
@@ -788,9 +802,16 @@ async fn import_tracks(
     }
     bar.finish_and_clear();
     eprintln!(
-        "{} files: {created} tracks stored ({points} points), {repeated} already known",
+        "{} files: {created} tracks stored ({points} points), {repeated} already known, \
+         {refused} refused",
         files.len()
     );
+    if strict && refused > 0 {
+        anyhow::bail!("--strict: {refused} tracks refused, their files were not stored");
+    }
+    if created + repeated == 0 {
+        anyhow::bail!("no track could be stored");
+    }
     Ok(())
 }
 

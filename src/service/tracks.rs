@@ -235,6 +235,123 @@ pub async fn upload_checked(
         .collect())
 }
 
+/// A track of a file that was not stored, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedTrack {
+    /// Which track of the file: its number, officer and name when known.
+    pub track: String,
+    pub reason: String,
+}
+
+/// What [`upload_each`] did with a file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchOutcome {
+    pub stored: Vec<UploadedTrack>,
+    pub refused: Vec<RefusedTrack>,
+}
+
+fn track_label(parsed: &ParsedTrack, index: usize) -> String {
+    let mut label = format!("track {}", index + 1);
+    let named: Vec<String> = [("officer", &parsed.officer), ("name", &parsed.name)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k} {v}")))
+        .collect();
+    if !named.is_empty() {
+        label = format!("{label} ({})", named.join(", "));
+    }
+    label
+}
+
+/// Uploads a file of many tracks (many officers' patrols) track by track:
+/// each usable track is stored on its own, atomically, and every refused
+/// one is reported with its reason. With `strict`, one refused track
+/// refuses the file: nothing is stored and `stored` is empty.
+pub async fn upload_each(
+    store: &DynStore,
+    bytes: &[u8],
+    file_name: Option<&str>,
+    opts: &UploadOptions,
+    strict: bool,
+) -> Result<BatchOutcome, ServiceError> {
+    let (_, parsed) = parse_upload(bytes, None, file_name)
+        .map_err(|e| IngestError::new(None, "file", e.to_string()))?;
+    if parsed.is_empty() {
+        return Err(IngestError::new(None, "file", "holds no track").into());
+    }
+    let params = clean_params(store, opts).await?;
+    let crs = opts.crs;
+    let opts_owned = opts.clone();
+    let (prepared, refused) = tokio::task::spawn_blocking(move || {
+        let mut prepared = Vec::new();
+        let mut refused = Vec::new();
+        for (i, p) in parsed.iter().enumerate() {
+            let cleaned = officer_of(p, &opts_owned, i)
+                .map_err(|e| e.to_string())
+                .and_then(|officer| {
+                    clean(p, crs, &params)
+                        .map(|c| (officer, c))
+                        .map_err(|r| r.to_string())
+                });
+            match cleaned {
+                Ok((officer, cleaned)) => {
+                    let track = to_new_track(p, &cleaned, officer, &opts_owned);
+                    let visits = visits_of(&track.segments, &opts_owned.coverage);
+                    prepared.push((track, visits, cleaned.report));
+                }
+                Err(reason) => refused.push(RefusedTrack {
+                    track: track_label(p, i),
+                    reason,
+                }),
+            }
+        }
+        (prepared, refused)
+    })
+    .await
+    .map_err(super::task_failed("track cleaning"))?;
+    if strict && !refused.is_empty() {
+        return Ok(BatchOutcome {
+            stored: Vec::new(),
+            refused,
+        });
+    }
+    let mut stored = Vec::with_capacity(prepared.len());
+    let batches: Vec<Vec<_>> = if strict {
+        vec![prepared]
+    } else {
+        prepared.into_iter().map(|p| vec![p]).collect()
+    };
+    for batch in batches {
+        let summaries: Vec<_> = batch
+            .iter()
+            .map(|(t, v, report)| summary_of(t, v.len(), *report))
+            .collect();
+        let inserted = store
+            .insert_tracks(batch.into_iter().map(|(t, v, _)| (t, v)).collect())
+            .await?;
+        stored.extend(inserted.into_iter().zip(summaries).map(|(ins, mut up)| {
+            up.id = ins.id;
+            up.created = ins.created;
+            up
+        }));
+    }
+    Ok(BatchOutcome { stored, refused })
+}
+
+fn summary_of(track: &NewTrack, cells: usize, report: CleaningReport) -> UploadedTrack {
+    let (s, e) = track.span_ms();
+    UploadedTrack {
+        id: 0,
+        created: false,
+        officer: track.officer.clone(),
+        name: track.name.clone(),
+        points: track.point_count(),
+        cells,
+        started_at: DateTime::from_timestamp_millis(s).unwrap_or_default(),
+        ended_at: DateTime::from_timestamp_millis(e).unwrap_or_default(),
+        report,
+    }
+}
+
 /// Points sent to a live track: `{"points": [{"lon", "lat", "time"}, ...]}`
 /// or any track file format.
 fn parse_batch(bytes: &[u8], content_type: Option<&str>) -> Result<Vec<RawPoint>, IngestError> {

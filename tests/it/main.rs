@@ -30,5 +30,6 @@ mod routing_sweep;
 mod snapshots_api;
 mod store_suite;
 mod store_upgrade;
+mod track_cleaning_real;
 mod track_parsers;
 mod tracks_api;

@@ -8,6 +8,7 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod batch_cli;
 mod cleaning;
 mod errors;
 mod no_panic;

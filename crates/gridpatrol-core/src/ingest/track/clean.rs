@@ -7,12 +7,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::ParsedTrack;
-pub use super::params::{Area, AreaError, CleanParams, CleanParamsError};
+use super::jumps::{drop_jumps, drop_spikes};
+pub use super::params::{CleanParams, CleanParamsError, DEFAULT_MODE_LIMITS};
 use crate::spatial::{Crs, LonLat, TrackPoint};
-
-/// Consecutive points, mutually consistent but unreachable from the kept
-/// ones, that make the cleaner accept a relocation instead of a spike.
-pub const REANCHOR_RUN: usize = 3;
 
 /// What cleaning did to a track, point by point. `received - kept` points
 /// were dropped; `out_of_order` counts re-sorted points too, and `untimed`
@@ -153,13 +150,18 @@ pub struct TrackRejected {
 /// 6. **Gaps**: a segment is split where two points are more than `max_gap`
 ///    apart in time, so that a stretch with the receiver off is not drawn as
 ///    walked. Nothing is dropped.
-/// 7. **GPS jumps**: a point that the last kept point could only reach above
-///    `max_speed_mps` is a `gps_jumps` spike and dropped, and the next point
+/// 7. **GPS jumps** are outliers, not speed (see [`super::jumps`]). The
+///    track's speed limit is `max_speed_mps` if set, else its mode's
+///    (`Auto`: from the 85th percentile of its step speeds). First a fix
+///    reached and left above half the limit whose neighbours are close to
+///    each other (it left the path and came back) is a `gps_jumps` spike.
+///    Then a point that the last kept point could only reach above the
+///    limit is a `gps_jumps` spike and dropped, and the next point
 ///    is compared with the last kept point again, so a spike never takes the
-///    rest of the track with it. When [`REANCHOR_RUN`] points in a row are
+///    rest of the track with it. When [`super::REANCHOR_RUN`] points in a row are
 ///    consistent with each other but out of reach of the kept ones, the
 ///    track really moved (a ride, say): the segment is split there, and if
-///    the points kept before were fewer than [`REANCHOR_RUN`], they were the
+///    the points kept before were fewer than [`super::REANCHOR_RUN`], they were the
 ///    spike and are dropped instead.
 ///
 /// The result is rejected ([`TrackRejected`], report inside) when fewer than
@@ -217,30 +219,10 @@ pub fn clean(
 
 /// A point on its way through cleaning: WGS-84, time in ms if known.
 #[derive(Debug, Clone, Copy)]
-struct Fix {
-    lon: f64,
-    lat: f64,
-    t_ms: i64,
-}
-
-impl Fix {
-    fn distance_m(&self, other: &Self) -> f64 {
-        Geodesic.distance(
-            geo::Point::new(self.lon, self.lat),
-            geo::Point::new(other.lon, other.lat),
-        )
-    }
-
-    fn speed_to(&self, other: &Self) -> f64 {
-        let dt_ms = other.t_ms.saturating_sub(self.t_ms).unsigned_abs();
-        let distance = self.distance_m(other);
-        if dt_ms == 0 {
-            return if distance > 0.0 { f64::INFINITY } else { 0.0 };
-        }
-        #[expect(clippy::cast_precision_loss, reason = "durations far below 2^52 ms")]
-        let seconds = dt_ms as f64 / 1000.0;
-        distance / seconds
-    }
+pub(super) struct Fix {
+    pub(super) lon: f64,
+    pub(super) lat: f64,
+    pub(super) t_ms: i64,
 }
 
 /// Steps 1 and 2: a valid WGS-84 position inside the area, or a count.
@@ -273,6 +255,7 @@ fn clean_timed(
     report: &mut CleaningReport,
 ) -> Vec<Vec<Fix>> {
     let mut out = Vec::new();
+    let mut parts = Vec::new();
     for segment in &track.segments {
         let mut fixes = Vec::with_capacity(segment.len());
         for raw in segment {
@@ -295,13 +278,12 @@ fn clean_timed(
             &mut report.out_of_order,
         );
         let fixes = drop_same_times(fixes, &mut report.duplicates);
-        for part in split_at_gaps(fixes, params.max_gap().num_milliseconds()) {
-            out.extend(drop_jumps(
-                part,
-                params.max_speed_mps(),
-                &mut report.gps_jumps,
-            ));
-        }
+        parts.extend(split_at_gaps(fixes, params.max_gap().num_milliseconds()));
+    }
+    let limit = params.speed_limit(&parts);
+    for part in parts {
+        let part = drop_spikes(&part, limit / 2.0, &mut report.gps_jumps);
+        out.extend(drop_jumps(part, limit, &mut report.gps_jumps));
     }
     out.retain(|s| !s.is_empty());
     out.sort_by_key(|s| s.first().map(|f| f.t_ms));
@@ -469,52 +451,6 @@ fn split_at_gaps(fixes: Vec<Fix>, max_gap_ms: i64) -> Vec<Vec<Fix>> {
     parts
 }
 
-/// Step 7 (see [`clean`]): drops spikes, and splits the segment where
-/// the track consistently continues somewhere out of reach.
-fn drop_jumps(fixes: Vec<Fix>, max_speed_mps: f64, jumps: &mut usize) -> Vec<Vec<Fix>> {
-    let mut out: Vec<Vec<Fix>> = Vec::new();
-    let mut current: Vec<Fix> = Vec::new();
-    let mut pending: Vec<Fix> = Vec::new();
-    for f in fixes {
-        let Some(last) = current.last() else {
-            current.push(f);
-            continue;
-        };
-        if last.speed_to(&f) <= max_speed_mps {
-            *jumps += pending.len();
-            pending.clear();
-            current.push(f);
-            continue;
-        }
-        if pending
-            .last()
-            .is_some_and(|p| p.speed_to(&f) > max_speed_mps)
-        {
-            *jumps += pending.len();
-            pending.clear();
-        }
-        pending.push(f);
-        if pending.len() >= REANCHOR_RUN {
-            if current.len() < REANCHOR_RUN {
-                *jumps += current.len();
-            } else {
-                out.push(std::mem::take(&mut current));
-            }
-            current = std::mem::take(&mut pending);
-        }
-    }
-    if pending.len() > current.len() {
-        *jumps += current.len();
-        current = pending;
-    } else {
-        *jumps += pending.len();
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 fn segment_length_m(points: &[TrackPoint]) -> f64 {
     points
         .windows(2)
@@ -568,31 +504,5 @@ mod tests {
         let out = put_in_order(fixes, 0.1, &mut n);
         assert_eq!(n, 3);
         assert_eq!(times(&out), vec![0, 10, 20, 30, 40, 50]);
-    }
-
-    #[test]
-    fn a_first_point_spike_is_dropped() {
-        let mut jumps = 0;
-        let mut fixes: Vec<Fix> = (0..6).map(|i| fix(i * 1000)).collect();
-        if let Some(first) = fixes.first_mut() {
-            first.lat += 0.05;
-        }
-        let out = drop_jumps(fixes, 15.0, &mut jumps);
-        assert_eq!(jumps, 1);
-        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![5]);
-    }
-
-    #[test]
-    fn a_relocation_splits_the_segment() {
-        let mut jumps = 0;
-        let fixes: Vec<Fix> = (0..10)
-            .map(|i| Fix {
-                lat: if i < 5 { 31.0 } else { 31.1 },
-                ..fix(i * 1000)
-            })
-            .collect();
-        let out = drop_jumps(fixes, 15.0, &mut jumps);
-        assert_eq!(jumps, 0);
-        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![5, 5]);
     }
 }

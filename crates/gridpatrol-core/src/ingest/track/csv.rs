@@ -15,7 +15,7 @@ use super::{ParsedTrack, RawPoint, TrackFormat, TrackParseError, excerpt, time, 
 /// | --- | --- |
 /// | longitude (required) | `lon`, `lng`, `long`, `longitude`, `x`, `经度` |
 /// | latitude (required) | `lat`, `latitude`, `y`, `纬度` |
-/// | time | `time`, `timestamp`, `datetime`, `定位时间`, `时间` |
+/// | time | `time`, `timestamp`, `datetime`, `locatetime`, `locatetime_ms`, `定位时间`, `时间` |
 /// | officer | `officer`, `巡查员`, `人员`, `姓名` |
 /// | device | `device`, `device_id`, `设备`, `设备号` |
 /// | track | `track`, `track_id`, `轨迹` |
@@ -117,7 +117,15 @@ fn non_empty(s: &str) -> Option<String> {
 
 const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x", "经度"];
 const LAT_NAMES: &[&str] = &["lat", "latitude", "y", "纬度"];
-const TIME_NAMES: &[&str] = &["time", "timestamp", "datetime", "定位时间", "时间"];
+const TIME_NAMES: &[&str] = &[
+    "time",
+    "timestamp",
+    "datetime",
+    "locatetime",
+    "locatetime_ms",
+    "定位时间",
+    "时间",
+];
 const OFFICER_NAMES: &[&str] = &["officer", "巡查员", "人员", "姓名"];
 const DEVICE_NAMES: &[&str] = &["device", "device_id", "设备", "设备号"];
 const TRACK_NAMES: &[&str] = &["track", "track_id", "轨迹"];

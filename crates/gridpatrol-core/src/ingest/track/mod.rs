@@ -16,26 +16,30 @@
 //!
 //! [`TrackPoint`]: crate::spatial::TrackPoint
 
+mod area;
 mod clean;
 mod csv;
 mod error;
 mod format;
 mod geojson;
 mod gpx;
+mod jumps;
 mod params;
 mod time;
 
 use chrono::{DateTime, Utc};
 
+pub use area::{Area, AreaError, MARGIN_TOLERANCE};
 pub use clean::{
-    Area, AreaError, CleanParams, CleanParamsError, CleanedTrack, CleaningReport, REANCHOR_RUN,
-    RejectReason, TrackRejected, clean,
+    CleanParams, CleanParamsError, CleanedTrack, CleaningReport, DEFAULT_MODE_LIMITS, RejectReason,
+    TrackRejected, clean,
 };
 pub use csv::parse_csv;
 pub use error::TrackParseError;
 pub use format::{TrackFormat, UnknownTrackFormat};
 pub use geojson::parse_geojson;
 pub use gpx::parse_gpx;
+pub use jumps::{AUTO_EBIKE_BELOW_MPS, AUTO_FOOT_BELOW_MPS, REANCHOR_RUN, TravelMode};
 
 /// One position as the file gives it: `lon`/`lat` in degrees in the upload's
 /// coordinate system (see [`crate::spatial::Crs`]), not yet validated, and the

@@ -1,149 +1,22 @@
-//! What the track cleaner judges by: the district a patrol is expected in
-//! ([`Area`], given by the caller: the core knows no place of its own) and
-//! the limits of [`CleanParams`].
+//! How a track is cleaned ([`CleanParams`]): the district, the travel mode
+//! and its speed limits, gaps, reordering and the smallest usable track.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use geo::{Closest, Contains, Distance, Haversine, HaversineClosestPoint, Intersects};
 
-use crate::spatial::{Bbox, LonLat};
+use super::area::Area;
+use super::clean::Fix;
+use super::jumps::{TravelMode, step_speeds};
 
-/// The district a patrol is expected in, with a margin in metres around it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Area {
-    outline: Option<geo::MultiPolygon<f64>>,
-    /// The box of each polygon of the outline, in order.
-    part_bounds: Vec<geo::Rect<f64>>,
-    bounds: geo::Rect<f64>,
-    margin_m: f64,
-}
-
-/// Why an [`Area`] could not be built.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AreaError {
-    #[error("the margin {0} m is not a finite number of metres at least 0")]
-    Margin(f64),
-    #[error("the outline has no polygon")]
-    EmptyOutline,
-    #[error("polygon {polygon}, ring {ring}: {reason}")]
-    Ring {
-        polygon: usize,
-        ring: usize,
-        reason: String,
-    },
-}
-
-impl Area {
-    /// A longitude/latitude box with a margin.
-    pub fn from_bbox(bbox: Bbox, margin_m: f64) -> Result<Self, AreaError> {
-        let bounds = geo::Rect::new(
-            geo::coord! { x: bbox.min_lon(), y: bbox.min_lat() },
-            geo::coord! { x: bbox.max_lon(), y: bbox.max_lat() },
-        );
-        Ok(Self {
-            outline: None,
-            part_bounds: Vec::new(),
-            bounds,
-            margin_m: check_margin(margin_m)?,
-        })
-    }
-
-    /// A district outline in WGS-84 with a margin. Every ring must be closed
-    /// (at least four positions) and every position a valid lon/lat.
-    pub fn from_outline(outline: geo::MultiPolygon<f64>, margin_m: f64) -> Result<Self, AreaError> {
-        use geo::BoundingRect;
-        let margin_m = check_margin(margin_m)?;
-        for (polygon, poly) in outline.iter().enumerate() {
-            for (ring, line) in std::iter::once(poly.exterior())
-                .chain(poly.interiors())
-                .enumerate()
-            {
-                if line.0.len() < 4 {
-                    return Err(AreaError::Ring {
-                        polygon,
-                        ring,
-                        reason: format!(
-                            "has {} positions; a closed ring needs at least 4",
-                            line.0.len()
-                        ),
-                    });
-                }
-                if let Some(bad) = line.0.iter().position(|c| LonLat::new(c.x, c.y).is_err()) {
-                    return Err(AreaError::Ring {
-                        polygon,
-                        ring,
-                        reason: format!("position {bad} is not a valid longitude/latitude"),
-                    });
-                }
-            }
-        }
-        let bounds = outline.bounding_rect().ok_or(AreaError::EmptyOutline)?;
-        let part_bounds = outline
-            .iter()
-            .filter_map(BoundingRect::bounding_rect)
-            .collect();
-        Ok(Self {
-            part_bounds,
-            outline: Some(outline),
-            bounds,
-            margin_m,
-        })
-    }
-
-    #[must_use]
-    pub fn margin_m(&self) -> f64 {
-        self.margin_m
-    }
-
-    /// Whether a WGS-84 position is inside the area or within its margin,
-    /// in geodesic metres.
-    #[must_use]
-    pub fn contains(&self, p: LonLat) -> bool {
-        let point = geo::Point::from(p);
-        // The nearest point of a lon/lat box is the clamped position, which
-        // also bounds the distance to any outline inside the box from below.
-        let nearest = geo::Point::new(
-            p.lon().clamp(self.bounds.min().x, self.bounds.max().x),
-            p.lat().clamp(self.bounds.min().y, self.bounds.max().y),
-        );
-        if Haversine.distance(point, nearest) > self.margin_m {
-            return false;
-        }
-        let Some(outline) = &self.outline else {
-            return true;
-        };
-        // Most fixes lie inside the district: a point-in-polygon test on the
-        // parts whose box holds the point answers them without the (much
-        // slower) closest-point search over every vertex.
-        if outline
-            .iter()
-            .zip(&self.part_bounds)
-            .any(|(part, r)| r.intersects(&point) && part.contains(&point))
-        {
-            return true;
-        }
-        match outline.haversine_closest_point(&point) {
-            Closest::Intersection(_) => true,
-            Closest::SinglePoint(c) => Haversine.distance(point, c) <= self.margin_m,
-            Closest::Indeterminate => false,
-        }
-    }
-}
-
-fn check_margin(margin_m: f64) -> Result<f64, AreaError> {
-    if margin_m.is_finite() && margin_m >= 0.0 {
-        Ok(margin_m)
-    } else {
-        Err(AreaError::Margin(margin_m))
-    }
-}
-
-/// How [`clean`] judges a track. Build it with [`CleanParams::new`], from
+/// How [`super::clean`] judges a track. Build it with [`CleanParams::new`], from
 /// the district's extent (which the caller knows: the core has no default
 /// place), and the `with_*` methods, which refuse values that make no sense.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanParams {
     area: Option<Area>,
-    max_speed_mps: f64,
+    mode: TravelMode,
+    /// The speed limits of `Foot`, `Ebike` and `Vehicle`, m/s.
+    mode_limits: [f64; 3],
+    max_speed_mps: Option<f64>,
     max_gap: TimeDelta,
     max_reorder_fraction: f64,
     min_points: usize,
@@ -158,6 +31,8 @@ pub struct CleanParams {
 pub enum CleanParamsError {
     #[error("max_speed_mps must be a finite number above 0, not {0}")]
     MaxSpeed(f64),
+    #[error("the auto mode has no speed limit of its own: set foot, ebike or vehicle")]
+    AutoLimit,
     #[error("max_gap must be longer than 0, not {0}")]
     MaxGap(TimeDelta),
     #[error("max_reorder_fraction must be between 0 and 1, not {0}")]
@@ -170,9 +45,39 @@ pub enum CleanParamsError {
     UntimedSpacing(TimeDelta),
 }
 
+/// The default speed limits of `Foot`, `Ebike` and `Vehicle`, m/s: a run
+/// with GPS noise, a fast e-bike or scooter, a car on an expressway.
+pub const DEFAULT_MODE_LIMITS: [f64; 3] = [10.0, 20.0, 45.0];
+
+fn checked_speed(mps: f64) -> Result<f64, CleanParamsError> {
+    if mps.is_finite() && mps > 0.0 {
+        Ok(mps)
+    } else {
+        Err(CleanParamsError::MaxSpeed(mps))
+    }
+}
+
 impl CleanParams {
-    /// Points must lie in `area` (`None` accepts any valid position); 15 m/s
-    /// (e-bike patrols); segments split at gaps over 5 minutes; out-of-order
+    /// The speed limit of a track: the explicit one, or its mode's, the
+    /// `Auto` mode chosen from the track's step speeds.
+    pub(super) fn speed_limit(&self, parts: &[Vec<Fix>]) -> f64 {
+        if let Some(v) = self.max_speed_mps {
+            return v;
+        }
+        let mode = match self.mode {
+            TravelMode::Auto => {
+                TravelMode::from_speeds(parts.iter().flat_map(|p| step_speeds(p)).collect())
+            }
+            m => m,
+        };
+        self.mode_limit(mode).unwrap_or(DEFAULT_MODE_LIMITS[2])
+    }
+}
+
+impl CleanParams {
+    /// Points must lie in `area` (`None` accepts any valid position); the
+    /// travel mode chosen per track ([`TravelMode::Auto`]) with
+    /// [`DEFAULT_MODE_LIMITS`]; segments split at gaps over 5 minutes; out-of-order
     /// points re-sorted while they are at most 10 %; at least 2 points
     /// lasting 60 s or covering 50 m; no fallback start; untimed points 1 s
     /// apart.
@@ -180,7 +85,9 @@ impl CleanParams {
     pub fn new(area: Option<Area>) -> Self {
         Self {
             area,
-            max_speed_mps: 15.0,
+            mode: TravelMode::Auto,
+            mode_limits: DEFAULT_MODE_LIMITS,
+            max_speed_mps: None,
             max_gap: TimeDelta::minutes(5),
             max_reorder_fraction: 0.1,
             min_points: 2,
@@ -200,11 +107,35 @@ impl CleanParams {
         self
     }
 
+    /// An explicit speed limit for every track, whatever its mode.
     pub fn with_max_speed_mps(mut self, max_speed_mps: f64) -> Result<Self, CleanParamsError> {
-        if !(max_speed_mps.is_finite() && max_speed_mps > 0.0) {
-            return Err(CleanParamsError::MaxSpeed(max_speed_mps));
+        self.max_speed_mps = Some(checked_speed(max_speed_mps)?);
+        Ok(self)
+    }
+
+    /// How the tracks were recorded; [`TravelMode::Auto`] (the default)
+    /// chooses per track from its own speeds.
+    #[must_use]
+    pub fn with_mode(mut self, mode: TravelMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The speed limit of one mode (not `Auto`, which has none of its own).
+    pub fn with_mode_limit(
+        mut self,
+        mode: TravelMode,
+        max_speed_mps: f64,
+    ) -> Result<Self, CleanParamsError> {
+        let slot = match mode {
+            TravelMode::Foot => 0,
+            TravelMode::Ebike => 1,
+            TravelMode::Vehicle => 2,
+            TravelMode::Auto => return Err(CleanParamsError::AutoLimit),
+        };
+        if let Some(limit) = self.mode_limits.get_mut(slot) {
+            *limit = checked_speed(max_speed_mps)?;
         }
-        self.max_speed_mps = max_speed_mps;
         Ok(self)
     }
 
@@ -268,9 +199,24 @@ impl CleanParams {
     pub fn area(&self) -> Option<&Area> {
         self.area.as_ref()
     }
+    /// The explicit speed limit, if any (see [`Self::with_max_speed_mps`]).
     #[must_use]
-    pub fn max_speed_mps(&self) -> f64 {
+    pub fn max_speed_mps(&self) -> Option<f64> {
         self.max_speed_mps
+    }
+    #[must_use]
+    pub fn mode(&self) -> TravelMode {
+        self.mode
+    }
+    /// The speed limit of a mode, m/s; `Auto` has none.
+    #[must_use]
+    pub fn mode_limit(&self, mode: TravelMode) -> Option<f64> {
+        match mode {
+            TravelMode::Foot => Some(self.mode_limits[0]),
+            TravelMode::Ebike => Some(self.mode_limits[1]),
+            TravelMode::Vehicle => Some(self.mode_limits[2]),
+            TravelMode::Auto => None,
+        }
     }
     #[must_use]
     pub fn max_gap(&self) -> TimeDelta {

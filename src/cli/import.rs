@@ -1,0 +1,167 @@
+//! `import`: layers, tracks (each track of a file on its own, or `--strict`)
+//! and the road network.
+
+use super::redact;
+use crate::service::{self, ImportKind};
+use crate::spatial::Crs;
+use crate::store::{self};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+/// What `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CliImportKind {
+    Towns,
+    Zones,
+    Grids,
+    Districts,
+    Venues,
+    Projects,
+    Tracks,
+    /// The road network the route planner uses.
+    Roads,
+}
+
+impl CliImportKind {
+    pub(super) fn layer(self) -> Option<ImportKind> {
+        match self {
+            Self::Towns => Some(ImportKind::Towns),
+            Self::Zones => Some(ImportKind::Zones),
+            Self::Grids => Some(ImportKind::Grids),
+            Self::Districts => Some(ImportKind::Districts),
+            Self::Venues => Some(ImportKind::Venues),
+            Self::Projects => Some(ImportKind::Projects),
+            Self::Tracks | Self::Roads => None,
+        }
+    }
+}
+
+pub(super) async fn import_roads(url: &str, files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let [file] = files.as_slice() else {
+        anyhow::bail!("import roads takes one file: the network replaces the stored one");
+    };
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let done = service::routes::import_roads_file(&store, file)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    eprintln!(
+        "{}: road network stored: {} nodes, {} edges, {} km{}",
+        file.display(),
+        done.nodes,
+        done.edges,
+        done.length_km,
+        if done.dropped_edges > 0 {
+            format!(
+                " ({} edges not connected to the rest left out)",
+                done.dropped_edges
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+/// Imports track files, each track on its own: every refused track is
+/// named on stderr with its reason; the command fails when nothing could be
+/// stored, or, with `strict`, when any track of a file was refused (that
+/// file is then not stored at all).
+pub(super) async fn import_tracks(
+    url: &str,
+    files: Vec<PathBuf>,
+    crs: Crs,
+    officer: Option<String>,
+    strict: bool,
+) -> anyhow::Result<()> {
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} files {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let opts = service::tracks::UploadOptions {
+        officer,
+        crs,
+        ..service::tracks::UploadOptions::default()
+    };
+    let (mut created, mut repeated, mut points, mut refused) = (0usize, 0usize, 0usize, 0usize);
+    for file in &files {
+        bar.set_message(file.display().to_string());
+        let bytes = tokio::fs::read(file)
+            .await
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.file_name().and_then(|n| n.to_str());
+        let outcome = service::tracks::upload_each(&store, &bytes, name, &opts, strict)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        for r in &outcome.refused {
+            bar.suspend(|| eprintln!("{}: {} refused: {}", file.display(), r.track, r.reason));
+        }
+        refused += outcome.refused.len();
+        for t in &outcome.stored {
+            if t.created {
+                created += 1;
+                points += t.points;
+            } else {
+                repeated += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "{} files: {created} tracks stored ({points} points), {repeated} already known, \
+         {refused} refused",
+        files.len()
+    );
+    if strict && refused > 0 {
+        anyhow::bail!("--strict: {refused} tracks refused, their files were not stored");
+    }
+    if created + repeated == 0 {
+        anyhow::bail!("no track could be stored");
+    }
+    Ok(())
+}
+
+pub(super) async fn import(
+    url: &str,
+    kind: ImportKind,
+    file: PathBuf,
+    crs: Crs,
+) -> anyhow::Result<()> {
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(format!("importing {}", file.display()));
+    let tick = bar.clone();
+    let (count, summary) =
+        service::import_file(&store, kind, &file, crs, &move |n| tick.set_position(n))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    bar.finish_and_clear();
+    tracing::info!(
+        records = count,
+        inserted = summary.inserted,
+        updated = summary.updated,
+        unchanged = summary.unchanged,
+        "imported"
+    );
+    eprintln!(
+        "{}: {count} records: {} inserted, {} updated, {} unchanged",
+        file.display(),
+        summary.inserted,
+        summary.updated,
+        summary.unchanged
+    );
+    Ok(())
+}

@@ -32,3 +32,4 @@ mod store_suite;
 mod store_upgrade;
 mod track_parsers;
 mod tracks_api;
+mod write_guards;

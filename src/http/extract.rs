@@ -54,7 +54,12 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 /// Parses a JSON body into `T`: malformed JSON (or a body that is not the
 /// object `T` is) is a 400 naming `body`; a bad field a 422 naming it.
+/// A string with a control character (other than tab, newline, CR) is a
+/// 422 naming it, before anything is read or written.
 pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        refuse_control_chars(&v, "")?;
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize(de) {
         Ok(v) => Ok(v),
@@ -75,6 +80,44 @@ pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 .to_owned();
             Err(data_error(&path, &message, true))
         }
+    }
+}
+
+/// Whether a text holds a control character other than tab, newline, CR.
+#[must_use]
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Refuses any key or string in a JSON value holding a control character,
+/// naming it by its path (`properties.name`, `findings[0].note`).
+fn refuse_control_chars(v: &serde_json::Value, path: &str) -> Result<(), ApiError> {
+    let refuse = |at: &str| {
+        let field = if at.is_empty() { "body" } else { at };
+        Err(ApiError::invalid(
+            field.to_owned(),
+            "must not contain control characters (NUL, …)",
+        ))
+    };
+    match v {
+        serde_json::Value::String(s) if has_control_chars(s) => refuse(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| refuse_control_chars(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(k, item)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if has_control_chars(k) {
+                return refuse(&at);
+            }
+            refuse_control_chars(item, &at)
+        }),
+        _ => Ok(()),
     }
 }
 

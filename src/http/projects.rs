@@ -39,6 +39,33 @@ fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
         .map_err(|e| ApiError::bad_request("body", format!("malformed GeoJSON Feature: {e}")))
 }
 
+/// Refuses a property of the wrong JSON type (`"name": 123`,
+/// `"hot_work": "yes"`): the API takes JSON's own types, unlike the ledger
+/// files whose cells are all text. `null` clears a property.
+fn check_property_types(props: &Map<String, Json>) -> Result<(), ApiError> {
+    for (k, v) in props {
+        let expected = match k.as_str() {
+            "code" | "name" | "category" | "funding" | "status" | "address" | "town"
+            | "started_on" | "completed_on" => (v.is_string() || v.is_null())
+                .then_some(())
+                .ok_or("a string"),
+            "hot_work" | "insulation" | "steel_mezzanine" | "insured" | "above_limit" => {
+                (v.is_boolean() || v.is_null())
+                    .then_some(())
+                    .ok_or("true or false")
+            }
+            "investment_cny" | "floor_area_m2" => (v.is_number() || v.is_null())
+                .then_some(())
+                .ok_or("a number"),
+            _ => Ok(()),
+        };
+        if let Err(what) = expected {
+            return Err(ApiError::invalid(k.clone(), format!("must be {what}")));
+        }
+    }
+    Ok(())
+}
+
 crate::query_params! {
     /// The CRS of the geometry sent.
     pub struct CrsParams {
@@ -64,6 +91,9 @@ pub async fn create(
     caller.require(Action::WriteProject)?;
     let crs = crs(&q)?;
     let f = read_feature(&body)?;
+    if let Some(props) = &f.properties {
+        check_property_types(props)?;
+    }
     let project: Project = project_from_feature(&f, crs)?;
     let stored = service::create_project(&st.store, &caller.scope, project).await?;
     let mut headers = HeaderMap::new();
@@ -118,6 +148,7 @@ pub async fn patch(
     } else {
         (obj, None)
     };
+    check_property_types(&changes)?;
     let mut merged: Map<String, Json> = project_properties(&current.value);
     // a moved work takes the town of its new place unless one is given
     if geometry.is_some() && !changes.contains_key("town") {

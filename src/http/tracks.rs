@@ -169,6 +169,16 @@ pub async fn upload(
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     caller.require(Action::WriteTrack)?;
+    for field in ["name", "officer", "device"] {
+        if q.get(field)
+            .is_some_and(|v| super::extract::has_control_chars(v))
+        {
+            return Err(ApiError::invalid(
+                field,
+                "must not contain control characters (NUL, …)",
+            ));
+        }
+    }
     let scope = TrackScope::of(&st.store, &caller).await?;
     let mut officer = q.get("officer").cloned();
     if let Some(me) = scope.officer() {

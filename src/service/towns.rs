@@ -1,10 +1,17 @@
 //! Which town a position lies in: the district check and town assignment of
 //! works, done in the engine so both stores answer the same.
 
-use geo::{BoundingRect, Centroid, Contains, Geometry, Intersects, MultiPolygon, Point};
+use geo::{
+    BoundingRect, Centroid, Contains, Distance, Euclidean, Geometry, Intersects, MultiPolygon,
+    Point, Polygon,
+};
 
 use crate::domain::{Invalid, Project, Town};
 use crate::store::{DynStore, StoreError, typed};
+
+/// How far (in degrees, about 30 m) a polygon's vertex may lie outside the
+/// district: boundaries are drawn by hand and do not match to the metre.
+pub const DISTRICT_TOLERANCE_DEG: f64 = 0.0003;
 
 /// The towns of the district, for point-in-town look-ups.
 pub struct TownIndex {
@@ -79,8 +86,11 @@ impl TownIndex {
             .map(|(t, _)| t.code.as_str())
     }
 
-    /// Checks a work lies in the district and sets its town: a town given
-    /// by name becomes its code; a missing one is derived from the geometry.
+    /// Checks a work lies in the district and sets its town from its
+    /// geometry: a point's town, or for a polygon the town holding its
+    /// centroid. A polygon must lie inside the district (every vertex in a
+    /// town, or within [`DISTRICT_TOLERANCE_DEG`] of one). A town given (by
+    /// code or name) that disagrees with the derived one is refused.
     pub fn assign(&self, project: &mut Project) -> Result<(), Invalid> {
         if self.is_empty() {
             return Ok(());
@@ -88,12 +98,8 @@ impl TownIndex {
         if !self.touches_district(&project.geometry) {
             return Err(Invalid::new("geometry", "lies outside the district"));
         }
-        if let Some(given) = project.town.take() {
-            let code = self
-                .code_for(&given)
-                .ok_or_else(|| Invalid::new("town", format!("unknown town {given:?}")))?;
-            project.town = Some(code.to_owned());
-            return Ok(());
+        if !self.holds_vertices(&project.geometry) {
+            return Err(Invalid::new("geometry", "leaves the district"));
         }
         let centre = match &project.geometry {
             Geometry::Point(p) => Some(*p),
@@ -101,8 +107,49 @@ impl TownIndex {
             Geometry::MultiPolygon(m) => m.centroid(),
             _ => None,
         };
-        project.town = centre.and_then(|c| self.town_of(c)).map(|t| t.code.clone());
+        let derived = centre.and_then(|c| self.town_of(c));
+        if let Some(given) = project.town.take() {
+            let code = self
+                .code_for(&given)
+                .ok_or_else(|| Invalid::new("town", format!("unknown town {given:?}")))?;
+            if let Some(d) = derived
+                && d.code != code
+            {
+                let named = self
+                    .towns()
+                    .find(|t| t.code == code)
+                    .map_or(code, |t| t.name.as_str());
+                return Err(Invalid::new(
+                    "town",
+                    format!("the work lies in {}, not {named}", d.name),
+                ));
+            }
+            project.town = Some(code.to_owned());
+            return Ok(());
+        }
+        project.town = derived.map(|t| t.code.clone());
         Ok(())
+    }
+
+    /// Whether every vertex of a polygon lies in a town or near one.
+    fn holds_vertices(&self, g: &Geometry<f64>) -> bool {
+        let polygons: Vec<&Polygon<f64>> = match g {
+            Geometry::Polygon(p) => vec![p],
+            Geometry::MultiPolygon(m) => m.0.iter().collect(),
+            _ => return true,
+        };
+        polygons
+            .iter()
+            .flat_map(|p| p.exterior().points())
+            .all(|v| {
+                self.town_of(v).is_some()
+                    || self.towns.iter().any(|(t, _)| {
+                        t.geometry
+                            .0
+                            .iter()
+                            .any(|part| Euclidean.distance(&v, part) <= DISTRICT_TOLERANCE_DEG)
+                    })
+            })
     }
 
     /// The district outline, as the union of the town polygons' parts.

@@ -183,6 +183,14 @@ pub async fn upload_checked(
             )
         })?;
         let track = to_new_track(p, &cleaned, officer, opts);
+        for (field, text) in [
+            ("officer", &track.officer),
+            ("device", &track.device),
+            ("name", &track.name),
+        ] {
+            crate::domain::check_text(field, text)
+                .map_err(|e| IngestError::at(format!("track {}", i + 1), e))?;
+        }
         check(&track)?;
         prepared.push((track, cleaned.report));
     }

@@ -33,3 +33,4 @@ mod store_upgrade;
 mod track_cleaning_real;
 mod track_parsers;
 mod tracks_api;
+mod write_guards;

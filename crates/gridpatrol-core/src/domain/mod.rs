@@ -54,13 +54,26 @@ pub fn check_code(field: &str, code: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Checks a display name: non-empty, at most 200 characters.
+/// Checks a display name: non-empty, at most 200 characters, no control
+/// characters.
 pub fn check_name(field: &str, name: &str) -> Result<(), Invalid> {
     if name.trim().is_empty() {
         return Err(Invalid::new(field, "must not be empty"));
     }
     if name.chars().count() > 200 {
         return Err(Invalid::new(field, "must be at most 200 characters"));
+    }
+    check_text(field, name)
+}
+
+/// Checks a free text holds no control characters but tab, newline and
+/// carriage return (a NUL cannot be stored in PostgreSQL text).
+pub fn check_text(field: &str, text: &str) -> Result<(), Invalid> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(Invalid::new(field, "must not contain control characters"));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! A small construction work (小微工程) and the rules of its attributes.
 
 use chrono::NaiveDate;
-use geo::Geometry;
+use geo::{Geometry, Validation};
 
 use super::{Category, Funding, Invalid, ProjectStatus, check_code, check_name, is_site_geometry};
 
@@ -10,6 +10,15 @@ use super::{Category, Funding, Invalid, ProjectStatus, check_code, check_name, i
 pub const INVESTMENT_LIMIT_CNY: i64 = 1_000_000;
 /// Fit-outs at or above this floor area are outside the scope as well.
 pub const FIT_OUT_AREA_LIMIT_M2: f64 = 300.0;
+/// The largest plausible investment (1e10 CNY); more is a typing error.
+pub const MAX_INVESTMENT_CNY: i64 = 10_000_000_000;
+/// The largest plausible floor area (1e7 m²).
+pub const MAX_FLOOR_AREA_M2: f64 = 1.0e7;
+/// The plausible dates of a work: 2000-01-01 to 2100-12-31.
+pub const DATE_RANGE: (NaiveDate, NaiveDate) = (
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date"),
+    NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date"),
+);
 
 /// A small construction work.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +63,12 @@ impl Project {
         if self.investment_cny < 0 {
             return Err(Invalid::new("investment_cny", "must not be negative"));
         }
+        if self.investment_cny > MAX_INVESTMENT_CNY {
+            return Err(Invalid::new(
+                "investment_cny",
+                "must be at most 10000000000 (1e10 CNY)",
+            ));
+        }
         if let Some(a) = self.floor_area_m2
             && (!a.is_finite() || a < 0.0)
         {
@@ -61,6 +76,27 @@ impl Project {
                 "floor_area_m2",
                 "must be a non-negative number",
             ));
+        }
+        if let Some(a) = self.floor_area_m2
+            && a > MAX_FLOOR_AREA_M2
+        {
+            return Err(Invalid::new(
+                "floor_area_m2",
+                "must be at most 10000000 m² (1e7)",
+            ));
+        }
+        for (field, date) in [
+            ("started_on", self.started_on),
+            ("completed_on", self.completed_on),
+        ] {
+            if let Some(d) = date
+                && !(DATE_RANGE.0..=DATE_RANGE.1).contains(&d)
+            {
+                return Err(Invalid::new(
+                    field,
+                    "must lie between 2000-01-01 and 2100-12-31",
+                ));
+            }
         }
         if let (Some(s), Some(c)) = (self.started_on, self.completed_on)
             && c < s
@@ -70,13 +106,14 @@ impl Project {
         if self.address.chars().count() > 300 {
             return Err(Invalid::new("address", "must be at most 300 characters"));
         }
+        super::check_text("address", &self.address)?;
         if !is_site_geometry(&self.geometry) {
             return Err(Invalid::new(
                 "geometry",
                 "must be a Point, Polygon or MultiPolygon",
             ));
         }
-        Ok(())
+        check_polygon(&self.geometry)
     }
 
     /// Whether the work is above the 小微工程 limit and must be handed over.
@@ -87,5 +124,26 @@ impl Project {
                 && self
                     .floor_area_m2
                     .is_some_and(|a| a >= FIT_OUT_AREA_LIMIT_M2))
+    }
+}
+
+/// Refuses a polygon that is not valid (OGC rules): a self-intersecting
+/// ring (a "bow-tie"), a hole outside its shell, a ring of too few points.
+fn check_polygon(g: &Geometry<f64>) -> Result<(), Invalid> {
+    let problem = match g {
+        Geometry::Polygon(p) => p.check_validation().err().map(|e| e.to_string()),
+        Geometry::MultiPolygon(m) => m.check_validation().err().map(|e| e.to_string()),
+        _ => None,
+    };
+    match problem {
+        None => Ok(()),
+        Some(e) if e.contains("self-intersection") => Err(Invalid::new(
+            "geometry",
+            format!("is self-intersecting ({e})"),
+        )),
+        Some(e) => Err(Invalid::new(
+            "geometry",
+            format!("is not a valid polygon: {e}"),
+        )),
     }
 }

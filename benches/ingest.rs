@@ -2,7 +2,7 @@
 //! Songjiang: 200 tracks × 2,900 fixes, walks and e-bike rides at one fix
 //! every 5 s, as one CSV of many officers.
 //!
-//! - `area/*`: the district test per fix, the prepared [`Area`] against the
+//! - `area/*`: the district test per fix, the prepared [`Extent`] against the
 //!   old per-fix geodesic test (a copy of it is kept below as the baseline),
 //!   on the towns outline of the fixtures with a 2 km margin.
 //! - `ingest/*`: parse + clean of the whole CSV, and parse + clean +
@@ -22,7 +22,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use geo::{Closest, Contains, Distance, Haversine, HaversineClosestPoint, Intersects};
 use gridpatrol::coverage::{CoverageParams, cover_track};
-use gridpatrol::ingest::track::{Area, CleanParams, clean, parse_csv};
+use gridpatrol::ingest::track::{CleanParams, Extent, clean, parse_csv};
 use gridpatrol::spatial::{Crs, LonLat};
 use h3o::Resolution;
 
@@ -136,7 +136,7 @@ impl OldArea {
 fn bench(c: &mut Criterion) {
     let csv = batch_csv();
     let outline = district();
-    let area = Area::from_outline(outline.clone(), MARGIN_M).expect("an area");
+    let area = Extent::from_outline(outline.clone(), MARGIN_M).expect("an area");
     let old = OldArea::new(outline, MARGIN_M);
     let tracks = parse_csv(csv.as_bytes()).expect("parses");
     let fixes: Vec<LonLat> = tracks

@@ -122,6 +122,11 @@ pub(super) fn window(from: Option<&str>, to: Option<&str>) -> anyhow::Result<(i6
     Ok((from, to))
 }
 
+/// The area a coverage question is about, from `--scope`.
+fn parse_area(scope: &str) -> anyhow::Result<crate::service::coverage::AreaScope> {
+    scope.parse().map_err(|e| anyhow::anyhow!("--scope: {e}"))
+}
+
 pub(super) async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow::Result<()> {
     use crate::service::coverage as cov;
     // the command line answers for the whole district
@@ -176,9 +181,9 @@ pub(super) async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow:
             format,
         } => {
             let (from, to) = window(from.as_deref(), to.as_deref())?;
-            let scope: cov::Scope = scope.parse().map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
+            let area = parse_area(&scope)?;
             let (rows, total) =
-                cov::ranked_blind_cells(&store, &everything, &scope, from, to, limit)
+                cov::ranked_blind_cells(&store, &everything, &area, from, to, limit)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut w = csv::Writer::from_writer(Vec::new());

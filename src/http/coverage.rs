@@ -17,7 +17,7 @@ use super::geojson_types::{Feature, FeatureCollection, Geometry};
 use super::params::Params;
 use super::params::{opt, window_ms};
 use crate::auth::Caller;
-use crate::service::coverage::{self, GridSet, Scope, ScopeCell};
+use crate::service::coverage::{self, AreaScope, GridSet, ScopeCell};
 
 /// The default window: the last four weeks.
 const DEFAULT_WINDOW_DAYS: i64 = 28;
@@ -106,9 +106,9 @@ fn hexagon(cell: CellIndex) -> Option<Geometry> {
     )))
 }
 
-fn scope_param(q: &impl Params) -> Result<Scope, ApiError> {
-    q.get("scope").map_or(Ok(Scope::District), |s| {
-        s.parse::<Scope>().map_err(ApiError::from)
+fn scope_param(q: &impl Params) -> Result<AreaScope, ApiError> {
+    q.get("scope").map_or(Ok(AreaScope::District), |s| {
+        s.parse::<AreaScope>().map_err(ApiError::from)
     })
 }
 
@@ -130,11 +130,11 @@ async fn load(
     st: &AppState,
     caller: &Caller,
     q: &impl Params,
-    scope: &Scope,
+    scope: &AreaScope,
 ) -> ApiResult<(GridSet, Loaded)> {
     let (from, to) = window_ms(q, DEFAULT_WINDOW_DAYS)?;
     let (grids, cells, data) =
-        coverage::load_scope(&st.store, &caller.scope, scope, from, to).await?;
+        coverage::load_area(&st.store, &caller.scope, scope, from, to).await?;
     Ok((
         grids,
         Loaded {

@@ -23,14 +23,14 @@ use crate::store::{DynStore, ListQuery, StoreError, typed};
 
 /// Which cells a question is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
+pub enum AreaScope {
     Grid(i64),
     Zone(i64),
     Town(String),
     District,
 }
 
-impl std::str::FromStr for Scope {
+impl std::str::FromStr for AreaScope {
     type Err = IngestError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -85,16 +85,16 @@ impl GridSet {
     }
 
     /// The grids a scope covers; an unknown grid or zone id is `NotFound`.
-    pub fn select(&self, scope: &Scope) -> Result<Vec<&Stored<Grid>>, ServiceError> {
+    pub fn select(&self, scope: &AreaScope) -> Result<Vec<&Stored<Grid>>, ServiceError> {
         let picked: Vec<&Stored<Grid>> = match scope {
-            Scope::District => self.grids.iter().collect(),
-            Scope::Town(code) => self
+            AreaScope::District => self.grids.iter().collect(),
+            AreaScope::Town(code) => self
                 .grids
                 .iter()
                 .filter(|g| &g.value.town == code)
                 .collect(),
-            Scope::Grid(id) => self.grids.iter().filter(|g| g.id == *id).collect(),
-            Scope::Zone(id) => {
+            AreaScope::Grid(id) => self.grids.iter().filter(|g| g.id == *id).collect(),
+            AreaScope::Zone(id) => {
                 let zone = self
                     .zones
                     .iter()
@@ -108,10 +108,10 @@ impl GridSet {
         };
         if picked.is_empty() {
             return Err(ServiceError::NotFound(match scope {
-                Scope::Grid(id) => format!("grid {id}"),
-                Scope::Zone(id) => format!("grids of zone {id}"),
-                Scope::Town(code) => format!("grids of town {code}"),
-                Scope::District => "any grid".into(),
+                AreaScope::Grid(id) => format!("grid {id}"),
+                AreaScope::Zone(id) => format!("grids of zone {id}"),
+                AreaScope::Town(code) => format!("grids of town {code}"),
+                AreaScope::District => "any grid".into(),
             }));
         }
         Ok(picked)
@@ -461,10 +461,10 @@ fn analysis_failed(e: &impl std::fmt::Display) -> ServiceError {
 
 /// The grids the caller may see, the cells of `scope` among them and their
 /// visits over `[from_ms, to_ms)`: what every coverage question starts from.
-pub async fn load_scope(
+pub async fn load_area(
     store: &DynStore,
     access: &crate::auth::Scope,
-    scope: &Scope,
+    scope: &AreaScope,
     from_ms: i64,
     to_ms: i64,
 ) -> Result<(GridSet, Vec<ScopeCell>, VisitData), ServiceError> {
@@ -473,7 +473,7 @@ pub async fn load_scope(
         .within(access);
     let cells = scope_cells(&grids.select(scope)?);
     // the whole district needs no cell filter in the store's query
-    let whole = *scope == Scope::District && access.is_district();
+    let whole = *scope == AreaScope::District && access.is_district();
     let data = load_visits(store, &cells, from_ms, to_ms, whole).await?;
     Ok((grids, cells, data))
 }
@@ -487,7 +487,8 @@ pub async fn area_summaries(
     from_ms: i64,
     to_ms: i64,
 ) -> Result<Vec<AreaSummary>, ServiceError> {
-    let (grids, cells, data) = load_scope(store, access, &Scope::District, from_ms, to_ms).await?;
+    let (grids, cells, data) =
+        load_area(store, access, &AreaScope::District, from_ms, to_ms).await?;
     let mut names: HashMap<String, String> = typed::all::<crate::domain::Town>(store)
         .await?
         .into_iter()
@@ -518,12 +519,12 @@ pub async fn area_summaries(
 pub async fn ranked_blind_cells(
     store: &DynStore,
     access: &crate::auth::Scope,
-    scope: &Scope,
+    scope: &AreaScope,
     from_ms: i64,
     to_ms: i64,
     limit: usize,
 ) -> Result<(Vec<BlindCell>, usize), ServiceError> {
-    let (_, cells, data) = load_scope(store, access, scope, from_ms, to_ms).await?;
+    let (_, cells, data) = load_area(store, access, scope, from_ms, to_ms).await?;
     let projects = typed::all::<Project>(store).await?;
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;

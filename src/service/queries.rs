@@ -11,7 +11,7 @@ use crate::inspection::{Hazard, Inspection};
 use crate::store::access::{AuditEvent, AuditQuery, TokenGrant};
 use crate::store::layer::LayerItem;
 use crate::store::routes::RoadNetworkInfo;
-use crate::store::tracks::{TrackQuery, TrackRecord, VisitRow};
+use crate::store::tracks::{StoredVisit, TrackQuery, TrackRecord};
 use crate::store::{DynStore, InspectionQuery, ListQuery, Page, StoreError, scoped};
 
 use super::ServiceError;
@@ -58,7 +58,7 @@ pub async fn track_visits(
     store: &DynStore,
     scope: &TrackScope,
     id: i64,
-) -> Result<(TrackRecord, Vec<VisitRow>), ServiceError> {
+) -> Result<(TrackRecord, Vec<StoredVisit>), ServiceError> {
     let t = visible_track(store, scope, id).await?;
     let visits = store.track_visits(id).await?;
     Ok((t, visits))
@@ -144,5 +144,5 @@ pub async fn token(store: &DynStore, id: &str) -> Result<Option<TokenGrant>, Sto
 
 /// The scope a user's grants give.
 pub async fn scope_of(store: &DynStore, grants: &Grants) -> Result<Scope, StoreError> {
-    scoped::load_scope(store, grants).await
+    scoped::load_access_scope(store, grants).await
 }

@@ -9,10 +9,10 @@ use serde::Serialize;
 use super::{ServiceError, TownIndex};
 use crate::coverage::{CoverageParams, cover_track};
 use crate::ingest::IngestError;
-use crate::ingest::track::{Area, CleanParams, CleanedTrack, CleaningReport, clean};
+use crate::ingest::track::{CleanParams, CleanedTrack, CleaningReport, Extent, clean};
 use crate::ingest::track::{ParsedTrack, RawPoint, TrackFormat, parse, parse_upload};
 use crate::spatial::{Crs, TrackPoint};
-use crate::store::tracks::{NewTrack, VisitRow};
+use crate::store::tracks::{NewTrack, StoredVisit};
 use crate::store::{DynStore, StoreError};
 
 /// How far outside the district a point may lie before it is dropped.
@@ -59,7 +59,7 @@ async fn clean_params(store: &DynStore, opts: &UploadOptions) -> Result<CleanPar
         None
     } else {
         Some(
-            Area::from_outline(towns.district_parts(), DISTRICT_MARGIN_M)
+            Extent::from_outline(towns.district_parts(), DISTRICT_MARGIN_M)
                 .map_err(|e| IngestError::new(None, "area", e.to_string()))?,
         )
     };
@@ -75,7 +75,7 @@ async fn clean_params(store: &DynStore, opts: &UploadOptions) -> Result<CleanPar
 /// The cells a cleaned track covered, each segment on its own (a gap between
 /// segments was not walked), merged per cell.
 #[must_use]
-pub fn visits_of(segments: &[Vec<TrackPoint>], params: &CoverageParams) -> Vec<VisitRow> {
+pub fn visits_of(segments: &[Vec<TrackPoint>], params: &CoverageParams) -> Vec<StoredVisit> {
     let mut merged: std::collections::BTreeMap<u64, (i64, i64)> = std::collections::BTreeMap::new();
     for seg in segments {
         for v in cover_track(seg, params) {
@@ -88,7 +88,7 @@ pub fn visits_of(segments: &[Vec<TrackPoint>], params: &CoverageParams) -> Vec<V
     }
     merged
         .into_iter()
-        .map(|(cell, (first_ms, last_ms))| VisitRow {
+        .map(|(cell, (first_ms, last_ms))| StoredVisit {
             track_id: 0,
             cell,
             first_ms,

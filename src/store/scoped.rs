@@ -70,7 +70,7 @@ pub async fn get<T: LayerItem>(
 }
 
 /// Resolves a user's grants to a scope, loading the grids they name.
-pub async fn load_scope(store: &DynStore, grants: &Grants) -> Result<Scope, StoreError> {
+pub async fn load_access_scope(store: &DynStore, grants: &Grants) -> Result<Scope, StoreError> {
     if !grants.needs_grids() {
         return Ok(Scope::resolve(grants, Vec::new()));
     }

@@ -51,7 +51,7 @@ pub struct TrackRecord {
 
 /// The first and last time a track was within sighting distance of a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct VisitRow {
+pub struct StoredVisit {
     pub track_id: i64,
     /// An H3 cell index.
     pub cell: u64,
@@ -59,7 +59,7 @@ pub struct VisitRow {
     pub last_ms: i64,
 }
 
-impl VisitRow {
+impl StoredVisit {
     /// From a `(track_id, cell, first_ms, last_ms)` row, the cell stored as a signed bigint.
     #[must_use]
     pub fn from_row((track_id, cell, first_ms, last_ms): (i64, i64, i64, i64)) -> Self {
@@ -100,7 +100,7 @@ pub trait TrackStore: Send + Sync {
     /// with `created: false` and its visits are left as they are.
     async fn insert_tracks(
         &self,
-        tracks: Vec<(NewTrack, Vec<VisitRow>)>,
+        tracks: Vec<(NewTrack, Vec<StoredVisit>)>,
     ) -> Result<Vec<Inserted>, StoreError>;
 
     /// Replaces an open track's points and merges new visits into its own
@@ -109,7 +109,7 @@ pub trait TrackStore: Send + Sync {
         &self,
         id: i64,
         track: NewTrack,
-        visits: Vec<VisitRow>,
+        visits: Vec<StoredVisit>,
     ) -> Result<bool, StoreError>;
 
     async fn list_tracks(&self, q: &TrackQuery) -> Result<Page<TrackRecord>, StoreError>;
@@ -117,7 +117,7 @@ pub trait TrackStore: Send + Sync {
     async fn get_track(&self, id: i64) -> Result<Option<TrackRecord>, StoreError>;
 
     /// The cells a track covered.
-    async fn track_visits(&self, id: i64) -> Result<Vec<VisitRow>, StoreError>;
+    async fn track_visits(&self, id: i64) -> Result<Vec<StoredVisit>, StoreError>;
 
     /// Visits that overlap `[from_ms, to_ms)`, of the given cells (all when `None`).
     async fn visits_between(
@@ -125,7 +125,7 @@ pub trait TrackStore: Send + Sync {
         cells: Option<&[u64]>,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<VisitRow>, StoreError>;
+    ) -> Result<Vec<StoredVisit>, StoreError>;
 
     /// Per cell, the latest time seen before `before_ms` (cells never seen are absent).
     async fn last_seen(

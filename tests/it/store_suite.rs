@@ -473,12 +473,12 @@ fn walk(officer: &str, start_ms: i64, lon0: f64) -> gridpatrol::store::tracks::N
 
 #[expect(clippy::too_many_lines, reason = "one store round trip, step by step")]
 async fn tracks_and_visits(store: DynStore) {
-    use gridpatrol::store::tracks::{TrackQuery, VisitRow};
+    use gridpatrol::store::tracks::{StoredVisit, TrackQuery};
     let day = 1_793_000_000_000_i64;
-    let visits = |cells: &[(u64, i64, i64)]| -> Vec<VisitRow> {
+    let visits = |cells: &[(u64, i64, i64)]| -> Vec<StoredVisit> {
         cells
             .iter()
-            .map(|&(cell, first_ms, last_ms)| VisitRow {
+            .map(|&(cell, first_ms, last_ms)| StoredVisit {
                 track_id: 0,
                 cell,
                 first_ms,

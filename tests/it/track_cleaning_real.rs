@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use geo::{Distance, Euclidean};
 use gridpatrol::coverage::{CoverageParams, cover_track};
 use gridpatrol::ingest::track::{
-    Area, CleanParams, CleanedTrack, ParsedTrack, RawPoint, TravelMode, clean, parse_csv,
+    CleanParams, CleanedTrack, Extent, ParsedTrack, RawPoint, TravelMode, clean, parse_csv,
 };
 use gridpatrol::spatial::frame::LocalFrame;
 use gridpatrol::spatial::{Bbox, Crs, TrackPoint};
@@ -20,7 +20,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 
 fn songjiang() -> CleanParams {
     let bbox = Bbox::new(121.0, 30.90, 121.45, 31.20).unwrap();
-    CleanParams::new(Some(Area::from_bbox(bbox, 2000.0).unwrap()))
+    CleanParams::new(Some(Extent::from_bbox(bbox, 2000.0).unwrap()))
 }
 
 fn start() -> DateTime<Utc> {

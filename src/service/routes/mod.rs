@@ -63,7 +63,7 @@ use h3o::CellIndex;
 
 use super::ServiceError;
 use super::coverage::{
-    self as coverage, CellStatus, GridSet, Scope as AreaScope, ScopeCell, load_visits, scope_cells,
+    self as coverage, AreaScope, CellStatus, GridSet, ScopeCell, load_visits, scope_cells,
 };
 use super::towns::TownIndex;
 use crate::auth::Scope;

@@ -9,7 +9,7 @@ use chrono::DateTime;
 use super::{Arg, Dialect, Qb, RowReader, SqlBackend, bind, bind_list, fetch_one, qb};
 use crate::spatial::geometry_from_geojson;
 use crate::store::tracks::{
-    Inserted, NewTrack, TrackQuery, TrackRecord, TrackStore, VisitRow, segments_from,
+    Inserted, NewTrack, StoredVisit, TrackQuery, TrackRecord, TrackStore, segments_from,
     segments_geometry, segments_times,
 };
 use crate::store::{Page, StoreError};
@@ -99,7 +99,7 @@ fn point_count(t: &NewTrack) -> Arg {
 async fn insert_visits<D: Dialect>(
     conn: &mut D::Connection,
     id: i64,
-    visits: &[VisitRow],
+    visits: &[StoredVisit],
 ) -> Result<(), StoreError> {
     for chunk in visits.chunks(VISIT_CHUNK) {
         let mut q = qb::<D>("insert into cell_visit (track_id, cell, first_ms, last_ms) values ");
@@ -159,13 +159,13 @@ fn push_cells<D: Dialect>(q: &mut Qb<'_, D>, cells: Option<&[u64]>) {
 async fn visits<D: Dialect>(
     conn: &mut D::Connection,
     q: &mut Qb<'_, D>,
-) -> Result<Vec<VisitRow>, StoreError> {
+) -> Result<Vec<StoredVisit>, StoreError> {
     D::fetch_all(conn, q)
         .await?
         .iter()
         .map(|row| {
             let r = RowReader::<D>(row);
-            Ok(VisitRow::from_row((
+            Ok(StoredVisit::from_row((
                 r.i64("track_id")?,
                 r.i64("cell")?,
                 r.i64("first_ms")?,
@@ -179,7 +179,7 @@ async fn visits<D: Dialect>(
 impl<S: SqlBackend> TrackStore for S {
     async fn insert_tracks(
         &self,
-        tracks: Vec<(NewTrack, Vec<VisitRow>)>,
+        tracks: Vec<(NewTrack, Vec<StoredVisit>)>,
     ) -> Result<Vec<Inserted>, StoreError> {
         let mut tx = self.sql_pool().begin().await?;
         let mut out = Vec::with_capacity(tracks.len());
@@ -230,7 +230,7 @@ impl<S: SqlBackend> TrackStore for S {
         &self,
         id: i64,
         track: NewTrack,
-        visits: Vec<VisitRow>,
+        visits: Vec<StoredVisit>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.sql_pool().begin().await?;
         let (start, end) = track.span_ms();
@@ -301,7 +301,7 @@ impl<S: SqlBackend> TrackStore for S {
             .transpose()
     }
 
-    async fn track_visits(&self, id: i64) -> Result<Vec<VisitRow>, StoreError> {
+    async fn track_visits(&self, id: i64) -> Result<Vec<StoredVisit>, StoreError> {
         let mut conn = self.sql_pool().acquire().await?;
         let mut q = qb::<S::Db>(
             "select track_id, cell, first_ms, last_ms from cell_visit where track_id = ",
@@ -316,7 +316,7 @@ impl<S: SqlBackend> TrackStore for S {
         cells: Option<&[u64]>,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<VisitRow>, StoreError> {
+    ) -> Result<Vec<StoredVisit>, StoreError> {
         let mut conn = self.sql_pool().acquire().await?;
         let mut q = qb::<S::Db>(
             "select track_id, cell, first_ms, last_ms from cell_visit where first_ms < ",

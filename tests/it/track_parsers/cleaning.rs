@@ -47,7 +47,7 @@ fn points_outside_the_area_are_counted() {
     assert_eq!(cleaned.report.gps_jumps, 0);
 
     // A 6 km margin takes the second point back in (and then it is a jump).
-    let area = Area::from_bbox(Bbox::new(121.0, 30.9, 121.45, 31.2).unwrap(), 6000.0).unwrap();
+    let area = Extent::from_bbox(Bbox::new(121.0, 30.9, 121.45, 31.2).unwrap(), 6000.0).unwrap();
     let params = demo_params().with_area(Some(area));
     let cleaned = clean(&one_segment(points.clone()), Crs::Wgs84, &params).unwrap();
     assert_eq!(cleaned.report.outside_area, 1);
@@ -63,16 +63,16 @@ fn points_outside_the_area_are_counted() {
         ]),
         vec![],
     )]);
-    let area = Area::from_outline(square.clone(), 100.0).unwrap();
+    let area = Extent::from_outline(square.clone(), 100.0).unwrap();
     let params = demo_params().with_area(Some(area));
     let cleaned = clean(&one_segment(points), Crs::Wgs84, &params).unwrap();
     assert_eq!(cleaned.report.outside_area, 2);
-    let area = Area::from_outline(square, 0.0).unwrap();
+    let area = Extent::from_outline(square, 0.0).unwrap();
     // 121.21, 31.0556 is about 60 m north of the square's edge.
     let north = gridpatrol::spatial::LonLat::new(121.21, 31.0556).unwrap();
     assert!(!area.contains(north));
     assert!(
-        Area::from_outline(area_square_with(vec![]), 100.0)
+        Extent::from_outline(area_square_with(vec![]), 100.0)
             .unwrap()
             .contains(north)
     );
@@ -93,11 +93,11 @@ fn area_square_with(interiors: Vec<geo::LineString<f64>>) -> geo::MultiPolygon<f
 
 #[test]
 fn bad_outlines_are_refused() {
-    assert!(Area::from_outline(geo::MultiPolygon::new(vec![]), 0.0).is_err());
+    assert!(Extent::from_outline(geo::MultiPolygon::new(vec![]), 0.0).is_err());
     let open = geo::LineString::from(vec![(121.2, 31.0), (121.3, 31.0)]);
-    assert!(Area::from_outline(area_square_with(vec![open]), 0.0).is_err());
-    assert!(Area::from_outline(area_square_with(vec![]), -1.0).is_err());
-    assert!(Area::from_outline(area_square_with(vec![]), f64::NAN).is_err());
+    assert!(Extent::from_outline(area_square_with(vec![open]), 0.0).is_err());
+    assert!(Extent::from_outline(area_square_with(vec![]), -1.0).is_err());
+    assert!(Extent::from_outline(area_square_with(vec![]), f64::NAN).is_err());
 }
 
 #[test]

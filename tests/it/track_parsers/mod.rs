@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use gridpatrol::ingest::track::{
-    Area, CleanParams, CleanedTrack, ParsedTrack, RawPoint, RejectReason, TrackFormat,
+    CleanParams, CleanedTrack, Extent, ParsedTrack, RawPoint, RejectReason, TrackFormat,
     TrackParseError, clean, parse, parse_csv, parse_geojson, parse_gpx, parse_upload,
 };
 use gridpatrol::spatial::{Bbox, Crs};
@@ -27,7 +27,7 @@ use gridpatrol::spatial::{Bbox, Crs};
 /// place of its own; the service passes the district from the store).
 fn demo_params() -> CleanParams {
     let songjiang = Bbox::new(121.0, 30.90, 121.45, 31.20).unwrap();
-    CleanParams::new(Some(Area::from_bbox(songjiang, 2000.0).unwrap()))
+    CleanParams::new(Some(Extent::from_bbox(songjiang, 2000.0).unwrap()))
 }
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -1,4 +1,4 @@
-//! The district a patrol is expected in ([`Area`]): an outline (or a box)
+//! The district a patrol is expected in ([`Extent`]): an outline (or a box)
 //! with a margin, prepared once so that testing a fix costs a box check, a
 //! point-in-polygon count over an R-tree of the outline's edges and, only
 //! for fixes outside the outline, a planar distance to the few edges near
@@ -26,14 +26,14 @@ pub const MARGIN_TOLERANCE: f64 = 0.01;
 
 /// The district a patrol is expected in, with a margin in metres around it.
 #[derive(Debug, Clone)]
-pub struct Area {
+pub struct Extent {
     outline: Option<geo::MultiPolygon<f64>>,
     bounds: geo::Rect<f64>,
     margin_m: f64,
     prepared: Arc<Prepared>,
 }
 
-impl PartialEq for Area {
+impl PartialEq for Extent {
     fn eq(&self, other: &Self) -> bool {
         // The prepared index follows from the outline and the margin.
         self.outline == other.outline
@@ -42,7 +42,7 @@ impl PartialEq for Area {
     }
 }
 
-/// What [`Area::contains`] tests against, computed once per area.
+/// What [`Extent::contains`] tests against, computed once per area.
 #[derive(Debug, Default)]
 struct Prepared {
     /// The bounds grown by at least the margin, in degrees: a cheap reject.
@@ -55,9 +55,9 @@ struct Prepared {
     edges: RTree<Line<[f64; 2]>>,
 }
 
-/// Why an [`Area`] could not be built.
+/// Why an [`Extent`] could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AreaError {
+pub enum ExtentError {
     #[error("the margin {0} m is not a finite number of metres at least 0")]
     Margin(f64),
     #[error("the outline has no polygon")]
@@ -70,9 +70,9 @@ pub enum AreaError {
     },
 }
 
-impl Area {
+impl Extent {
     /// A longitude/latitude box with a margin.
-    pub fn from_bbox(bbox: Bbox, margin_m: f64) -> Result<Self, AreaError> {
+    pub fn from_bbox(bbox: Bbox, margin_m: f64) -> Result<Self, ExtentError> {
         let bounds = geo::Rect::new(
             geo::coord! { x: bbox.min_lon(), y: bbox.min_lat() },
             geo::coord! { x: bbox.max_lon(), y: bbox.max_lat() },
@@ -88,7 +88,10 @@ impl Area {
 
     /// A district outline in WGS-84 with a margin. Every ring must be closed
     /// (at least four positions) and every position a valid lon/lat.
-    pub fn from_outline(outline: geo::MultiPolygon<f64>, margin_m: f64) -> Result<Self, AreaError> {
+    pub fn from_outline(
+        outline: geo::MultiPolygon<f64>,
+        margin_m: f64,
+    ) -> Result<Self, ExtentError> {
         use geo::BoundingRect;
         let margin_m = check_margin(margin_m)?;
         let mut edges = Vec::new();
@@ -98,7 +101,7 @@ impl Area {
                 .enumerate()
             {
                 if line.0.len() < 4 {
-                    return Err(AreaError::Ring {
+                    return Err(ExtentError::Ring {
                         polygon,
                         ring,
                         reason: format!(
@@ -108,7 +111,7 @@ impl Area {
                     });
                 }
                 if let Some(bad) = line.0.iter().position(|c| LonLat::new(c.x, c.y).is_err()) {
-                    return Err(AreaError::Ring {
+                    return Err(ExtentError::Ring {
                         polygon,
                         ring,
                         reason: format!("position {bad} is not a valid longitude/latitude"),
@@ -120,7 +123,7 @@ impl Area {
                 );
             }
         }
-        let bounds = outline.bounding_rect().ok_or(AreaError::EmptyOutline)?;
+        let bounds = outline.bounding_rect().ok_or(ExtentError::EmptyOutline)?;
         Ok(Self {
             outline: Some(outline),
             bounds,
@@ -235,11 +238,11 @@ fn distance_to_segment(from: [f64; 2], to: [f64; 2]) -> f64 {
     (from[0] + along * dir[0]).hypot(from[1] + along * dir[1])
 }
 
-fn check_margin(margin_m: f64) -> Result<f64, AreaError> {
+fn check_margin(margin_m: f64) -> Result<f64, ExtentError> {
     if margin_m.is_finite() && margin_m >= 0.0 {
         Ok(margin_m)
     } else {
-        Err(AreaError::Margin(margin_m))
+        Err(ExtentError::Margin(margin_m))
     }
 }
 
@@ -247,7 +250,7 @@ fn check_margin(margin_m: f64) -> Result<f64, AreaError> {
 mod tests {
     use super::*;
 
-    fn square(margin_m: f64) -> Area {
+    fn square(margin_m: f64) -> Extent {
         let ring = geo::LineString::from(vec![
             (121.0, 31.0),
             (121.1, 31.0),
@@ -263,7 +266,7 @@ mod tests {
             (121.04, 31.04),
         ]);
         let outline = geo::MultiPolygon::new(vec![geo::Polygon::new(ring, vec![hole])]);
-        Area::from_outline(outline, margin_m).expect("a valid outline")
+        Extent::from_outline(outline, margin_m).expect("a valid outline")
     }
 
     fn at(lon: f64, lat: f64) -> LonLat {

@@ -130,7 +130,7 @@ pub struct TrackRejected {
 /// 1. **Coordinates** are converted from the upload's [`Crs`] to WGS-84.
 ///    Non-finite or out-of-range values and (0, 0), which receivers write
 ///    when they have no fix, are `invalid_coordinates`.
-/// 2. **Area**: points farther than the [`Area`]'s margin from the district
+/// 2. **Extent**: points farther than the [`Extent`]'s margin from the district
 ///    (geodesic metres) are `outside_area`.
 /// 3. **Times**: if any point of the track has a time, points without one are
 ///    dropped and counted `untimed`. If none has, every point is kept and

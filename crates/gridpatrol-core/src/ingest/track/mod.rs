@@ -29,7 +29,7 @@ mod time;
 
 use chrono::{DateTime, Utc};
 
-pub use area::{Area, AreaError, MARGIN_TOLERANCE};
+pub use area::{Extent, ExtentError, MARGIN_TOLERANCE};
 pub use clean::{
     CleanParams, CleanParamsError, CleanedTrack, CleaningReport, DEFAULT_MODE_LIMITS, RejectReason,
     TrackRejected, clean,

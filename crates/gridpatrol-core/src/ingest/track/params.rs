@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::area::Area;
+use super::area::Extent;
 use super::clean::Fix;
 use super::jumps::{TravelMode, step_speeds};
 
@@ -12,7 +12,7 @@ use super::jumps::{TravelMode, step_speeds};
 /// place), and the `with_*` methods, which refuse values that make no sense.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanParams {
-    area: Option<Area>,
+    area: Option<Extent>,
     mode: TravelMode,
     /// The speed limits of `Foot`, `Ebike` and `Vehicle`, m/s.
     mode_limits: [f64; 3],
@@ -82,7 +82,7 @@ impl CleanParams {
     /// lasting 60 s or covering 50 m; no fallback start; untimed points 1 s
     /// apart.
     #[must_use]
-    pub fn new(area: Option<Area>) -> Self {
+    pub fn new(area: Option<Extent>) -> Self {
         Self {
             area,
             mode: TravelMode::Auto,
@@ -102,7 +102,7 @@ impl CleanParams {
 impl CleanParams {
     /// The district points must lie in; `None` accepts any valid position.
     #[must_use]
-    pub fn with_area(mut self, area: Option<Area>) -> Self {
+    pub fn with_area(mut self, area: Option<Extent>) -> Self {
         self.area = area;
         self
     }
@@ -196,7 +196,7 @@ impl CleanParams {
     }
 
     #[must_use]
-    pub fn area(&self) -> Option<&Area> {
+    pub fn area(&self) -> Option<&Extent> {
         self.area.as_ref()
     }
     /// The explicit speed limit, if any (see [`Self::with_max_speed_mps`]).

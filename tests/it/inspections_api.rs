@@ -306,7 +306,14 @@ async fn the_ledger_holds_every_change(store: DynStore) {
         assert_eq!(r["project_code"], "SJ-T-0001");
         assert_eq!(r["town"], YUEYANG);
     }
-    let times: Vec<&str> = rows.iter().filter_map(|r| r["at"].as_str()).collect();
+    // in time order: compared as instants, since RFC 3339 text leaves out
+    // `.000` on a whole second and then no longer sorts as the time does
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = rows
+        .iter()
+        .filter_map(|r| r["at"].as_str())
+        .map(|t| chrono::DateTime::parse_from_rfc3339(t).expect("an RFC 3339 time"))
+        .collect();
+    assert_eq!(times.len(), rows.len(), "every row has its time");
     let mut sorted = times.clone();
     sorted.sort_unstable();
     assert_eq!(times, sorted, "in time order");

@@ -113,6 +113,10 @@ pub struct LimitArgs {
     /// CORS headers are sent without one.
     #[arg(long = "cors-origin")]
     pub cors_origins: Vec<String>,
+    /// Redis holding the rate limit every instance shares
+    /// (`redis://127.0.0.1:6379`); without it each process limits alone.
+    #[arg(long = "redis", env = "GRIDPATROL_REDIS_URL")]
+    pub redis_url: Option<String>,
 }
 
 impl LimitArgs {
@@ -146,7 +150,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             fixtures,
             limits,
-        } => serve(&cli.database_url, bind, demo, fixtures, limits.limits()?).await,
+        } => {
+            let redis = limits.redis_url.clone();
+            serve(
+                &cli.database_url,
+                bind,
+                demo,
+                fixtures,
+                limits.limits()?,
+                redis,
+            )
+            .await
+        }
         Command::Import {
             kind,
             files,
@@ -205,6 +220,7 @@ async fn serve(
     demo: bool,
     fixtures: Option<PathBuf>,
     limits: Limits,
+    redis: Option<String>,
 ) -> anyhow::Result<()> {
     let store = store::open(url)
         .await
@@ -239,7 +255,20 @@ async fn serve(
         );
     }
     tracing::info!(%addr, "gridpatrol listening; open http://{addr}/");
-    let state = AppState::new(store).with_limits(limits);
+    let state = match redis {
+        Some(redis) if limits.rate_per_second > 0.0 => {
+            let shared = crate::http::shared_rate::SharedRate::connect(
+                &redis,
+                limits.rate_per_second,
+                limits.rate_burst,
+            )
+            .await
+            .with_context(|| format!("cannot reach Redis at {}", redact(&redis)))?;
+            tracing::info!("rate limit shared through Redis");
+            AppState::new(store).with_shared_rate(limits, shared)
+        }
+        _ => AppState::new(store).with_limits(limits),
+    };
     http::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

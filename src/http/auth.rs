@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::ApiError;
 use super::limits::{Limits, RateLimiter};
+use super::shared_rate::SharedRate;
 use crate::auth::{Caller, Denied, Role, Scope, ScopeView, token};
 use crate::service::queries;
 use crate::store::{DynStore, StoreError};
@@ -37,6 +38,8 @@ pub const SCOPE_TTL: Duration = Duration::from_secs(30);
 pub struct Guard {
     pub limits: Limits,
     rate: RateLimiter,
+    /// The limit shared with other instances, when configured.
+    shared: Option<SharedRate>,
     scopes: Mutex<HashMap<ScopeKey, (Instant, Arc<Scope>)>>,
 }
 
@@ -48,8 +51,27 @@ impl Guard {
     pub fn new(limits: Limits) -> Self {
         Self {
             rate: RateLimiter::new(limits.rate_per_second, limits.rate_burst),
+            shared: None,
             limits,
             scopes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The same limits with the rate shared through Redis.
+    #[must_use]
+    pub fn with_shared_rate(mut self, shared: SharedRate) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Takes one request from the token's budget (shared when configured).
+    async fn check_rate(&self, token_id: &str) -> Result<(), u64> {
+        if self.limits.rate_per_second <= 0.0 {
+            return Ok(());
+        }
+        match &self.shared {
+            Some(shared) => shared.check(token_id).await,
+            None => self.rate.check(token_id, Instant::now()),
         }
     }
 
@@ -172,7 +194,7 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
         Err(Refused::Store(e)) => return ApiError::from(e).into_response(),
     };
     tracing::Span::current().record("user", caller.user.as_str());
-    if let Err(retry_after) = st.guard.rate.check(&token_id, Instant::now()) {
+    if let Err(retry_after) = st.guard.check_rate(&token_id).await {
         tracing::info!(user = %caller.user, "rate limited");
         return ApiError::too_many_requests(retry_after).into_response();
     }

@@ -43,6 +43,8 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
+    /// The database condition behind a 503, for `/health`.
+    condition: Option<crate::store::Condition>,
 }
 
 impl ApiError {
@@ -59,6 +61,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            condition: None,
         }
     }
 
@@ -223,6 +226,28 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %source, "database unavailable");
                 Self::unavailable()
             }
+            StoreError::Degraded(condition, source) => {
+                tracing::warn!(error = %source, %condition, "database cannot take the request");
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "urn:gridpatrol:problem:unavailable",
+                    "Service unavailable",
+                    format!("{}; nothing was written, retry later", condition.describe()),
+                );
+                e.retry_after = Some(condition.retry_after());
+                e.condition = Some(condition);
+                e
+            }
+            StoreError::Busy(what) => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "urn:gridpatrol:problem:unavailable",
+                    "Service unavailable",
+                    format!("{what}; nothing was written, retry shortly"),
+                );
+                e.retry_after = Some(1);
+                e
+            }
             StoreError::Database(ref source) if is_connection_error(source) => {
                 tracing::warn!(error = %source, "database connection lost");
                 Self::unavailable()
@@ -294,6 +319,9 @@ impl IntoResponse for ApiError {
         if let Some(s) = self.retry_after {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if let Some(c) = self.condition {
+            res.extensions_mut().insert(c);
         }
         res
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod features;
 pub mod geojson_types;
+pub mod health;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
@@ -21,18 +22,17 @@ pub mod routes;
 pub mod routes_answer;
 pub mod routes_request;
 pub mod scorecard;
+pub mod shared_rate;
 pub mod tracks;
 pub mod ui;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware;
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -51,6 +51,8 @@ pub struct AppState {
     /// The road graph the route planner uses, reloaded when the stored
     /// network changes.
     pub roads: Arc<crate::service::routes::RoadGraphCache>,
+    /// The last time a write found the database unable to take it.
+    pub writes: Arc<health::WriteHealth>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             store,
             guard: Arc::new(auth::Guard::default()),
             roads: Arc::default(),
+            writes: Arc::default(),
         }
     }
 
@@ -72,33 +75,14 @@ impl AppState {
             ..self
         }
     }
-}
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Health {
-    status: &'static str,
-    database: &'static str,
-}
-
-/// Liveness and database reachability.
-#[utoipa::path(get, path = "/health", tag = "service", operation_id = "getHealth",
-    responses((status = 200, description = "up", body = Health), (status = 503, description = "database unreachable", body = Health)))]
-pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Health>) {
-    match crate::service::queries::ping(&st.store).await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Health {
-                status: "ok",
-                database: "ok",
-            }),
-        ),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "degraded",
-                database: "unreachable",
-            }),
-        ),
+    /// The same store and limits, the rate shared with other instances.
+    #[must_use]
+    pub fn with_shared_rate(self, limits: limits::Limits, shared: shared_rate::SharedRate) -> Self {
+        Self {
+            guard: Arc::new(auth::Guard::new(limits).with_shared_rate(shared)),
+            ..self
+        }
     }
 }
 
@@ -111,7 +95,7 @@ async fn not_found() -> error::ApiError {
 #[must_use]
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
-        .routes(routes!(health))
+        .routes(routes!(health::health))
         .routes(routes!(openapi::openapi_json))
         .merge(layers::router())
         .merge(tracks::router())
@@ -140,6 +124,10 @@ fn harden(router: Router<AppState>, state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            health::watch_writes,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

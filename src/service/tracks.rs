@@ -12,7 +12,7 @@ use crate::ingest::IngestError;
 use crate::ingest::track::{CleanParams, CleanedTrack, CleaningReport, Extent, clean};
 use crate::ingest::track::{ParsedTrack, RawPoint, TrackFormat, parse, parse_upload};
 use crate::spatial::{Crs, TrackPoint};
-use crate::store::tracks::{NewTrack, StoredVisit};
+use crate::store::tracks::{NewTrack, Replaced, StoredVisit, TrackRecord};
 use crate::store::{DynStore, StoreError};
 
 /// How far outside the district a point may lie before it is dropped.
@@ -398,8 +398,15 @@ fn parse_batch(bytes: &[u8], content_type: Option<&str>) -> Result<Vec<RawPoint>
         .collect())
 }
 
+/// How often an append reads the track again when another append to the
+/// same track committed between its read and its write.
+const APPEND_ATTEMPTS: usize = 64;
+
 /// Appends a batch of points to an open track and updates its cells; with
-/// `close`, the track accepts no more points afterwards.
+/// `close`, the track accepts no more points afterwards. Appends to one
+/// track at once are serialised by the track's revision: each is applied
+/// to the points the one before it committed, so every acknowledged point
+/// is kept.
 pub async fn append_points(
     store: &DynStore,
     id: i64,
@@ -408,15 +415,6 @@ pub async fn append_points(
     crs: Crs,
     close: bool,
 ) -> Result<UploadedTrack, ServiceError> {
-    let current = store
-        .get_track(id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("track {id}")))?;
-    if !current.track.open {
-        return Err(ServiceError::Conflict(format!(
-            "track {id} is closed and accepts no more points"
-        )));
-    }
     let batch = parse_batch(bytes, content_type)?;
     // the stored points are WGS-84 already: convert only the batch
     let converted: Vec<RawPoint> = batch
@@ -430,6 +428,61 @@ pub async fn append_points(
             }
         })
         .collect();
+    for _ in 0..APPEND_ATTEMPTS {
+        let current = store
+            .get_track(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("track {id}")))?;
+        let (track, visits, summary) = appended(store, &current, converted.clone(), close).await?;
+        match store
+            .replace_track(id, current.revision, track, visits)
+            .await?
+        {
+            Replaced::Done => return Ok(summary),
+            Replaced::Missing => return Err(ServiceError::NotFound(format!("track {id}"))),
+            Replaced::Stale => tokio::task::yield_now().await,
+        }
+    }
+    Err(StoreError::Busy(format!("track {id} is being appended to by many at once")).into())
+}
+
+/// Why points were dropped, as a reader of an error wants it.
+fn dropped_reasons(r: &CleaningReport) -> String {
+    let reasons = [
+        (r.out_of_order, "before the track's last point"),
+        (r.duplicates, "repeated"),
+        (r.outside_area, "outside the district"),
+        (r.gps_jumps, "GPS jumps"),
+        (r.invalid_coordinates, "invalid coordinates"),
+        (r.untimed, "without a time"),
+    ];
+    let named: Vec<String> = reasons
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, why)| format!("{n} {why}"))
+        .collect();
+    if named.is_empty() {
+        "they merge into the points stored already".to_owned()
+    } else {
+        named.join(", ")
+    }
+}
+
+/// The track `current` with the batch appended, cleaned again, and its
+/// cells; refused when the track is closed or the batch adds no point.
+async fn appended(
+    store: &DynStore,
+    current: &TrackRecord,
+    batch: Vec<RawPoint>,
+    close: bool,
+) -> Result<(NewTrack, Vec<StoredVisit>, UploadedTrack), ServiceError> {
+    let id = current.id;
+    if !current.track.open {
+        return Err(ServiceError::Conflict(format!(
+            "track {id} is closed and accepts no more points"
+        )));
+    }
+    let batch_len = batch.len();
     let mut segments: Vec<Vec<RawPoint>> = current
         .track
         .segments
@@ -444,9 +497,14 @@ pub async fn append_points(
                 .collect()
         })
         .collect();
+    // batches sent at once commit in any order: the points join the last
+    // segment in the order of their times, not of their arrival
     match segments.last_mut() {
-        Some(last) => last.extend(converted),
-        None => segments.push(converted),
+        Some(last) => {
+            last.extend(batch);
+            last.sort_by_key(|p| p.time);
+        }
+        None => segments.push(batch),
     }
     let parsed = ParsedTrack {
         name: Some(current.track.name.clone()),
@@ -470,8 +528,20 @@ pub async fn append_points(
     let cleaned = clean(&parsed, Crs::Wgs84, &params)
         .map_err(|r| IngestError::new(None, "points", r.to_string()))?;
     let mut track = to_new_track(&parsed, &cleaned, current.track.officer.clone(), &opts);
+    let stored_before = usize::try_from(current.point_count).unwrap_or(0);
+    if batch_len > 0 && track.point_count() <= stored_before {
+        return Err(IngestError::new(
+            None,
+            "points",
+            format!(
+                "none of the {batch_len} points could be kept: {}",
+                dropped_reasons(&cleaned.report)
+            ),
+        )
+        .into());
+    }
     // a live track keeps the identity it was created with
-    track.fingerprint = current.track.fingerprint.clone();
+    track.fingerprint.clone_from(&current.track.fingerprint);
     let coverage = opts.coverage;
     let segs = track.segments.clone();
     let visits = tokio::task::spawn_blocking(move || visits_of(&segs, &coverage))
@@ -489,8 +559,5 @@ pub async fn append_points(
         ended_at: DateTime::from_timestamp_millis(e).unwrap_or_default(),
         report: cleaned.report,
     };
-    if !store.replace_track(id, track, visits).await? {
-        return Err(ServiceError::NotFound(format!("track {id}")));
-    }
-    Ok(summary)
+    Ok((track, visits, summary))
 }

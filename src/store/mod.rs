@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use serde::Serialize;
 
 use crate::domain::{ImportSummary, Invalid};
 use crate::spatial::Bbox;
@@ -43,6 +44,12 @@ pub enum StoreError {
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The database is there but cannot take the request now.
+    #[error("database {0}")]
+    Degraded(Condition, #[source] sqlx::Error),
+    /// Too many writers want the same row at once; retry shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("unsupported database url {0:?}: expected postgres://... or sqlite://PATH")]
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
@@ -51,8 +58,90 @@ pub enum StoreError {
     Invalid(#[from] Invalid),
 }
 
+/// Why a reachable database cannot take a request now: each is answered
+/// 503 with a `Retry-After`, and `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// No space left for the database to grow.
+    Full,
+    /// The database (file, or server) takes no writes.
+    ReadOnly,
+    /// Locked by another writer beyond the wait the store allows.
+    Locked,
+    /// An I/O error below the database.
+    Io,
+}
+
+impl Condition {
+    /// The condition a database error reports, if it is one of these.
+    #[must_use]
+    pub fn of(e: &sqlx::Error) -> Option<Self> {
+        let sqlx::Error::Database(db) = e else {
+            return None;
+        };
+        let code = db.code()?;
+        if let Ok(n) = code.parse::<u32>() {
+            // SQLite: the primary result code is the low byte
+            return match n & 0xff {
+                13 => Some(Self::Full),
+                8 => Some(Self::ReadOnly),
+                5 | 6 => Some(Self::Locked),
+                10 | 14 | 11 => Some(Self::Io),
+                _ => None,
+            };
+        }
+        match code.as_ref() {
+            // disk_full, insufficient_resources, out_of_memory
+            "53100" | "53000" | "53200" => Some(Self::Full),
+            // read_only_sql_transaction (a standby, or default_transaction_read_only)
+            "25006" => Some(Self::ReadOnly),
+            // lock_not_available, deadlock_detected, serialization_failure
+            "55P03" | "40P01" | "40001" => Some(Self::Locked),
+            // io_error, data_corrupted
+            "58030" | "XX001" => Some(Self::Io),
+            _ => None,
+        }
+    }
+
+    /// Seconds a client should wait before it tries again.
+    #[must_use]
+    pub fn retry_after(self) -> u64 {
+        match self {
+            Self::Full | Self::ReadOnly => 60,
+            Self::Locked => 1,
+            Self::Io => 10,
+        }
+    }
+
+    /// What an operator reads in a log, `/health` and a problem's detail.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Full => "数据库存储空间已满，写入暂停 (the database's disk is full)",
+            Self::ReadOnly => "数据库只读，无法写入 (the database is read-only)",
+            Self::Locked => "数据库正忙，请稍后重试 (the database is locked by other writers)",
+            Self::Io => "数据库读写出错 (an I/O error below the database)",
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Full => "disk full",
+            Self::ReadOnly => "read-only",
+            Self::Locked => "locked",
+            Self::Io => "I/O error",
+        })
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        if let Some(c) = Condition::of(&e) {
+            return Self::Degraded(c, e);
+        }
         match &e {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed

@@ -47,6 +47,19 @@ pub struct TrackRecord {
     pub ended_ms: i64,
     pub point_count: i64,
     pub created_ms: i64,
+    /// Bumped by every replacement: an append rewrites the track only if
+    /// the revision it read is still the stored one.
+    pub revision: i64,
+}
+
+/// What became of a replacement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    Done,
+    /// Someone else replaced the track since it was read: read it again.
+    Stale,
+    /// There is no such track.
+    Missing,
 }
 
 /// The first and last time a track was within sighting distance of a cell.
@@ -104,13 +117,14 @@ pub trait TrackStore: Send + Sync {
     ) -> Result<Vec<Inserted>, StoreError>;
 
     /// Replaces an open track's points and merges new visits into its own
-    /// (earliest first, latest last). `false` when there is no such track.
+    /// (earliest first, latest last), if the track is still at `revision`.
     async fn replace_track(
         &self,
         id: i64,
+        revision: i64,
         track: NewTrack,
         visits: Vec<StoredVisit>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Replaced, StoreError>;
 
     async fn list_tracks(&self, q: &TrackQuery) -> Result<Page<TrackRecord>, StoreError>;
 

@@ -18,6 +18,7 @@ mod blindspots_reasons;
 mod coverage_geometry;
 mod coverage_properties;
 mod crs;
+mod durability;
 mod http_api;
 mod inspections_api;
 mod openapi;

@@ -10,6 +10,7 @@ use gridpatrol::domain::{
 };
 use gridpatrol::service::{self, FileFormat, ImportKind};
 use gridpatrol::spatial::{Bbox, Crs};
+use gridpatrol::store::tracks::Replaced;
 use gridpatrol::store::{DynStore, Layer, ListQuery, StoreError, typed};
 
 /// Towns, zones and grids of two towns, the districts, venues and the projects.
@@ -608,21 +609,27 @@ async fn tracks_and_visits(store: DynStore) {
         lat: 31.05,
         t_ms: day + 700_000,
     });
-    assert!(
-        store
-            .replace_track(id, open.clone(), visits(&[(c3, day, day + 700_000)]))
-            .await
-            .expect("replace")
-    );
+    let replace = |revision| {
+        store.replace_track(
+            id,
+            revision,
+            open.clone(),
+            visits(&[(c3, day, day + 700_000)]),
+        )
+    };
+    assert_eq!(replace(0).await.expect("replace"), Replaced::Done);
+    // a writer that read revision 0 is too late now: it must read again
+    assert_eq!(replace(0).await.expect("stale"), Replaced::Stale);
     let got = store.get_track(id).await.expect("get").expect("exists");
-    assert_eq!(got.point_count, 22);
+    assert_eq!((got.point_count, got.revision), (22, 1));
     let v = store.track_visits(id).await.expect("visits");
     assert_eq!((v[0].first_ms, v[0].last_ms), (day, day + 700_000));
-    assert!(
-        !store
-            .replace_track(999_999, open, Vec::new())
+    assert_eq!(
+        store
+            .replace_track(999_999, 0, open, Vec::new())
             .await
-            .expect("missing")
+            .expect("missing"),
+        Replaced::Missing
     );
 }
 

@@ -13,7 +13,7 @@ use sqlx::{Connection, Pool, Postgres, Row};
 
 use crate::spatial::{LonLat, geometry_to_geojson};
 use crate::store::layer::ColType;
-use crate::store::sql::{self, Dialect, Qb, SqlBackend};
+use crate::store::sql::{self, Dialect, Qb, SqlBackend, WriteTx};
 use crate::store::{Backend, Layer, StoreError, Value};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -61,6 +61,10 @@ impl SqlBackend for PostgisStore {
     type Db = Postgres;
     fn sql_pool(&self) -> &Pool<Postgres> {
         &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx<Postgres>, sqlx::Error> {
+        Ok(WriteTx::new(self.pool.begin().await?, None))
     }
 }
 

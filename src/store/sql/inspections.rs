@@ -165,7 +165,7 @@ impl<S: SqlBackend> InspectionStore for S {
         new: &NewInspection,
         recorded_at: DateTime<Utc>,
     ) -> Result<(Inspection, Vec<Hazard>), StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut q = qb::<S::Db>(format!(
             "insert into inspection ({}) values (",
             S::Db::columns(&INSPECTION_COLUMNS[1..], false)
@@ -279,7 +279,7 @@ impl<S: SqlBackend> InspectionStore for S {
         from: HazardStatus,
         change: &StatusChange,
     ) -> Result<Moved, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let closed_at = (change.to == HazardStatus::Closed).then_some(change.at);
         let mut q = qb::<S::Db>("update hazard set status = ");
         bind_list(&mut q, [Arg::text(change.to.as_str())]);

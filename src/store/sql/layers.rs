@@ -294,7 +294,22 @@ impl<S: SqlBackend + TrackStore + RouteStore> Store for S {
         S::Db::execute(&mut c, &mut qb("select 1"))
             .await
             .map_err(StoreError::Unavailable)?;
-        Ok(())
+        drop(c);
+        // reachable; whether it takes writes only a committed write shows
+        let probe = async {
+            let mut tx = self.begin_write().await?;
+            let mut q = qb::<S::Db>(format!(
+                "update service_probe set {} = {} where id = 1",
+                S::Db::time_col("at"),
+                S::Db::NOW
+            ));
+            S::Db::execute(&mut tx, &mut q).await?;
+            tx.commit().await
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
+            Ok(done) => Ok(done?),
+            Err(_) => Err(StoreError::Busy("the write probe waited 5 s".to_owned())),
+        }
     }
 
     async fn upsert(
@@ -303,7 +318,7 @@ impl<S: SqlBackend + TrackStore + RouteStore> Store for S {
         records: Vec<Record>,
         progress: Progress<'_>,
     ) -> Result<ImportSummary, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut summary = ImportSummary::default();
         for (i, record) in records.iter().enumerate() {
             let code = record
@@ -350,14 +365,14 @@ impl<S: SqlBackend + TrackStore + RouteStore> Store for S {
     }
 
     async fn insert(&self, layer: Layer, record: Record) -> Result<i64, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_row::<S::Db>(&mut tx, layer, &record).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     async fn update(&self, layer: Layer, id: i64, record: Record) -> Result<bool, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut q = qb::<S::Db>(format!("select id from {} where id = ", layer.table()));
         S::Db::bind_i64(&mut q, Some(id));
         q.push(S::Db::FOR_UPDATE);

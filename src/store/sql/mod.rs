@@ -217,6 +217,49 @@ pub(crate) use native_dialect_methods;
 pub trait SqlBackend: Send + Sync + 'static {
     type Db: Dialect;
     fn sql_pool(&self) -> &Pool<Self::Db>;
+
+    /// Begins a write transaction. SQLite has one writer at a time: the
+    /// store's writers queue for their turn here (in order) and then take
+    /// the write lock at `BEGIN IMMEDIATE`, so no transaction finds the
+    /// database locked halfway through; PostgreSQL begins as usual.
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<WriteTx<Self::Db>, sqlx::Error>> + Send;
+}
+
+/// A write transaction and, on SQLite, the writer's turn it holds until it
+/// commits or is dropped (a drop rolls back).
+pub struct WriteTx<D: sqlx::Database> {
+    tx: sqlx::Transaction<'static, D>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<D: sqlx::Database> WriteTx<D> {
+    #[must_use]
+    pub fn new(
+        tx: sqlx::Transaction<'static, D>,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Self {
+        Self { tx, _turn: turn }
+    }
+
+    /// Commits; the answer is sent only after this returns `Ok`.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<D: sqlx::Database> std::ops::Deref for WriteTx<D> {
+    type Target = D::Connection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl<D: sqlx::Database> std::ops::DerefMut for WriteTx<D> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 /// The first row, or the error of a query that found none.

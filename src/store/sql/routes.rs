@@ -240,7 +240,7 @@ impl<S: SqlBackend> RouteStore for S {
         source: &str,
         rows: &RoadRows,
     ) -> Result<RoadNetworkInfo, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for table in ["road_edge", "road_node", "road_network"] {
             S::Db::execute(&mut tx, &mut qb::<S::Db>(format!("delete from {table}"))).await?;
         }
@@ -363,7 +363,7 @@ impl<S: SqlBackend> RouteStore for S {
     }
 
     async fn insert_route(&self, r: &NewRoute) -> Result<i64, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut q = qb::<S::Db>(format!(
             "insert into route ({}, {}, geom) values (",
             S::Db::columns(&INSERT_COLUMNS, false),

@@ -9,7 +9,7 @@ use chrono::DateTime;
 use super::{Arg, Dialect, Qb, RowReader, SqlBackend, bind, bind_list, fetch_one, qb};
 use crate::spatial::geometry_from_geojson;
 use crate::store::tracks::{
-    Inserted, NewTrack, StoredVisit, TrackQuery, TrackRecord, TrackStore, segments_from,
+    Inserted, NewTrack, Replaced, StoredVisit, TrackQuery, TrackRecord, TrackStore, segments_from,
     segments_geometry, segments_times,
 };
 use crate::store::{Page, StoreError};
@@ -46,7 +46,7 @@ fn select_list<D: Dialect>() -> String {
         "t.ended_at",
     ];
     format!(
-        "{}, {}, t.length_m, {}, t.sighting_m, t.open, t.report, t.times_ms, {}, {}",
+        "{}, {}, t.length_m, {}, t.sighting_m, t.open, t.report, t.times_ms, t.revision, {}, {}",
         D::columns(&head, true),
         D::int_col("t.point_count"),
         D::int_col("t.resolution"),
@@ -82,6 +82,7 @@ fn read_track<D: Dialect>(row: &D::Row) -> Result<TrackRecord, StoreError> {
         ended_ms: r.time("ended_at")?.timestamp_millis(),
         point_count: r.i64("point_count")?,
         created_ms: r.time("created_at")?.timestamp_millis(),
+        revision: r.i64("revision")?,
     })
 }
 
@@ -181,7 +182,7 @@ impl<S: SqlBackend> TrackStore for S {
         &self,
         tracks: Vec<(NewTrack, Vec<StoredVisit>)>,
     ) -> Result<Vec<Inserted>, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(tracks.len());
         for (track, visits) in &tracks {
             let mut q = qb::<S::Db>("select id from track where fingerprint = ");
@@ -217,8 +218,18 @@ impl<S: SqlBackend> TrackStore for S {
             );
             q.push(format!(", {}, ", S::Db::NOW));
             S::Db::push_shape_values(&mut q, &segments_geometry(&track.segments));
-            q.push(") returning id");
-            let id = RowReader::<S::Db>(&fetch_one::<S::Db>(&mut tx, &mut q).await?).i64("id")?;
+            // an upload of the same track at the same moment committed
+            // first: its id is the answer
+            q.push(") on conflict (fingerprint) do nothing returning id");
+            let Some(row) = S::Db::fetch_optional(&mut tx, &mut q).await? else {
+                let mut q = qb::<S::Db>("select id from track where fingerprint = ");
+                S::Db::bind_text(&mut q, Some(track.fingerprint.clone()));
+                let id =
+                    RowReader::<S::Db>(&fetch_one::<S::Db>(&mut tx, &mut q).await?).i64("id")?;
+                out.push(Inserted { id, created: false });
+                continue;
+            };
+            let id = RowReader::<S::Db>(&row).i64("id")?;
             insert_visits::<S::Db>(&mut tx, id, visits).await?;
             out.push(Inserted { id, created: true });
         }
@@ -229,12 +240,13 @@ impl<S: SqlBackend> TrackStore for S {
     async fn replace_track(
         &self,
         id: i64,
+        revision: i64,
         track: NewTrack,
         visits: Vec<StoredVisit>,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.sql_pool().begin().await?;
+    ) -> Result<Replaced, StoreError> {
+        let mut tx = self.begin_write().await?;
         let (start, end) = track.span_ms();
-        let mut q = qb::<S::Db>("update track set ");
+        let mut q = qb::<S::Db>("update track set revision = revision + 1, ");
         let assigned = [
             ("started_at", time_arg(start)),
             ("ended_at", time_arg(end)),
@@ -252,13 +264,22 @@ impl<S: SqlBackend> TrackStore for S {
         S::Db::push_shape_assign(&mut q, &segments_geometry(&track.segments));
         q.push(" where id = ");
         S::Db::bind_i64(&mut q, Some(id));
+        q.push(" and revision = ");
+        S::Db::bind_i64(&mut q, Some(revision));
         // the update locks the row until the visits are in
         if S::Db::execute(&mut tx, &mut q).await? == 0 {
-            return Ok(false);
+            let mut q = qb::<S::Db>("select id from track where id = ");
+            S::Db::bind_i64(&mut q, Some(id));
+            let exists = S::Db::fetch_optional(&mut tx, &mut q).await?.is_some();
+            return Ok(if exists {
+                Replaced::Stale
+            } else {
+                Replaced::Missing
+            });
         }
         insert_visits::<S::Db>(&mut tx, id, &visits).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Replaced::Done)
     }
 
     async fn list_tracks(&self, tq: &TrackQuery) -> Result<Page<TrackRecord>, StoreError> {

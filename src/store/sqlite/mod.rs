@@ -6,6 +6,7 @@
 mod layers;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,7 +19,7 @@ use sqlx::{Pool, Row, Sqlite};
 
 use crate::spatial::LonLat;
 use crate::store::layer::ColType;
-use crate::store::sql::{self, Dialect, Qb, SqlBackend};
+use crate::store::sql::{self, Dialect, Qb, SqlBackend, WriteTx};
 use crate::store::{Backend, Layer, StoreError, Value};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -27,12 +28,21 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The one writer's turn: writers wait here, in order, for it.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, or an
     /// in-memory database for `:memory:`, and migrates it.
     pub async fn open(path: &str) -> Result<Self, StoreError> {
+        Self::open_with(path, None).await
+    }
+
+    /// As [`open`](Self::open), with the database file limited to
+    /// `max_pages` pages (SQLite's `max_page_count`): a file that cannot
+    /// grow, as on a full disk.
+    pub async fn open_with(path: &str, max_pages: Option<u32>) -> Result<Self, StoreError> {
         let memory = path == ":memory:" || path.is_empty();
         let opts = if memory {
             SqliteConnectOptions::from_str("sqlite::memory:").map_err(StoreError::Unavailable)?
@@ -43,8 +53,13 @@ impl SqliteStore {
         }
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        // a commit is on disk before it is acknowledged, power loss included
+        .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10));
+        let opts = match max_pages {
+            Some(n) => opts.pragma("max_page_count", n.to_string()),
+            None => opts,
+        };
         // an in-memory database lives in its one connection
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
@@ -59,11 +74,17 @@ impl SqliteStore {
             } else {
                 Some(Duration::from_secs(3600))
             })
+            // a connection is never handed out inside a transaction a
+            // failed commit or rollback left open: it is closed instead
+            .after_release(|conn, _| Box::pin(async move { Ok(outside_transaction(conn).await) }))
             .connect_with(opts)
             .await
             .map_err(StoreError::Unavailable)?;
         MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     #[must_use]
@@ -77,6 +98,24 @@ impl SqlBackend for SqliteStore {
     fn sql_pool(&self) -> &Pool<Sqlite> {
         &self.pool
     }
+
+    async fn begin_write(&self) -> Result<WriteTx<Sqlite>, sqlx::Error> {
+        let turn = Arc::clone(&self.writer).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx::new(tx, Some(turn)))
+    }
+}
+
+/// Whether a released connection is outside any transaction, so it may go
+/// back to the pool: `BEGIN` fails inside one (and the connection is then
+/// closed, which rolls it back).
+async fn outside_transaction(conn: &mut SqliteConnection) -> bool {
+    use sqlx::Executor;
+    if conn.execute("BEGIN").await.is_err() {
+        tracing::warn!("a pooled SQLite connection was left inside a transaction; closing it");
+        return false;
+    }
+    conn.execute("ROLLBACK").await.is_ok()
 }
 
 fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {

@@ -20,6 +20,17 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 
+# Redis holds the rate limit instances share (tests/it/instances.rs and the
+# two-instance script)
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  command -v redis-server >/dev/null || {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  }
+  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes
+  for _ in $(seq 30); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.2; done
+fi
+
 # sqlx::test makes a fresh database per test on this server
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 psql "$DATABASE_URL" -qAtc "select 1" >/dev/null
@@ -33,6 +44,10 @@ if [ ! -x target/spec-venv/bin/openapi-spec-validator ]; then
   target/spec-venv/bin/pip install -q openapi-spec-validator
 fi
 target/spec-venv/bin/openapi-spec-validator target/openapi.json
+
+# two instances on one PostGIS behind haproxy: shared rate limit, writes
+# seen across instances, a rolling restart under load that loses nothing
+scripts/two-instances.sh
 
 if [ -x map-ui/scripts/e2e.sh ]; then
   map-ui/scripts/e2e.sh

@@ -20,6 +20,7 @@ mod coverage_properties;
 mod crs;
 mod durability;
 mod http_api;
+mod instances;
 mod inspections_api;
 mod openapi;
 mod routes_api;

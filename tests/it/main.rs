@@ -34,3 +34,4 @@ mod track_cleaning_real;
 mod track_parsers;
 mod tracks_api;
 mod write_guards;
+mod write_text;

@@ -11,6 +11,7 @@ mod access_outage;
 mod access_params;
 mod access_scope;
 mod access_tokens;
+mod answers_agree;
 mod blindspots_api;
 mod blindspots_postgis;
 mod blindspots_properties;

@@ -107,7 +107,9 @@ crate::query_params! {
     /// How to read an uploaded track.
     pub struct UploadParams {
         /// The officer, if the file names none.
+        #[param(min_length = 1, max_length = 64)]
         officer: String,
+        #[param(max_length = 64)]
         device: String,
         /// wgs84 (default), gcj02 or bd09.
         crs: String,
@@ -118,10 +120,13 @@ crate::query_params! {
         /// The file name, to tell its format.
         name: String,
         /// The H3 resolution of its coverage, 7 to 12 (default 10).
+        #[param(minimum = 7, maximum = 12)]
         res: u8,
-        /// How far an officer sees, in metres.
+        /// How far an officer sees, in metres (above 0, at most 500).
+        #[param(exclusive_minimum = 0, maximum = 500)]
         sighting_m: f64,
-        /// Faster fixes are GPS jumps, in m/s.
+        /// Faster fixes are GPS jumps, in m/s (above 0).
+        #[param(exclusive_minimum = 0)]
         max_speed_mps: f64,
     }
 }
@@ -148,6 +153,7 @@ crate::query_params! {
         /// Include coordTimes.
         times: bool,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }

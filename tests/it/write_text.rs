@@ -397,7 +397,7 @@ async fn every_write(store: DynStore) {
     assert!(sent > 60, "{sent} requests");
 }
 
-crate::store_tests!(every_write);
+crate::store_tests!(every_write, inspection_times_are_plausible);
 
 // --- the command line ------------------------------------------------------
 
@@ -541,4 +541,103 @@ fn imports_refuse_control_characters_and_places_outside_the_district() {
     );
     assert_eq!(count(&db, "track"), 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// --- the document states the bounds ---------------------------------------
+
+/// The schema of a component, by name.
+fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    &doc["components"]["schemas"][name]
+}
+
+#[test]
+fn the_document_states_the_bounds() {
+    let doc = document();
+    let project = component(&doc, "ProjectInput");
+    for (field, key, bound) in [
+        ("code", "maxLength", json!(64)),
+        ("name", "maxLength", json!(200)),
+        ("address", "maxLength", json!(300)),
+        ("investment_cny", "maximum", json!(10_000_000_000_i64)),
+        ("investment_cny", "minimum", json!(0)),
+        ("floor_area_m2", "maximum", json!(10_000_000)),
+    ] {
+        assert_eq!(project["properties"][field][key], bound, "{field} {key}");
+    }
+    let inspection = component(&doc, "InspectionIn");
+    assert_eq!(inspection["properties"]["note"]["maxLength"], 2000);
+    assert_eq!(inspection["properties"]["inspector"]["maxLength"], 200);
+    assert_eq!(inspection["properties"]["findings"]["maxItems"], 100);
+    assert_eq!(
+        component(&doc, "FindingIn")["properties"]["note"]["maxLength"],
+        2000
+    );
+    let route = component(&doc, "RouteRequest");
+    assert_eq!(route["properties"]["shift_minutes"]["maximum"], 1440);
+    assert_eq!(route["properties"]["officer"]["maxLength"], 64);
+
+    // every page size, and the numbers the handlers check
+    let mut limits = 0;
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for op in item.as_object().expect("item").values() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let (name, schema) = (p["name"].as_str().unwrap_or(""), &p["schema"]);
+                match name {
+                    // the ranked blind cells may all be asked for
+                    "limit" if op["operationId"] != "listBlindCells" => {
+                        assert_eq!(schema["maximum"], 10_000, "{}", op["operationId"]);
+                        assert_eq!(schema["minimum"], 1, "{}", op["operationId"]);
+                        limits += 1;
+                    }
+                    "res" => assert!(schema["maximum"].is_number(), "{}", op["operationId"]),
+                    "sighting_m" => assert_eq!(schema["maximum"], 500),
+                    "min_coverage" => assert_eq!(schema["maximum"], 1),
+                    "inspection_days" => assert_eq!(schema["maximum"], 365),
+                    "distance_m" => assert_eq!(schema["maximum"], 5_000),
+                    "officer" if op["operationId"] == "uploadTrack" => {
+                        assert_eq!(schema["maxLength"], 64);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(limits >= 8, "{limits} page sizes");
+}
+
+async fn inspection_times_are_plausible(store: DynStore) {
+    setup(&store, false).await;
+    let app = TestApp::new(&store);
+    let token = common::admin_token(&store).await;
+    let work = a_work(&app, &token).await;
+    let path = format!("/api/v1/projects/{work}/inspections");
+    let before = stored(&app, &token, work).await;
+    let mut early = crate::inspections_api::inspection("王建国", &["extension_board"]);
+    early["inspected_at"] = json!("0001-01-01T09:30:00+08:00");
+    let a = app.post_json(&token, &path, &early).await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("inspected_at"));
+    let mut late = crate::inspections_api::inspection("王建国", &["extension_board"]);
+    late["findings"][0]["deadline"] = json!("9999-12-31");
+    let a = app.post_json(&token, &path, &late).await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("findings[0].deadline"),
+    );
+    let mut long = crate::inspections_api::inspection("王建国", &["extension_board"]);
+    long["note"] = json!("长".repeat(2001));
+    let a = app.post_json(&token, &path, &long).await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("note"));
+    assert_eq!(stored(&app, &token, work).await, before, "nothing stored");
+}
+
+/// A work in 岳阳街道, by id.
+async fn a_work(app: &TestApp, token: &str) -> i64 {
+    let work = json!({"type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.2249, 31.0135]},
+        "properties": {"name": "岳阳工程", "category": "fit_out", "funding": "social",
+                       "investment_cny": 260_000, "status": "filed"}});
+    let a = app.post_json(token, "/api/v1/projects", &work).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    a.json()["id"].as_i64().expect("work id")
 }

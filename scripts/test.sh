@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what it needs (PostGIS,
 # Chromium and CJK fonts for the map tests), makes sure PostgreSQL runs,
-# then runs cargo test (PostGIS tests included) and the map-ui tests.
+# then runs cargo test (PostGIS tests included), schemathesis against the
+# served OpenAPI document and the map-ui tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +49,10 @@ target/spec-venv/bin/openapi-spec-validator target/openapi.json
 # two instances on one PostGIS behind haproxy: shared rate limit, writes
 # seen across instances, a rolling restart under load that loses nothing
 scripts/two-instances.sh
+
+# the served answers against the served document (schemathesis, bounded:
+# about three minutes on two cores)
+scripts/schemathesis.sh
 
 if [ -x map-ui/scripts/e2e.sh ]; then
   map-ui/scripts/e2e.sh

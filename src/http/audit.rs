@@ -129,6 +129,7 @@ crate::query_params! {
         entity: String,
         entity_id: String,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }

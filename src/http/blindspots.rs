@@ -112,8 +112,10 @@ crate::query_params! {
         /// Flag with more works found on patrol and unfiled (default 0).
         max_unfiled: u32,
         /// Flag below this share of cells patrolled (default 0.6).
+        #[param(minimum = 0, maximum = 1)]
         min_coverage: f64,
         /// Flag when the last patrol is older (default 7).
+        #[param(maximum = 365)]
         max_days_since_patrol: u32,
         /// Flag districts without a one-stop registration plan (default true).
         require_one_stop_plan: bool,
@@ -126,8 +128,10 @@ crate::query_params! {
     /// The distance and inspection rule of works near venues.
     pub struct NearVenueParams {
         /// Geodesic metres, default 100; inside a venue polygon is 0 m.
+        #[param(minimum = 0, maximum = 5_000)]
         distance_m: f64,
         /// A work must have been inspected within this many days (default 30).
+        #[param(minimum = 1, maximum = 365)]
         inspection_days: u32,
         /// Only the window's `to` matters: "now" for the inspection check.
         from: String,
@@ -152,8 +156,10 @@ crate::query_params! {
         /// Town code(s) of the works.
         town: String,
         /// A filed work must be inspected within this many days (default 30).
+        #[param(minimum = 1, maximum = 365)]
         inspection_days: u32,
         /// In progress longer than this counts as finished without completion filing (default 180).
+        #[param(minimum = 1, maximum = 3_650)]
         max_in_progress_days: u32,
     }
 }

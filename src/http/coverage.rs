@@ -156,6 +156,7 @@ crate::query_params! {
         /// Default now.
         to: String,
         /// 7 to 10; below 10 aggregates.
+        #[param(minimum = 7, maximum = 10)]
         res: u8,
     }
 }

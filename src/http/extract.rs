@@ -83,6 +83,17 @@ pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
+/// Refuses a JSON request body that is not read as a typed one (a track
+/// file, a batch of points) when one of its strings or keys holds a
+/// control character other than tab, newline and CR, naming it. Other text
+/// (GPX, CSV) is left to its parser and to the checks of what is stored.
+pub fn refuse_control_chars_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) => refuse_control_chars(&v, ""),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Whether a text holds a control character other than tab, newline, CR.
 #[must_use]
 pub fn has_control_chars(s: &str) -> bool {

@@ -133,6 +133,40 @@ impl<P> Feature<P> {
     }
 }
 
+/// The geometry of a site a client writes: a Point, Polygon or
+/// MultiPolygon, `[lon, lat]` (WGS-84 unless `crs` says otherwise).
+#[derive(Debug, Clone)]
+pub struct SiteGeometry;
+
+impl PartialSchema for SiteGeometry {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some(
+                "A Point, or a Polygon or MultiPolygon without self-intersections, inside the district",
+            ))
+            .item(shape("Point", 1))
+            .item(shape("Polygon", 3))
+            .item(shape("MultiPolygon", 4))
+            .into()
+    }
+}
+
+impl ToSchema for SiteGeometry {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SiteGeometry")
+    }
+}
+
+/// A GeoJSON Feature as a client writes it: a site and properties `P`
+/// (any `id` is ignored).
+#[derive(Debug, Clone, ToSchema)]
+pub struct FeatureIn<P> {
+    #[serde(rename = "type")]
+    pub kind: FeatureType,
+    pub geometry: SiteGeometry,
+    pub properties: P,
+}
+
 /// A page of features with the OGC API - Features counts.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FeatureCollection<P> {

@@ -47,10 +47,12 @@ pub struct FindingIn {
     /// `general` (default), `serious` or `major`.
     #[schema(value_type = Option<Severity>)]
     severity: Option<String>,
-    /// The rectification deadline, `YYYY-MM-DD`.
+    /// The rectification deadline, `YYYY-MM-DD`: not before the
+    /// inspection day, at most 2100-12-31.
     #[schema(value_type = NaiveDate)]
     deadline: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     note: String,
 }
 
@@ -58,12 +60,17 @@ pub struct FindingIn {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionIn {
-    /// RFC 3339, e.g. `2026-11-02T09:30:00+08:00`.
+    /// RFC 3339, e.g. `2026-11-02T09:30:00+08:00`: from the year 2000,
+    /// not in the future.
+    #[schema(format = DateTime)]
     inspected_at: String,
+    #[schema(min_length = 1, max_length = 200)]
     inspector: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     note: String,
     #[serde(default)]
+    #[schema(max_items = 100)]
     findings: Vec<FindingIn>,
 }
 
@@ -301,6 +308,7 @@ crate::query_params! {
         /// Only hazards past their deadline and not rectified.
         overdue: bool,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }
@@ -394,6 +402,7 @@ pub struct HazardPatch {
     #[schema(value_type = HazardStatus, required)]
     status: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     note: String,
 }
 

@@ -49,6 +49,7 @@ crate::query_params! {
         /// Town code(s), comma separated.
         town: String,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }
@@ -64,6 +65,7 @@ crate::query_params! {
         /// One zone's code.
         zone_code: String,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }
@@ -78,6 +80,7 @@ crate::query_params! {
         town: String,
         kind: VenueKind,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }
@@ -94,6 +97,7 @@ crate::query_params! {
         funding: Funding,
         category: Category,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }

@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use utoipa::OpenApi;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 
@@ -46,8 +46,9 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
     DOC.get_or_init(|| finish(super::api().split_for_parts().1))
 }
 
-/// Adds the bearer scheme, the errors the middleware answers on every
-/// operation (401, 429, 503; 413 with a body), and makes every error
+/// Adds the bearer scheme, the errors the middleware and the extractors
+/// answer on every operation (401, 429, 503; 400, 413 and 422 with a body;
+/// 422 with query parameters; 404 with a path id), and makes every error
 /// `application/problem+json` with the `Problem` schema.
 fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc.components
@@ -91,7 +92,36 @@ fn shared_answers(op: &mut Operation, open: bool) {
         add("429", "rate limit reached; Retry-After says when to retry");
         add("503", "the database is unreachable; retry shortly");
         if op.request_body.is_some() {
+            // the body extractors: unreadable (400), a bad field (422)
+            add(
+                "400",
+                "the request body cannot be read (malformed JSON, not an object)",
+            );
             add("413", "the request body is too large");
+            add(
+                "422",
+                "an invalid field, named in the problem; nothing stored",
+            );
+        }
+        let params = op.parameters.iter().flatten();
+        let (mut query, mut path) = (false, false);
+        for p in params {
+            match p.parameter_in {
+                ParameterIn::Query => query = true,
+                ParameterIn::Path => path = true,
+                _ => {}
+            }
+        }
+        if query {
+            // unknown or malformed parameters
+            add(
+                "422",
+                "an invalid or unknown query parameter, named in the problem",
+            );
+        }
+        if path {
+            // an id that is not a number names no resource
+            add("404", "no such resource");
         }
     }
     if open {

@@ -18,13 +18,14 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Query;
 use super::extract::{Id, json_body};
 use super::features::{ProjectProperties, feature, project_properties};
-use super::geojson_types::Feature as ApiFeature;
+use super::geojson_types::{Feature as ApiFeature, FeatureIn};
 use super::params::crs;
 use crate::auth::{Action, Caller};
-use crate::domain::Project;
+use crate::domain::{Category, Funding, Project, ProjectStatus};
 use crate::ingest::features::{Props, convert_geometry, project_from_feature, project_from_props};
 use crate::service;
 use crate::service::queries;
+use chrono::NaiveDate;
 
 /// Reads a body that must be a GeoJSON Feature.
 fn read_feature(body: &[u8]) -> Result<Feature, ApiError> {
@@ -66,6 +67,56 @@ fn check_property_types(props: &Map<String, Json>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The properties of a work as written: JSON's own types, the bounds the
+/// service checks (see [`Project::validate`]); on PATCH `null` clears one
+/// and absent ones stay. Other properties are ignored.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "the request's documentation; check_property_types reads it"
+)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "the ledger's yes/no columns, as the API takes them"
+)]
+pub struct ProjectInput {
+    /// The natural key (工程编号); generated when absent; cannot change.
+    #[schema(min_length = 1, max_length = 64)]
+    code: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
+    name: Option<String>,
+    category: Option<Category>,
+    funding: Option<Funding>,
+    #[schema(minimum = 0, maximum = 10_000_000_000_i64)]
+    investment_cny: Option<i64>,
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    floor_area_m2: Option<f64>,
+    status: Option<ProjectStatus>,
+    /// From 2000-01-01 to 2100-12-31.
+    started_on: Option<NaiveDate>,
+    /// From 2000-01-01 to 2100-12-31, not before `started_on`.
+    completed_on: Option<NaiveDate>,
+    hot_work: Option<bool>,
+    insulation: Option<bool>,
+    steel_mezzanine: Option<bool>,
+    insured: Option<bool>,
+    #[schema(max_length = 300)]
+    address: Option<String>,
+    /// A town's code or name: the town the geometry lies in (derived from
+    /// it when absent).
+    #[schema(max_length = 64)]
+    town: Option<String>,
+}
+
+/// A PATCH body: the properties to change, or a Feature with them and the
+/// new geometry.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ProjectPatchInput {
+    Properties(ProjectInput),
+    Moved(FeatureIn<ProjectInput>),
+}
+
 crate::query_params! {
     /// The CRS of the geometry sent.
     pub struct CrsParams {
@@ -76,7 +127,7 @@ crate::query_params! {
 
 #[utoipa::path(post, path = "/api/v1/projects", operation_id = "createProject", tag = "projects",
     params(CrsParams),
-    request_body(content = String, description = "a GeoJSON Feature with the project's properties"),
+    request_body(content = FeatureIn<ProjectInput>, description = "a GeoJSON Feature (Point, Polygon or MultiPolygon inside the district) with the project's properties", content_type = "application/json"),
     responses((status = 201, description = "created; Location names it", body = ApiFeature<ProjectProperties>),
               (status = 400, description = "malformed", body = super::error::Problem),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
@@ -110,7 +161,7 @@ pub async fn create(
 
 #[utoipa::path(patch, path = "/api/v1/projects/{id}", operation_id = "updateProject", tag = "projects",
     params(("id" = i64, Path), CrsParams),
-    request_body(content = String, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
+    request_body(content = ProjectPatchInput, description = "a JSON object of the properties to change (null clears), or a Feature with them and a new geometry", content_type = "application/merge-patch+json"),
     responses((status = 200, description = "the updated Feature", body = ApiFeature<ProjectProperties>),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
               (status = 404, description = "unknown id, or outside the caller's scope", body = super::error::Problem),

@@ -117,6 +117,7 @@ crate::query_params! {
         /// patrol or sweep.
         kind: String,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }

@@ -30,17 +30,23 @@ pub struct RouteRequest {
     /// Where it ends; at the last stop when absent.
     end: Option<[f64; 2]>,
     /// The shift's length in minutes: travel plus time at the stops
-    /// (required for a patrol; for a sweep, to say whether it fits).
+    /// (required for a patrol; for a sweep, to say whether it fits);
+    /// above 0, at most a day.
+    #[schema(exclusive_minimum = 0, maximum = 1440)]
     shift_minutes: Option<f64>,
     /// `walk` (default) or `ebike`.
     mode: Option<String>,
     /// Minutes spent at each work (default 20).
+    #[schema(minimum = 0, maximum = 1440)]
     service_minutes: Option<f64>,
     /// The shift's date, `YYYY-MM-DD` (default tomorrow, China Standard Time).
+    #[schema(format = Date)]
     date: Option<String>,
     /// When the shift starts, `HH:MM` China Standard Time (default 09:00).
+    #[schema(pattern = r"^\s*\d{1,2}:\d{2}\s*$")]
     start_time: Option<String>,
     /// The officer it is assigned to.
+    #[schema(min_length = 1, max_length = 64)]
     officer: Option<String>,
     /// `patrol` (default) or `sweep` (扫街: every street of the cells, back to the start).
     mode_kind: Option<String>,
@@ -204,7 +210,7 @@ fn point(field: &str, p: Option<[f64; 2]>, crs: Crs) -> Result<Option<LonLat>, A
 pub struct RoutePatch {
     /// The officer to assign the route to; `null` unassigns it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, required)]
+    #[schema(value_type = Option<String>, required, min_length = 1, max_length = 64)]
     officer: Option<Option<String>>,
 }
 

@@ -27,7 +27,7 @@ use crate::coverage::CoverageParams;
 use crate::service::queries;
 use crate::service::scope::TrackScope;
 use crate::service::tracks::{self, UploadOptions, UploadedTrack};
-use crate::store::tracks::{TrackQuery, TrackRecord, segments_geometry};
+use crate::store::tracks::{TrackQuery, TrackRecord, segments_coord_times, segments_geometry};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -65,10 +65,9 @@ pub struct TrackProperties {
 /// `coordTimes` per vertex when `with_times`.
 fn track_feature(t: &TrackRecord, with_times: bool) -> Feature<TrackProperties> {
     let coord_times = with_times.then(|| {
-        t.track
-            .segments
-            .iter()
-            .map(|s| s.iter().map(|p| crate::time::iso_ms(p.t_ms)).collect())
+        segments_coord_times(&t.track.segments)
+            .into_iter()
+            .map(|line| line.into_iter().map(crate::time::iso_ms).collect())
             .collect()
     });
     let properties = TrackProperties {
@@ -108,7 +107,9 @@ crate::query_params! {
     /// How to read an uploaded track.
     pub struct UploadParams {
         /// The officer, if the file names none.
+        #[param(min_length = 1, max_length = 64)]
         officer: String,
+        #[param(max_length = 64)]
         device: String,
         /// wgs84 (default), gcj02 or bd09.
         crs: String,
@@ -119,10 +120,13 @@ crate::query_params! {
         /// The file name, to tell its format.
         name: String,
         /// The H3 resolution of its coverage, 7 to 12 (default 10).
+        #[param(minimum = 7, maximum = 12)]
         res: u8,
-        /// How far an officer sees, in metres.
+        /// How far an officer sees, in metres (above 0, at most 500).
+        #[param(exclusive_minimum = 0, maximum = 500)]
         sighting_m: f64,
-        /// Faster fixes are GPS jumps, in m/s.
+        /// Faster fixes are GPS jumps, in m/s (above 0).
+        #[param(exclusive_minimum = 0)]
         max_speed_mps: f64,
     }
 }
@@ -149,6 +153,7 @@ crate::query_params! {
         /// Include coordTimes.
         times: bool,
         /// Page size, default 1000.
+        #[param(minimum = 1, maximum = 10_000)]
         limit: u32,
         offset: u32,
     }
@@ -160,7 +165,9 @@ crate::query_params! {
     request_body(content = String, description = "GPX, GeoJSON or CSV", content_type = "application/gpx+xml"),
     responses((status = 201, description = "stored", body = UploadAnswer),
               (status = 200, description = "the same track was uploaded before: its id", body = UploadAnswer),
-              (status = 422, description = "unusable", body = super::error::Problem)))]
+              (status = 400, description = "the body cannot be read", body = super::error::Problem),
+              (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
+              (status = 422, description = "unusable: a bad parameter, an unreadable track, text with control characters; nothing stored", body = super::error::Problem)))]
 pub async fn upload(
     State(st): State<AppState>,
     caller: Caller,
@@ -179,6 +186,7 @@ pub async fn upload(
             ));
         }
     }
+    super::extract::refuse_control_chars_in_json(&body)?;
     let scope = TrackScope::of(&st.store, &caller).await?;
     let mut officer = q.get("officer").cloned();
     if let Some(me) = scope.officer() {
@@ -230,7 +238,12 @@ pub async fn upload(
 #[utoipa::path(post, path = "/api/v1/tracks/{id}/points", operation_id = "appendTrackPoints", tag = "tracks",
     params(("id" = i64, Path), AppendParams),
     request_body(content = String, description = "{\"points\": [{\"lon\", \"lat\", \"time\"}]} or a track file", content_type = "application/json"),
-    responses((status = 200, description = "updated", body = UploadedTrack), (status = 409, description = "the track is closed", body = super::error::Problem)))]
+    responses((status = 200, description = "updated", body = UploadedTrack),
+              (status = 400, description = "the body is neither points nor a track file", body = super::error::Problem),
+              (status = 403, description = "another officer's track, or a role that may not write tracks", body = super::error::Problem),
+              (status = 404, description = "unknown track, or outside the caller's scope", body = super::error::Problem),
+              (status = 409, description = "the track is closed", body = super::error::Problem),
+              (status = 422, description = "invalid points or parameters; nothing stored", body = super::error::Problem)))]
 pub async fn append(
     State(st): State<AppState>,
     caller: Caller,
@@ -240,6 +253,7 @@ pub async fn append(
     body: Bytes,
 ) -> ApiResult<(Audited, Json<UploadedTrack>)> {
     caller.require(Action::WriteTrack)?;
+    super::extract::refuse_control_chars_in_json(&body)?;
     let before = visible(&st, &caller, id).await?;
     caller.require_own(&before.track.officer)?;
     let content_type = headers

@@ -73,8 +73,9 @@ fn district_town<'a>(d: &Stored<District>, towns: &'a [Stored<Town>]) -> Option<
 }
 
 /// Keeps what a scope covers: its works (and their inspections and
-/// hazards), grids, towns and commercial districts. Venues stay: a work in
-/// the scope may lie next to a venue outside it.
+/// hazards), grids, towns and commercial districts (for a grid scope only
+/// the part its grids hold). Venues stay: a work in the scope may lie next
+/// to a venue outside it.
 #[must_use]
 pub fn restrict(mut data: Dataset, scope: &Scope) -> Dataset {
     if scope.is_district() {
@@ -97,10 +98,37 @@ pub fn restrict(mut data: Dataset, scope: &Scope) -> Dataset {
             &Geometry::MultiPolygon(d.value.geometry.clone()),
         )
     });
+    if scope.cells().is_some() {
+        // a grid manager answers for the part of a commercial district its
+        // grids hold: those cells, their coverage and their works
+        data.districts = data
+            .districts
+            .into_iter()
+            .filter_map(|d| clip_to_cells(d, scope))
+            .collect();
+    }
     data.grids
         .retain(|g| scope.allows_grid(&g.value.code, &g.value.zone, &g.value.town));
     data.towns.retain(|t| scope.touches_town(&t.value.code));
     data
+}
+
+/// A commercial district cut down to its cells (at [`DISTRICT_RESOLUTION`])
+/// that a grid scope holds, as their outline; `None` when it holds none.
+fn clip_to_cells(mut d: Stored<District>, scope: &Scope) -> Option<Stored<District>> {
+    let held: Vec<h3o::CellIndex> = blindspots::area_cells(&d.value.geometry, DISTRICT_RESOLUTION)
+        .into_iter()
+        .filter(|c| scope.allows_cell(*c, None))
+        .collect();
+    if held.is_empty() {
+        return None;
+    }
+    let outline = h3o::geom::SolventBuilder::new()
+        .build()
+        .dissolve(held)
+        .ok()?;
+    d.value.geometry = outline;
+    Some(d)
 }
 
 /// Loads the dataset a scope covers, restricted on a blocking thread.

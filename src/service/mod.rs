@@ -124,18 +124,30 @@ pub async fn import_bytes(
         }
         ImportKind::Zones => {
             let items = features::zones(&features::read_features(text()?)?, crs)?;
+            in_district(
+                store,
+                items.iter().map(|z| z.geometry.clone().map(Into::into)),
+            )
+            .await?;
             (items.len(), typed::import(store, &items, progress).await?)
         }
         ImportKind::Grids => {
             let items = features::grids(&features::read_features(text()?)?, crs)?;
+            in_district(
+                store,
+                items.iter().map(|g| g.geometry.clone().map(Into::into)),
+            )
+            .await?;
             (items.len(), typed::import(store, &items, progress).await?)
         }
         ImportKind::Districts => {
             let items = features::districts(&features::read_features(text()?)?, crs)?;
+            in_district(store, items.iter().map(|d| Some(d.geometry.clone().into()))).await?;
             (items.len(), typed::import(store, &items, progress).await?)
         }
         ImportKind::Venues => {
             let items = features::venues(&features::read_features(text()?)?, crs)?;
+            in_district(store, items.iter().map(|v| Some(v.geometry.clone()))).await?;
             (items.len(), typed::import(store, &items, progress).await?)
         }
         ImportKind::Projects => {
@@ -153,6 +165,31 @@ pub async fn import_bytes(
         }
     };
     Ok(summary)
+}
+
+/// Refuses a layer whose records lie wholly outside the district (a venue
+/// in Beijing), naming the first such record; nothing is checked before
+/// the towns are loaded.
+async fn in_district(
+    store: &DynStore,
+    geometries: impl Iterator<Item = Option<geo::Geometry<f64>>>,
+) -> Result<(), ServiceError> {
+    let towns = TownIndex::load(store).await?;
+    if towns.is_empty() {
+        return Ok(());
+    }
+    for (i, g) in geometries.enumerate() {
+        if let Some(g) = g
+            && !towns.touches_district(&g)
+        {
+            return Err(IngestError::at(
+                format!("record {}", i + 1),
+                Invalid::new("geometry", "lies outside the district"),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Imports a file from disk.

@@ -183,14 +183,7 @@ pub async fn upload_checked(
             )
         })?;
         let track = to_new_track(p, &cleaned, officer, opts);
-        for (field, text) in [
-            ("officer", &track.officer),
-            ("device", &track.device),
-            ("name", &track.name),
-        ] {
-            crate::domain::check_text(field, text)
-                .map_err(|e| IngestError::at(format!("track {}", i + 1), e))?;
-        }
+        check_texts(&track).map_err(|e| IngestError::at(format!("track {}", i + 1), e))?;
         check(&track)?;
         prepared.push((track, cleaned.report));
     }
@@ -241,6 +234,30 @@ pub async fn upload_checked(
             },
         )
         .collect())
+}
+
+/// The longest officer and device names, in characters.
+pub const MAX_OFFICER_CHARS: usize = 64;
+/// The longest track name, in characters.
+pub const MAX_TRACK_NAME_CHARS: usize = 200;
+
+/// Refuses a track whose officer, device or name is too long or holds a
+/// control character (a NUL cannot be stored in PostgreSQL text).
+fn check_texts(track: &NewTrack) -> Result<(), crate::domain::Invalid> {
+    for (field, text, max) in [
+        ("officer", &track.officer, MAX_OFFICER_CHARS),
+        ("device", &track.device, MAX_OFFICER_CHARS),
+        ("name", &track.name, MAX_TRACK_NAME_CHARS),
+    ] {
+        crate::domain::check_text(field, text)?;
+        if text.chars().count() > max {
+            return Err(crate::domain::Invalid::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A track of a file that was not stored, and why.
@@ -303,6 +320,14 @@ pub async fn upload_each(
             match cleaned {
                 Ok((officer, cleaned)) => {
                     let track = to_new_track(p, &cleaned, officer, &opts_owned);
+                    if let Err(e) = check_texts(&track) {
+                        // the label would repeat the offending text
+                        refused.push(RefusedTrack {
+                            track: format!("track {}", i + 1),
+                            reason: e.to_string(),
+                        });
+                        continue;
+                    }
                     let visits = visits_of(&track.segments, &opts_owned.coverage);
                     prepared.push((track, visits, cleaned.report));
                 }

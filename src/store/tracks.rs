@@ -170,16 +170,30 @@ pub fn segments_geometry(segments: &[Vec<TrackPoint>]) -> geo::Geometry<f64> {
     geo::Geometry::MultiLineString(geo::MultiLineString::new(lines))
 }
 
-/// The flat time list stored beside the geometry, in vertex order.
+/// The time of every vertex of [`segments_geometry`], line by line: a
+/// one-point segment's time twice, as its point is drawn twice, so that
+/// `coordinates` and `coordTimes` always pair up.
 #[must_use]
-pub fn segments_times(segments: &[Vec<TrackPoint>]) -> Vec<i64> {
+pub fn segments_coord_times(segments: &[Vec<TrackPoint>]) -> Vec<Vec<i64>> {
     segments
         .iter()
         .filter(|s| !s.is_empty())
-        .flat_map(|s| {
-            let extra = if s.len() == 1 { Some(s[0].t_ms) } else { None };
-            s.iter().map(|p| p.t_ms).chain(extra)
+        .map(|s| {
+            let mut times: Vec<i64> = s.iter().map(|p| p.t_ms).collect();
+            if times.len() == 1 {
+                times.push(times[0]);
+            }
+            times
         })
+        .collect()
+}
+
+/// The flat time list stored beside the geometry, in vertex order.
+#[must_use]
+pub fn segments_times(segments: &[Vec<TrackPoint>]) -> Vec<i64> {
+    segments_coord_times(segments)
+        .into_iter()
+        .flatten()
         .collect()
 }
 

@@ -341,9 +341,9 @@ impl Drop for Immutable<'_> {
 #[tokio::test]
 async fn a_read_only_database_serves_reads_refuses_writes_and_says_so() {
     let dir = scratch("readonly");
-    let db = dir.join("g.db");
+    let made = dir.join("made.db");
     let (token, id) = {
-        let sqlite = SqliteStore::open(db.to_str().expect("path"))
+        let sqlite = SqliteStore::open(made.to_str().expect("path"))
             .await
             .expect("store");
         let store: DynStore = Arc::new(sqlite.clone());
@@ -351,10 +351,17 @@ async fn a_read_only_database_serves_reads_refuses_writes_and_says_so() {
         let token = common::admin_token(&store).await;
         let a = upload(&app, &token, "/api/v1/tracks", walk_csv("officer12", 3, 20)).await;
         assert_eq!(a.status, StatusCode::CREATED, "{a}");
+        sqlx::query("pragma wal_checkpoint(TRUNCATE)")
+            .execute(sqlite.pool())
+            .await
+            .expect("checkpoint");
         sqlite.pool().close().await;
         (token, track_id(&a))
     };
-    // the file can no longer be written, not even by root
+    // a copy (a file no connection of this process ever opened) that can
+    // no longer be written, not even by root
+    let db = dir.join("g.db");
+    std::fs::copy(&made, &db).expect("copy");
     Immutable::set(&db, true);
     let _undo = Immutable(&db);
     let store = file_store(&db, None).await;

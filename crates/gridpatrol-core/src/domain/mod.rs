@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use labels::vocabulary;
 pub use labels::{Category, Funding, ProjectStatus, TownKind, VenueKind};
-pub use project::{FIT_OUT_AREA_LIMIT_M2, INVESTMENT_LIMIT_CNY, Project};
+pub use project::{DATE_RANGE, FIT_OUT_AREA_LIMIT_M2, INVESTMENT_LIMIT_CNY, Project};
 
 /// A value that the store has given an id.
 #[derive(Debug, Clone, PartialEq)]

@@ -23,14 +23,41 @@ pub fn read_features(text: &str) -> Result<Vec<Feature>, IngestError> {
     let gj: GeoJson = text.parse().map_err(|e: geojson::Error| {
         IngestError::new(None, "body", format!("malformed GeoJSON: {e}"))
     })?;
-    match gj {
-        GeoJson::FeatureCollection(fc) => Ok(fc.features),
-        GeoJson::Feature(f) => Ok(vec![f]),
-        GeoJson::Geometry(_) => Err(IngestError::new(
-            None,
-            "body",
-            "expected a Feature or FeatureCollection, got a bare geometry",
-        )),
+    let features = match gj {
+        GeoJson::FeatureCollection(fc) => fc.features,
+        GeoJson::Feature(f) => vec![f],
+        GeoJson::Geometry(_) => {
+            return Err(IngestError::new(
+                None,
+                "body",
+                "expected a Feature or FeatureCollection, got a bare geometry",
+            ));
+        }
+    };
+    for (i, f) in features.iter().enumerate() {
+        for (k, v) in f.properties.iter().flatten() {
+            check_json_text(&format!("properties.{k}"), v)
+                .map_err(|e| IngestError::at(format!("record {}", i + 1), e))?;
+        }
+    }
+    Ok(features)
+}
+
+/// Refuses control characters (NUL, escapes; tab and newlines are text) in
+/// every string and key of a property value, naming where.
+fn check_json_text(field: &str, v: &Json) -> Result<(), Invalid> {
+    match v {
+        Json::String(s) => crate::domain::check_text(field, s),
+        Json::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_json_text(&format!("{field}[{i}]"), item)),
+        Json::Object(map) => map.iter().try_for_each(|(k, item)| {
+            let at = format!("{field}.{k}");
+            crate::domain::check_text(&at, k)?;
+            check_json_text(&at, item)
+        }),
+        _ => Ok(()),
     }
 }
 

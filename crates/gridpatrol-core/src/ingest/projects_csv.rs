@@ -78,6 +78,8 @@ pub fn read(bytes: &[u8], crs: Crs) -> Result<Vec<Project>, IngestError> {
             if value.is_empty() {
                 continue;
             }
+            crate::domain::check_text(field, value)
+                .map_err(|e| IngestError::at(line.clone(), e))?;
             let v = if (*factor - 1.0).abs() < f64::EPSILON {
                 Json::String(value.to_owned())
             } else {

@@ -15,7 +15,7 @@ pub mod ledger;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::domain::{Invalid, check_name, vocabulary};
+use crate::domain::{DATE_RANGE, Invalid, check_name, vocabulary};
 
 vocabulary! {
     /// What was wrong on site: the hazards the committee's evaluation found,
@@ -166,6 +166,9 @@ impl NewInspection {
         if self.inspected_at > now + chrono::Duration::minutes(10) {
             return Err(Invalid::new("inspected_at", "lies in the future"));
         }
+        if self.inspected_at.date_naive() < DATE_RANGE.0 {
+            return Err(Invalid::new("inspected_at", "lies before the year 2000"));
+        }
         if self.findings.len() > MAX_FINDINGS {
             return Err(Invalid::new(
                 "findings",
@@ -174,6 +177,12 @@ impl NewInspection {
         }
         let day = self.inspected_at.date_naive();
         for (i, f) in self.findings.iter().enumerate() {
+            if f.deadline > DATE_RANGE.1 {
+                return Err(Invalid::new(
+                    format!("findings[{i}].deadline"),
+                    "must be at most 2100-12-31",
+                ));
+            }
             if f.deadline < day {
                 return Err(Invalid::new(
                     format!("findings[{i}].deadline"),

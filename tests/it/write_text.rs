@@ -1,0 +1,643 @@
+//! Text on every write: a walk over every write operation of the OpenAPI
+//! document that puts a NUL into each text field of a valid request — every
+//! string of a JSON body, every query parameter, the officer, device and
+//! name of a track file (GPX, GeoJSON, CSV) — and expects a 422 with
+//! nothing stored, on both stores. The command line's imports refuse the
+//! same text, and layers outside the district, with one readable line and
+//! a non-zero exit.
+
+use crate::common::{self, Answer, TestApp, assert_problem};
+use crate::routes_api::{grid, setup, start_and_end};
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use axum::http::StatusCode;
+use gridpatrol::store::DynStore;
+use serde_json::{Value, json};
+
+const NUL: &str = "甲\u{0}乙";
+
+/// Every write operation of the API: a new one fails [`every_write`] until
+/// it is walked here.
+const WRITES: [&str; 9] = [
+    "PATCH /api/v1/hazards/{id}",
+    "PATCH /api/v1/projects/{id}",
+    "PATCH /api/v1/routes/{id}",
+    "POST /api/v1/projects",
+    "POST /api/v1/projects/{id}/inspections",
+    "POST /api/v1/routes",
+    "POST /api/v1/routes/sweep",
+    "POST /api/v1/tracks",
+    "POST /api/v1/tracks/{id}/points",
+];
+
+fn document() -> Value {
+    serde_json::to_value(gridpatrol::http::openapi::document()).expect("the document")
+}
+
+/// `METHOD path` of every operation that writes.
+fn documented_writes(doc: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                out.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    out
+}
+
+/// The query parameters an operation documents.
+fn query_params(doc: &Value, op: &str) -> Vec<String> {
+    let (method, path) = op.split_once(' ').expect("METHOD path");
+    doc["paths"][path][method.to_lowercase()]["parameters"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every string of a JSON value: its JSON pointer and its name as problems
+/// give it (`findings[0].note`).
+fn strings(v: &Value, pointer: &str, name: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::String(_) => out.push((pointer.to_owned(), name.to_owned())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                strings(
+                    item,
+                    &format!("{pointer}/{i}"),
+                    &format!("{name}[{i}]"),
+                    out,
+                );
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let at = if name.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{name}.{k}")
+                };
+                strings(item, &format!("{pointer}/{k}"), &at, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What the store holds that a write could change.
+async fn stored(app: &TestApp, token: &str, work: i64) -> Value {
+    let mut out = Vec::new();
+    for path in [
+        "/api/v1/projects?limit=10000".to_owned(),
+        "/api/v1/tracks?times=true".to_owned(),
+        "/api/v1/routes".to_owned(),
+        "/api/v1/hazards".to_owned(),
+        format!("/api/v1/projects/{work}/inspections"),
+    ] {
+        let a = app.get_as(token, &path).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.json());
+        out.push(a.json().clone());
+    }
+    Value::Array(out)
+}
+
+/// A request of the walk: the operation, the path with its ids, a query
+/// and a body (content type and bytes).
+struct Request {
+    op: &'static str,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Body,
+}
+
+enum Body {
+    Json(Value),
+    /// A track file with `{officer}`, `{device}` and `{name}` to fill.
+    File(&'static str, String),
+}
+
+fn query_string(query: &[(String, String)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in query {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+async fn send(app: &TestApp, token: &str, r: &Request, query: &str, body: Vec<u8>) -> Answer {
+    let method = r.op.split_once(' ').expect("METHOD path").0;
+    let uri = if query.is_empty() {
+        r.path.clone()
+    } else {
+        format!("{}?{query}", r.path)
+    };
+    let content_type = match &r.body {
+        Body::Json(_) if r.op == "PATCH /api/v1/projects/{id}" => "application/merge-patch+json",
+        Body::Json(_) => "application/json",
+        Body::File(ct, _) => ct,
+    };
+    app.request(method, &uri, Some(token), Some((content_type, body)))
+        .await
+}
+
+const GPX: &str = "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"{device}\" xmlns=\"http://www.topografix.com/GPX/1/1\">\
+<metadata><author><name>{officer}</name></author></metadata><trk><name>{name}</name><trkseg>\
+<trkpt lat=\"31.0135\" lon=\"121.2249\"><time>2026-10-28T01:00:00Z</time></trkpt>\
+<trkpt lat=\"31.0140\" lon=\"121.2252\"><time>2026-10-28T01:01:00Z</time></trkpt>\
+<trkpt lat=\"31.0145\" lon=\"121.2255\"><time>2026-10-28T01:02:00Z</time></trkpt></trkseg></trk></gpx>";
+
+const CSV: &str = "officer,device,track,time,lon,lat\n\
+{officer},{device},{name},2026-10-28T02:00:00Z,121.2249,31.0135\n\
+{officer},{device},{name},2026-10-28T02:01:00Z,121.2252,31.0140\n\
+{officer},{device},{name},2026-10-28T02:02:00Z,121.2255,31.0145\n";
+
+const GEOJSON: &str = r#"{"type": "Feature", "properties": {"officer": "{officer}", "device": "{device}", "name": "{name}"},
+ "geometry": {"type": "LineString", "coordinates": [[121.2249, 31.0135], [121.2252, 31.0140], [121.2255, 31.0145]]},
+ "times": ["2026-10-28T03:00:00Z", "2026-10-28T03:01:00Z", "2026-10-28T03:02:00Z"]}"#;
+
+fn fill(template: &str, field: &str, text: &str) -> String {
+    let mut s = template.to_owned();
+    for (k, v) in [
+        ("officer", "officer01"),
+        ("device", "手持终端"),
+        ("name", "岳阳巡查"),
+    ] {
+        s = s.replace(&format!("{{{k}}}"), if k == field { text } else { v });
+    }
+    s
+}
+
+/// Valid requests for every write operation, on a store with the demo
+/// layers and roads, a work, an inspection with a hazard, a route and an
+/// open track.
+async fn requests(app: &TestApp, store: &DynStore, token: &str) -> (Vec<Request>, i64) {
+    let work = json!({"type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.2249, 31.0135]},
+        "properties": {"code": "NUL-0001", "name": "岳阳工程", "category": "fit_out",
+                       "funding": "social", "investment_cny": 260_000, "floor_area_m2": 140.0,
+                       "status": "filed", "started_on": "2026-10-01", "address": "荣乐东路1号",
+                       "town": "岳阳街道"}});
+    let a = app.post_json(token, "/api/v1/projects", &work).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let work_id = a.json()["id"].as_i64().expect("work id");
+    let inspection = crate::inspections_api::inspection("王建国", &["extension_board"]);
+    let inspections = format!("/api/v1/projects/{work_id}/inspections");
+    let a = app.post_json(token, &inspections, &inspection).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let hazard = a.json()["hazards"][0]["id"].as_i64().expect("hazard");
+
+    let g = grid(store, crate::routes_api::GRID).await;
+    let (start, _) = start_and_end(&g.value);
+    let route = json!({"grid_id": g.id, "start": [start.lon(), start.lat()],
+        "shift_minutes": 240, "mode": "walk", "date": "2026-11-03", "start_time": "08:30",
+        "officer": "officer07", "mode_kind": "patrol", "crs": "wgs84"});
+    let a = app.post_json(token, "/api/v1/routes", &route).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let route_id = a.json()["id"].as_i64().expect("route id");
+    let cells: Vec<String> = g
+        .value
+        .expanded_cells()
+        .take(3)
+        .map(|c| c.to_string())
+        .collect();
+    let sweep = json!({"grid_id": g.id, "start": [start.lon(), start.lat()], "cells": cells,
+        "shift_minutes": 240, "mode": "walk", "date": "2026-11-03", "start_time": "08:30",
+        "officer": "officer07", "mode_kind": "sweep", "crs": "wgs84"});
+
+    let live = "officer,time,lon,lat\nofficer05,2026-11-03T01:00:00Z,121.2200,31.0300\n\
+officer05,2026-11-03T01:01:00Z,121.2206,31.0302\nofficer05,2026-11-03T01:02:00Z,121.2212,31.0304\n";
+    let a = app
+        .post_bytes(token, "/api/v1/tracks?open=true", "text/csv", live)
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    let track = a.json()["tracks"][0]["id"].as_i64().expect("track id");
+
+    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let upload_query = q(&[
+        ("officer", "officer01"),
+        ("device", "手持终端"),
+        ("crs", "wgs84"),
+        ("open", "false"),
+        ("start", "2026-10-28T01:00:00Z"),
+        ("name", "岳阳巡查.gpx"),
+        ("res", "10"),
+        ("sighting_m", "30"),
+        ("max_speed_mps", "20"),
+    ]);
+    let mut all = vec![
+        Request {
+            op: "POST /api/v1/projects",
+            path: "/api/v1/projects".into(),
+            query: q(&[("crs", "wgs84")]),
+            body: Body::Json(work.clone()),
+        },
+        Request {
+            op: "PATCH /api/v1/projects/{id}",
+            path: format!("/api/v1/projects/{work_id}"),
+            query: q(&[("crs", "wgs84")]),
+            body: Body::Json(
+                json!({"name": "改名", "address": "荣乐东路2号", "status": "filed",
+                                    "category": "fit_out", "funding": "social", "town": "岳阳街道",
+                                    "started_on": "2026-10-02", "completed_on": "2026-10-30"}),
+            ),
+        },
+        Request {
+            op: "POST /api/v1/projects/{id}/inspections",
+            path: inspections,
+            query: Vec::new(),
+            body: Body::Json(inspection),
+        },
+        Request {
+            op: "PATCH /api/v1/hazards/{id}",
+            path: format!("/api/v1/hazards/{hazard}"),
+            query: Vec::new(),
+            body: Body::Json(json!({"status": "rectifying", "note": "已通知整改"})),
+        },
+        Request {
+            op: "POST /api/v1/routes",
+            path: "/api/v1/routes".into(),
+            query: Vec::new(),
+            body: Body::Json(route),
+        },
+        Request {
+            op: "POST /api/v1/routes/sweep",
+            path: "/api/v1/routes/sweep".into(),
+            query: Vec::new(),
+            body: Body::Json(sweep),
+        },
+        Request {
+            op: "PATCH /api/v1/routes/{id}",
+            path: format!("/api/v1/routes/{route_id}"),
+            query: Vec::new(),
+            body: Body::Json(json!({"officer": "officer08"})),
+        },
+        Request {
+            op: "POST /api/v1/tracks/{id}/points",
+            path: format!("/api/v1/tracks/{track}/points"),
+            query: q(&[("crs", "wgs84"), ("close", "false")]),
+            body: Body::Json(json!({"points": [
+                {"lon": 121.2230, "lat": 31.0310, "time": "2026-11-03T01:04:00Z"}]})),
+        },
+    ];
+    for (ct, template) in [
+        ("application/gpx+xml", GPX),
+        ("text/csv", CSV),
+        ("application/geo+json", GEOJSON),
+    ] {
+        all.push(Request {
+            op: "POST /api/v1/tracks",
+            path: "/api/v1/tracks".into(),
+            query: upload_query.clone(),
+            body: Body::File(ct, template.to_owned()),
+        });
+    }
+    (all, work_id)
+}
+
+async fn every_write(store: DynStore) {
+    setup(&store, true).await;
+    let app = TestApp::unlimited(&store);
+    let token = common::admin_token(&store).await;
+    let doc = document();
+    let written: BTreeSet<String> = WRITES.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(documented_writes(&doc), written, "walk every write");
+
+    let (requests, work) = requests(&app, &store, &token).await;
+    let walked: BTreeSet<String> = requests.iter().map(|r| r.op.to_owned()).collect();
+    assert_eq!(walked, written);
+    let before = stored(&app, &token, work).await;
+    let mut sent = 0;
+    for r in &requests {
+        // every query parameter the operation documents
+        let params = query_params(&doc, r.op);
+        let given: BTreeSet<&str> = r.query.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            params.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+            given,
+            "{}: give every documented parameter",
+            r.op
+        );
+        let body = match &r.body {
+            Body::Json(v) => v.to_string().into_bytes(),
+            Body::File(_, t) => fill(t, "", "").into_bytes(),
+        };
+        for (i, (k, _)) in r.query.iter().enumerate() {
+            let mut query = r.query.clone();
+            query[i].1 = NUL.to_owned();
+            let a = send(&app, &token, r, &query_string(&query), body.clone()).await;
+            assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(k));
+            sent += 1;
+        }
+        let query = query_string(&r.query);
+        match &r.body {
+            Body::Json(v) => {
+                let mut texts = Vec::new();
+                strings(v, "", "", &mut texts);
+                assert!(!texts.is_empty(), "{}", r.op);
+                for (pointer, name) in texts {
+                    let mut bad = v.clone();
+                    *bad.pointer_mut(&pointer).expect("the string") = json!(NUL);
+                    let a = send(&app, &token, r, &query, bad.to_string().into_bytes()).await;
+                    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(&name));
+                    sent += 1;
+                }
+            }
+            Body::File(ct, template) => {
+                for field in ["officer", "device", "name"] {
+                    // the file's own officer and device count when the
+                    // query gives none
+                    let query: Vec<(String, String)> = r
+                        .query
+                        .iter()
+                        .filter(|(k, _)| k != "officer" && k != "device")
+                        .cloned()
+                        .collect();
+                    let texts = if *ct == "application/gpx+xml" {
+                        vec![NUL.to_owned(), "甲&#27;乙".to_owned()]
+                    } else {
+                        vec![NUL.to_owned()]
+                    };
+                    for text in texts {
+                        let file = fill(template, field, &text);
+                        let a =
+                            send(&app, &token, r, &query_string(&query), file.into_bytes()).await;
+                        assert_eq!(
+                            a.status,
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "{ct} {field} {text:?}: {}",
+                            a.text()
+                        );
+                        assert_eq!(a.content_type(), "application/problem+json");
+                        sent += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            stored(&app, &token, work).await,
+            before,
+            "{}: nothing stored",
+            r.op
+        );
+    }
+    assert!(sent > 60, "{sent} requests");
+}
+
+crate::store_tests!(every_write, inspection_times_are_plausible);
+
+// --- the command line ------------------------------------------------------
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridpatrol"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A refused import: non-zero exit, one readable line on stderr naming
+/// `what`.
+fn refused(out: &Output, what: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {err}");
+    assert!(lines[0].contains(what), "{what} in {err}");
+    assert!(!err.contains('\u{0}'), "no NUL echoed: {err:?}");
+}
+
+/// Rows of a table of the embedded store.
+fn count(db: &Path, table: &str) -> i64 {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("the store opens");
+        sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+            .fetch_one(&pool)
+            .await
+            .expect("a count")
+    })
+}
+
+#[test]
+fn imports_refuse_control_characters_and_places_outside_the_district() {
+    let dir = std::env::temp_dir().join(format!("gridpatrol-nul-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("gp.db");
+    let towns = common::fixtures().join("towns.geojson");
+    let out = run(&db, &["import", "towns", towns.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let venue = |name: &str, lon: f64, lat: f64| {
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"code": "V-1", "kind": "mall", "name": name, "source": "survey"}}]})
+        .to_string()
+    };
+    let file = dir.join("venues.geojson");
+    for (text, what) in [
+        (
+            venue("王府井百货", 116.4109, 39.9139),
+            "outside the district",
+        ),
+        (venue(NUL, 121.2249, 31.0135), "control characters"),
+        (
+            venue("万达广场", 121.2249, 31.0135).replace("survey", "su\\u001bvey"),
+            "control characters",
+        ),
+    ] {
+        std::fs::write(&file, text).expect("file");
+        refused(
+            &run(&db, &["import", "venues", file.to_str().expect("path")]),
+            what,
+        );
+        assert_eq!(count(&db, "venue"), 0, "nothing stored");
+    }
+
+    let csv = dir.join("projects.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "工程编号,工程名称,工程类别,资金来源,投资额,地址,经度,纬度\n\
+             SJ-1,岳阳工程,装饰装修,社会投资,288000,荣乐东路{NUL}1号,121.2249,31.0135\n"
+        ),
+    )
+    .expect("file");
+    refused(
+        &run(&db, &["import", "projects", csv.to_str().expect("path")]),
+        "control characters",
+    );
+    assert_eq!(count(&db, "project"), 0, "nothing stored");
+
+    // a file of tracks names each refused track and why, then fails; a
+    // control character in GPX is no XML and its parser names it
+    let gpx = dir.join("track.gpx");
+    let csv = dir.join("track.csv");
+    for (file, template, field, text, what) in [
+        (&gpx, GPX, "name", "长".repeat(201), "at most 200"),
+        (&gpx, GPX, "officer", "长".repeat(65), "at most 64"),
+        (&gpx, GPX, "device", "长".repeat(65), "at most 64"),
+        (&gpx, GPX, "name", NUL.to_owned(), "U+0000"),
+        (&csv, CSV, "name", NUL.to_owned(), "control characters"),
+        (
+            &csv,
+            CSV,
+            "officer",
+            "甲\u{1b}乙".to_owned(),
+            "control characters",
+        ),
+        (&csv, CSV, "device", NUL.to_owned(), "control characters"),
+    ] {
+        std::fs::write(file, fill(template, field, &text)).expect("file");
+        let out = run(&db, &["import", "tracks", file.to_str().expect("path")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{field} accepted: {err}");
+        assert!(err.contains(what), "{field}: {what} in {err}");
+        assert!(!err.contains(['\u{0}', '\u{1b}']), "{err:?}");
+    }
+    // the officer given on the command line is held to the same rule
+    std::fs::write(&csv, fill(CSV, "", "")).expect("file");
+    let out = run(
+        &db,
+        &[
+            "import",
+            "tracks",
+            "--officer",
+            "甲\u{1b}乙",
+            csv.to_str().expect("path"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("control characters"), "{err}");
+    assert_eq!(count(&db, "track"), 0, "nothing stored");
+    // and the same file with a plain officer is stored
+    let out = run(&db, &["import", "tracks", csv.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count(&db, "track"), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// --- the document states the bounds ---------------------------------------
+
+/// The schema of a component, by name.
+fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    &doc["components"]["schemas"][name]
+}
+
+#[test]
+fn the_document_states_the_bounds() {
+    let doc = document();
+    let project = component(&doc, "ProjectInput");
+    for (field, key, bound) in [
+        ("code", "maxLength", json!(64)),
+        ("name", "maxLength", json!(200)),
+        ("address", "maxLength", json!(300)),
+        ("investment_cny", "maximum", json!(10_000_000_000_i64)),
+        ("investment_cny", "minimum", json!(0)),
+        ("floor_area_m2", "maximum", json!(10_000_000)),
+    ] {
+        assert_eq!(project["properties"][field][key], bound, "{field} {key}");
+    }
+    let inspection = component(&doc, "InspectionIn");
+    assert_eq!(inspection["properties"]["note"]["maxLength"], 2000);
+    assert_eq!(inspection["properties"]["inspector"]["maxLength"], 200);
+    assert_eq!(inspection["properties"]["findings"]["maxItems"], 100);
+    assert_eq!(
+        component(&doc, "FindingIn")["properties"]["note"]["maxLength"],
+        2000
+    );
+    let route = component(&doc, "RouteRequest");
+    assert_eq!(route["properties"]["shift_minutes"]["maximum"], 1440);
+    assert_eq!(route["properties"]["officer"]["maxLength"], 64);
+
+    // every page size, and the numbers the handlers check
+    let mut limits = 0;
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for op in item.as_object().expect("item").values() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let (name, schema) = (p["name"].as_str().unwrap_or(""), &p["schema"]);
+                match name {
+                    // the ranked blind cells may all be asked for
+                    "limit" if op["operationId"] != "listBlindCells" => {
+                        assert_eq!(schema["maximum"], 10_000, "{}", op["operationId"]);
+                        assert_eq!(schema["minimum"], 1, "{}", op["operationId"]);
+                        limits += 1;
+                    }
+                    "res" => assert!(schema["maximum"].is_number(), "{}", op["operationId"]),
+                    "sighting_m" => assert_eq!(schema["maximum"], 500),
+                    "min_coverage" => assert_eq!(schema["maximum"], 1),
+                    "inspection_days" => assert_eq!(schema["maximum"], 365),
+                    "distance_m" => assert_eq!(schema["maximum"], 5_000),
+                    "officer" if op["operationId"] == "uploadTrack" => {
+                        assert_eq!(schema["maxLength"], 64);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(limits >= 8, "{limits} page sizes");
+}
+
+async fn inspection_times_are_plausible(store: DynStore) {
+    setup(&store, false).await;
+    let app = TestApp::new(&store);
+    let token = common::admin_token(&store).await;
+    let work = a_work(&app, &token).await;
+    let path = format!("/api/v1/projects/{work}/inspections");
+    let before = stored(&app, &token, work).await;
+    let mut early = crate::inspections_api::inspection("王建国", &["extension_board"]);
+    early["inspected_at"] = json!("0001-01-01T09:30:00+08:00");
+    let a = app.post_json(&token, &path, &early).await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("inspected_at"));
+    let mut late = crate::inspections_api::inspection("王建国", &["extension_board"]);
+    late["findings"][0]["deadline"] = json!("9999-12-31");
+    let a = app.post_json(&token, &path, &late).await;
+    assert_problem(
+        &a,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("findings[0].deadline"),
+    );
+    let mut long = crate::inspections_api::inspection("王建国", &["extension_board"]);
+    long["note"] = json!("长".repeat(2001));
+    let a = app.post_json(&token, &path, &long).await;
+    assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("note"));
+    assert_eq!(stored(&app, &token, work).await, before, "nothing stored");
+}
+
+/// A work in 岳阳街道, by id.
+async fn a_work(app: &TestApp, token: &str) -> i64 {
+    let work = json!({"type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.2249, 31.0135]},
+        "properties": {"name": "岳阳工程", "category": "fit_out", "funding": "social",
+                       "investment_cny": 260_000, "status": "filed"}});
+    let a = app.post_json(token, "/api/v1/projects", &work).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
+    a.json()["id"].as_i64().expect("work id")
+}

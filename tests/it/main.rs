@@ -21,6 +21,7 @@ mod crs;
 mod http_api;
 mod inspections_api;
 mod openapi;
+mod read_cache;
 mod routes_api;
 mod routes_cli;
 mod routing_demo_graph;

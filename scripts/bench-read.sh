@@ -20,8 +20,10 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-20}
 THREADS=${THREADS:-2}
-# 车墩镇: 2,131 res-10 cells, about 1.1 MB of GeoJSON
-TOWN=${TOWN:-310117103}
+# 永丰街道: 2,131 res-10 cells, 1.1 MB of GeoJSON; the uploads walk in it
+TOWN=${TOWN:-310117002}
+TRACK_LON=${TRACK_LON:-121.1980}
+TRACK_LAT=${TRACK_LAT:-31.0185}
 PORT=${PORT:-18473}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 STORES=${STORES:-sqlite postgis}

@@ -171,7 +171,11 @@ pub async fn serve(State(st): State<AppState>, mut req: Request, next: Next) -> 
     let clock = ReadClock::now();
     let key = AnswerKey::new(&Question {
         operation: path,
-        now_ms: (!params.iter().any(|(k, _)| k == "to")).then_some(clock.ms()),
+        // a window without `to` (or with an empty one) ends now
+        now_ms: (!params
+            .iter()
+            .any(|(k, v)| k == "to" && !v.trim().is_empty()))
+        .then_some(clock.ms()),
         params,
         access: access(caller),
         data_version: version,

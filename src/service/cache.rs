@@ -12,7 +12,7 @@
 //! another instance, the CLI importing into the same database — is seen by
 //! the next request. Old versions are never looked up again and age out.
 //!
-//! The cache is bounded by the bytes it holds (quick_cache, S3-FIFO
+//! The cache is bounded by the bytes it holds (`quick_cache`, S3-FIFO
 //! eviction) and loads each key once: concurrent requests for an answer
 //! being computed wait for it instead of computing it again.
 
@@ -226,9 +226,14 @@ impl AnswerCache {
             .weight_capacity(capacity_bytes)
             .build();
         Self {
-            answers: options
-                .ok()
-                .map(|o| Cache::with_options(o, ByBytes, Default::default(), Default::default())),
+            answers: options.ok().map(|o| {
+                Cache::with_options(
+                    o,
+                    ByBytes,
+                    quick_cache::DefaultHashBuilder::default(),
+                    DefaultLifecycle::default(),
+                )
+            }),
         }
     }
 

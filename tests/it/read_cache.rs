@@ -89,9 +89,9 @@ fn town_row<'a>(a: &'a Answer, code: &str) -> Option<&'a Value> {
 }
 
 /// An upload through the API changes the cached coverage and summary: a
-/// repeated question is the same bytes under the same ETag, a matching
-/// If-None-Match a bodiless 304, and after the write the same question is a
-/// 200 with a new ETag and the patrol in it.
+/// repeated question is the same bytes under the same `ETag`, a matching
+/// `If-None-Match` a bodiless 304, and after the write the same question is a
+/// 200 with a new `ETag` and the patrol in it.
 async fn an_upload_changes_the_cached_answers(store: DynStore) {
     grids_only(&store).await;
     let app = TestApp::unlimited(&store);
@@ -253,7 +253,7 @@ async fn scopes_never_share_answers(store: DynStore) {
 }
 
 /// A client that takes gzip gets the same answer compressed, under its own
-/// ETag; either tag revalidates.
+/// `ETag`; either tag revalidates.
 async fn gzip_is_kept_beside_the_answer(store: DynStore) {
     grids_only(&store).await;
     let app = TestApp::unlimited(&store);

@@ -337,32 +337,29 @@ impl<S: SqlBackend> TrackStore for S {
         // then), else the latest visit that ended before: probes of the
         // (cell, last_ms) index, not a read of the cell's whole history.
         let mut conn = self.sql_pool().acquire().await?;
-        let mut q = match cells {
-            Some(cells) => {
-                let ids: Vec<i64> = cells.iter().map(|c| c.cast_signed()).collect();
-                let mut q = qb::<S::Db>("select ids.id as cell, coalesce((select ");
-                S::Db::bind_i64(&mut q, Some(before_ms - 1));
-                q.push(" from cell_visit v where v.cell = ids.id and v.last_ms >= ");
-                S::Db::bind_i64(&mut q, Some(before_ms));
-                q.push(" and v.first_ms < ");
-                S::Db::bind_i64(&mut q, Some(before_ms));
-                q.push(
-                    " limit 1), (select max(v.last_ms) from cell_visit v \
+        let mut q = if let Some(cells) = cells {
+            let ids: Vec<i64> = cells.iter().map(|c| c.cast_signed()).collect();
+            let mut q = qb::<S::Db>("select ids.id as cell, coalesce((select ");
+            S::Db::bind_i64(&mut q, Some(before_ms - 1));
+            q.push(" from cell_visit v where v.cell = ids.id and v.last_ms >= ");
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(" and v.first_ms < ");
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(
+                " limit 1), (select max(v.last_ms) from cell_visit v \
                      where v.cell = ids.id and v.last_ms < ",
-                );
-                S::Db::bind_i64(&mut q, Some(before_ms));
-                q.push(")) as seen from ");
-                S::Db::push_id_rows(&mut q, &ids);
-                q
-            }
-            None => {
-                let mut q = qb::<S::Db>(format!("select cell, max({}(last_ms, ", S::Db::LEAST));
-                S::Db::bind_i64(&mut q, Some(before_ms - 1));
-                q.push(")) as seen from cell_visit where first_ms < ");
-                S::Db::bind_i64(&mut q, Some(before_ms));
-                q.push(" group by cell");
-                q
-            }
+            );
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(")) as seen from ");
+            S::Db::push_id_rows(&mut q, &ids);
+            q
+        } else {
+            let mut q = qb::<S::Db>(format!("select cell, max({}(last_ms, ", S::Db::LEAST));
+            S::Db::bind_i64(&mut q, Some(before_ms - 1));
+            q.push(")) as seen from cell_visit where first_ms < ");
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(" group by cell");
+            q
         };
         let mut out = Vec::new();
         for row in &S::Db::fetch_all(&mut conn, &mut q).await? {

@@ -53,6 +53,22 @@ create index track_officer_idx on track (officer);
 create index cell_visit_cell_idx on cell_visit (cell, last_ms);
 create index cell_visit_time_idx on cell_visit (first_ms);
 
+-- the triggers of 0008 went with the old table
+create trigger track_insert_data_version after insert on track
+begin
+    update data_version set version = version + 1 where id = 1;
+end;
+
+create trigger track_update_data_version after update on track
+begin
+    update data_version set version = version + 1 where id = 1;
+end;
+
+create trigger track_delete_data_version after delete on track
+begin
+    update data_version set version = version + 1 where id = 1;
+end;
+
 create table service_probe (
     id integer primary key check (id = 1),
     at_ms integer not null default 0

@@ -117,6 +117,10 @@ pub struct LimitArgs {
     /// (`redis://127.0.0.1:6379`); without it each process limits alone.
     #[arg(long = "redis", env = "GRIDPATROL_REDIS_URL")]
     pub redis_url: Option<String>,
+    /// The memory the cache of coverage and blind-spot answers may take, in
+    /// MiB (0: no cache).
+    #[arg(long, default_value_t = 64, env = "GRIDPATROL_READ_CACHE_MB")]
+    pub read_cache_mb: u64,
 }
 
 impl LimitArgs {
@@ -138,6 +142,7 @@ impl LimitArgs {
             rate_per_second: self.rate_limit,
             rate_burst: self.rate_burst,
             cors_origins,
+            answer_cache_bytes: self.read_cache_mb.saturating_mul(1024 * 1024),
         })
     }
 }

@@ -16,6 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Query;
 use super::params::Params;
 use super::params::opt;
+use super::read_cache::ReadClock;
 use crate::auth::Caller;
 use crate::blindspots::districts::{DistrictRow, Thresholds};
 use crate::blindspots::near_venues::{self, NearVenue};
@@ -35,11 +36,16 @@ pub const DEFAULT_WINDOW_DAYS: u32 = 90;
 
 /// `from` and `to` (default: the `DEFAULT_WINDOW_DAYS` up to now).
 pub(crate) fn window(q: &impl Params) -> Result<Window, ApiError> {
+    window_at(q, Utc::now())
+}
+
+/// [`window`] with "now" given (the read path's clock minute).
+pub(crate) fn window_at(q: &impl Params, now: DateTime<Utc>) -> Result<Window, ApiError> {
     Ok(Window::parse(
         q.get("from").map(String::as_str),
         q.get("to").map(String::as_str),
         DEFAULT_WINDOW_DAYS,
-        Utc::now(),
+        now,
     )?)
 }
 
@@ -103,7 +109,7 @@ crate::query_params! {
     pub struct DistrictParams {
         /// RFC 3339 or YYYY-MM-DD; default 90 days before `to`.
         from: String,
-        /// Default now.
+        /// Default now (the next whole minute).
         to: String,
         /// Town code(s) of the districts' centres.
         town: String,
@@ -135,7 +141,7 @@ crate::query_params! {
         inspection_days: u32,
         /// Only the window's `to` matters: "now" for the inspection check.
         from: String,
-        /// "now" for the inspection check; default now.
+        /// "now" for the inspection check; default now (the next whole minute).
         to: String,
         /// Town code(s) of the works.
         town: String,
@@ -151,7 +157,7 @@ crate::query_params! {
         kind: String,
         /// RFC 3339 or YYYY-MM-DD; default 90 days before `to`.
         from: String,
-        /// "now" for deadlines and ages; default now.
+        /// "now" for deadlines and ages; default now (the next whole minute).
         to: String,
         /// Town code(s) of the works.
         town: String,
@@ -165,15 +171,18 @@ crate::query_params! {
 }
 
 #[utoipa::path(get, path = "/api/v1/blindspots/districts", operation_id = "listDistrictBlindSpots", tag = "blindspots",
-    params(DistrictParams),
-    responses((status = 200, description = "every commercial district with its measures, `flagged` and `reasons`", body = BlindList<DistrictRow>),
+    params(DistrictParams, ("If-None-Match" = Option<String>, Header, description = "an ETag of an earlier answer: 304 when it is still current")),
+    responses((status = 200, description = "every commercial district with its measures, `flagged` and `reasons`", body = BlindList<DistrictRow>,
+                headers(("ETag" = String, description = "names this answer (query, scope, data version, encoding)"), ("Cache-Control" = String, description = "private, no-cache"))),
+              (status = 304, description = "not modified: the ETag in If-None-Match names the current answer"),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn districts(
     State(st): State<AppState>,
     caller: Caller,
+    clock: ReadClock,
     Query(q): Query<DistrictParams>,
 ) -> ApiResult<Json<BlindList<DistrictRow>>> {
-    let w = window(&q)?;
+    let w = window_at(&q, clock.time())?;
     let d = Thresholds::default();
     let t = Thresholds {
         min_social_filed: opt(&q, "min_social_filed", "a whole number")?
@@ -211,15 +220,18 @@ pub async fn districts(
 }
 
 #[utoipa::path(get, path = "/api/v1/blindspots/near-venues", operation_id = "listWorksNearVenues", tag = "blindspots",
-    params(NearVenueParams),
-    responses((status = 200, description = "one row per work and venue, hot work and insulation first, then by distance", body = BlindList<NearVenue>),
+    params(NearVenueParams, ("If-None-Match" = Option<String>, Header, description = "an ETag of an earlier answer: 304 when it is still current")),
+    responses((status = 200, description = "one row per work and venue, hot work and insulation first, then by distance", body = BlindList<NearVenue>,
+                headers(("ETag" = String, description = "names this answer (query, scope, data version, encoding)"), ("Cache-Control" = String, description = "private, no-cache"))),
+              (status = 304, description = "not modified: the ETag in If-None-Match names the current answer"),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn near_venues(
     State(st): State<AppState>,
     caller: Caller,
+    clock: ReadClock,
     Query(q): Query<NearVenueParams>,
 ) -> ApiResult<Json<BlindList<NearVenue>>> {
-    let w = window(&q)?;
+    let w = window_at(&q, clock.time())?;
     let distance_m =
         opt(&q, "distance_m", "a number of metres")?.unwrap_or(near_venues::DEFAULT_DISTANCE_M);
     let inspection_days = opt(&q, "inspection_days", "a whole number of days")?
@@ -245,15 +257,18 @@ pub async fn near_venues(
 }
 
 #[utoipa::path(get, path = "/api/v1/blindspots/works", operation_id = "listWorkGaps", tag = "blindspots",
-    params(WorkGapParams),
-    responses((status = 200, description = "every work with a gap of the kinds asked, with `kinds` and `reasons`", body = BlindList<WorkRow>),
+    params(WorkGapParams, ("If-None-Match" = Option<String>, Header, description = "an ETag of an earlier answer: 304 when it is still current")),
+    responses((status = 200, description = "every work with a gap of the kinds asked, with `kinds` and `reasons`", body = BlindList<WorkRow>,
+                headers(("ETag" = String, description = "names this answer (query, scope, data version, encoding)"), ("Cache-Control" = String, description = "private, no-cache"))),
+              (status = 304, description = "not modified: the ETag in If-None-Match names the current answer"),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn works(
     State(st): State<AppState>,
     caller: Caller,
+    clock: ReadClock,
     Query(q): Query<WorkGapParams>,
 ) -> ApiResult<Json<BlindList<WorkRow>>> {
-    let w = window(&q)?;
+    let w = window_at(&q, clock.time())?;
     let kinds = match q.get("kind").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Vec::new(),
         Some(s) => s

@@ -4,7 +4,7 @@
 //! only; an area outside it (`scope=grid:ID` of another town) is not found.
 
 use axum::extract::State;
-use h3o::{CellIndex, Resolution};
+use h3o::Resolution;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,9 +13,11 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Json;
 use super::extract::Query;
-use super::geojson_types::{Feature, FeatureCollection, Geometry};
+use super::geojson_types::{Feature, FeatureCollection};
+use super::hexagons::hexagon;
 use super::params::Params;
-use super::params::{opt, window_ms};
+use super::params::{opt, window_ms_at};
+use super::read_cache::ReadClock;
 use crate::auth::Caller;
 use crate::service::coverage::{self, AreaScope, GridSet, ScopeCell};
 
@@ -91,21 +93,6 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn hexagon(cell: CellIndex) -> Option<Geometry> {
-    let mut ring: Vec<Vec<f64>> = cell
-        .boundary()
-        .iter()
-        .map(|ll| vec![ll.lng(), ll.lat()])
-        .collect();
-    let first = ring.first()?.clone();
-    ring.push(first);
-    Some(Geometry(geojson::Geometry::from(
-        geojson::GeometryValue::Polygon {
-            coordinates: vec![ring.into_iter().map(Into::into).collect()],
-        },
-    )))
-}
-
 fn scope_param(q: &impl Params) -> Result<AreaScope, ApiError> {
     q.get("scope").map_or(Ok(AreaScope::District), |s| {
         s.parse::<AreaScope>().map_err(ApiError::from)
@@ -129,10 +116,11 @@ struct Loaded {
 async fn load(
     st: &AppState,
     caller: &Caller,
+    clock: ReadClock,
     q: &impl Params,
     scope: &AreaScope,
 ) -> ApiResult<(GridSet, Loaded)> {
-    let (from, to) = window_ms(q, DEFAULT_WINDOW_DAYS)?;
+    let (from, to) = window_ms_at(q, DEFAULT_WINDOW_DAYS, clock.ms())?;
     let (grids, cells, data) =
         coverage::load_area(&st.store, &caller.scope, scope, from, to).await?;
     Ok((
@@ -153,7 +141,7 @@ crate::query_params! {
         scope: String,
         /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
         from: String,
-        /// Default now.
+        /// Default now (the next whole minute).
         to: String,
         /// 7 to 10; below 10 aggregates.
         #[param(minimum = 7, maximum = 10)]
@@ -168,7 +156,7 @@ crate::query_params! {
         level: String,
         /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
         from: String,
-        /// Default now.
+        /// Default now (the next whole minute).
         to: String,
     }
 }
@@ -180,7 +168,7 @@ crate::query_params! {
         scope: String,
         /// RFC 3339 or YYYY-MM-DD; default 28 days before `to`.
         from: String,
-        /// Default now.
+        /// Default now (the next whole minute).
         to: String,
         /// Default 200.
         limit: u32,
@@ -190,13 +178,16 @@ crate::query_params! {
 /// Every cell of a scope as a hexagon with `patrolled`, `visits`,
 /// `last_patrolled` and `overdue`; coarser `res` aggregates.
 #[utoipa::path(get, path = "/api/v1/coverage", operation_id = "getCoverage", tag = "coverage",
-    params(CoverageParams),
-    responses((status = 200, description = "GeoJSON FeatureCollection of hexagons", body = CoverageCollection),
+    params(CoverageParams, ("If-None-Match" = Option<String>, Header, description = "an ETag of an earlier answer: 304 when it is still current")),
+    responses((status = 200, description = "GeoJSON FeatureCollection of hexagons", body = CoverageCollection,
+                headers(("ETag" = String, description = "names this answer (query, scope, data version, encoding)"), ("Cache-Control" = String, description = "private, no-cache"))),
+              (status = 304, description = "not modified: the ETag in If-None-Match names the current answer"),
               (status = 422, description = "invalid parameter", body = super::error::Problem),
               (status = 404, description = "unknown scope", body = super::error::Problem)))]
 pub async fn cells(
     State(st): State<AppState>,
     caller: Caller,
+    clock: ReadClock,
     Query(q): Query<CoverageParams>,
 ) -> ApiResult<Json<CoverageCollection>> {
     let res = opt::<u8>(&q, "res", "a resolution")?.unwrap_or(10);
@@ -210,7 +201,7 @@ pub async fn cells(
             )
         })?;
     let scope = scope_param(&q)?;
-    let (_, l) = load(&st, &caller, &q, &scope).await?;
+    let (_, l) = load(&st, &caller, clock, &q, &scope).await?;
     let features = tokio::task::spawn_blocking(move || {
         let report = coverage::report(&l.cells, &l.data, l.from, l.to)?;
         let statuses = if res == COVERAGE_RES {
@@ -253,19 +244,22 @@ pub async fn cells(
 
 /// Per town, zone or grid: cells, patrolled cells, ratio, overdue cells and the weekly trend.
 #[utoipa::path(get, path = "/api/v1/coverage/summary", operation_id = "getCoverageSummary", tag = "coverage",
-    params(SummaryParams),
-    responses((status = 200, description = "one row per area", body = CoverageSummary),
+    params(SummaryParams, ("If-None-Match" = Option<String>, Header, description = "an ETag of an earlier answer: 304 when it is still current")),
+    responses((status = 200, description = "one row per area", body = CoverageSummary,
+                headers(("ETag" = String, description = "names this answer (query, scope, data version, encoding)"), ("Cache-Control" = String, description = "private, no-cache"))),
+              (status = 304, description = "not modified: the ETag in If-None-Match names the current answer"),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn summary(
     State(st): State<AppState>,
     caller: Caller,
+    clock: ReadClock,
     Query(q): Query<SummaryParams>,
 ) -> ApiResult<Json<CoverageSummary>> {
     let level = match q.get("level") {
         None => coverage::Level::Town,
         Some(l) => l.parse::<coverage::Level>()?,
     };
-    let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
+    let (from, to) = window_ms_at(&q, DEFAULT_WINDOW_DAYS, clock.ms())?;
     let rows = coverage::area_summaries(&st.store, &caller.scope, level, from, to).await?;
     Ok(Json(CoverageSummary {
         from: crate::time::iso_ms(from),
@@ -276,18 +270,21 @@ pub async fn summary(
 
 /// Cells never patrolled in the window or overdue, ranked by risk, each with its reasons.
 #[utoipa::path(get, path = "/api/v1/blindspots/cells", operation_id = "listBlindCells", tag = "blindspots",
-    params(BlindCellParams),
-    responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons", body = FeatureCollection<BlindCellProperties>),
+    params(BlindCellParams, ("If-None-Match" = Option<String>, Header, description = "an ETag of an earlier answer: 304 when it is still current")),
+    responses((status = 200, description = "GeoJSON FeatureCollection of ranked hexagons", body = FeatureCollection<BlindCellProperties>,
+                headers(("ETag" = String, description = "names this answer (query, scope, data version, encoding)"), ("Cache-Control" = String, description = "private, no-cache"))),
+              (status = 304, description = "not modified: the ETag in If-None-Match names the current answer"),
               (status = 404, description = "unknown scope", body = super::error::Problem),
               (status = 422, description = "invalid parameter", body = super::error::Problem)))]
 pub async fn blind_cells(
     State(st): State<AppState>,
     caller: Caller,
+    clock: ReadClock,
     Query(q): Query<BlindCellParams>,
 ) -> ApiResult<Json<FeatureCollection<BlindCellProperties>>> {
     let limit = opt::<usize>(&q, "limit", "a whole number")?.unwrap_or(200);
     let scope = scope_param(&q)?;
-    let (from, to) = window_ms(&q, DEFAULT_WINDOW_DAYS)?;
+    let (from, to) = window_ms_at(&q, DEFAULT_WINDOW_DAYS, clock.ms())?;
     let (ranked, total) =
         coverage::ranked_blind_cells(&st.store, &caller.scope, &scope, from, to, limit).await?;
     let features = ranked

@@ -5,8 +5,10 @@
 //! properties of every resource.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
 use utoipa::{PartialSchema, ToSchema};
@@ -31,25 +33,43 @@ pub enum FeatureId {
     Text(String),
 }
 
-/// An RFC 7946 geometry, `[lon, lat]` in WGS-84 degrees.
+/// An RFC 7946 geometry, `[lon, lat]` in WGS-84 degrees: a value, or its
+/// GeoJSON text made once and shared (the hexagon of an H3 cell).
 #[derive(Debug, Clone)]
-pub struct Geometry(pub geojson::Geometry);
+pub struct Geometry(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Value(geojson::Geometry),
+    Text(Arc<RawValue>),
+}
+
+impl Geometry {
+    /// A geometry already serialised as GeoJSON.
+    #[must_use]
+    pub fn from_text(text: Arc<RawValue>) -> Self {
+        Self(Repr::Text(text))
+    }
+}
 
 impl Serialize for Geometry {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        match &self.0 {
+            Repr::Value(g) => g.serialize(s),
+            Repr::Text(t) => t.serialize(s),
+        }
     }
 }
 
 impl From<geojson::Geometry> for Geometry {
     fn from(g: geojson::Geometry) -> Self {
-        Self(g)
+        Self(Repr::Value(g))
     }
 }
 
 impl From<&geo::Geometry<f64>> for Geometry {
     fn from(g: &geo::Geometry<f64>) -> Self {
-        Self(geojson::Geometry::from(geojson::GeometryValue::from(g)))
+        Self::from(geojson::Geometry::from(geojson::GeometryValue::from(g)))
     }
 }
 

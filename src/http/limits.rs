@@ -28,6 +28,9 @@ pub struct Limits {
     /// Origins allowed to call the API from a browser; empty: no CORS
     /// headers at all (same-origin only, the map-ui's case).
     pub cors_origins: Vec<HeaderValue>,
+    /// The bytes of answers the read path's cache may hold (coverage,
+    /// summaries, blind spots); 0 turns the cache off.
+    pub answer_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -38,6 +41,7 @@ impl Default for Limits {
             rate_per_second: 20.0,
             rate_burst: 100,
             cors_origins: Vec::new(),
+            answer_cache_bytes: crate::service::cache::DEFAULT_CAPACITY_BYTES,
         }
     }
 }

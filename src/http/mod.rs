@@ -12,12 +12,14 @@ pub mod extract;
 pub mod features;
 pub mod geojson_types;
 pub mod health;
+pub mod hexagons;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
 pub mod openapi;
 pub mod params;
 pub mod projects;
+pub mod read_cache;
 pub mod routes;
 pub mod routes_answer;
 pub mod routes_request;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub roads: Arc<crate::service::routes::RoadGraphCache>,
     /// The last time a write found the database unable to take it.
     pub writes: Arc<health::WriteHealth>,
+    /// The answers of the read path (coverage, summaries, blind spots).
+    pub answers: Arc<crate::service::cache::AnswerCache>,
 }
 
 impl AppState {
@@ -64,13 +68,26 @@ impl AppState {
             guard: Arc::new(auth::Guard::default()),
             roads: Arc::default(),
             writes: Arc::default(),
+            answers: Arc::default(),
         }
     }
 
-    /// The same store with other limits.
+    /// The same state with an answer cache of `capacity_bytes` (0: off).
+    #[must_use]
+    pub fn with_answer_cache(self, capacity_bytes: u64) -> Self {
+        Self {
+            answers: Arc::new(crate::service::cache::AnswerCache::new(capacity_bytes)),
+            ..self
+        }
+    }
+
+    /// The same store with other limits (the answer cache's size included).
     #[must_use]
     pub fn with_limits(self, limits: limits::Limits) -> Self {
         Self {
+            answers: Arc::new(crate::service::cache::AnswerCache::new(
+                limits.answer_cache_bytes,
+            )),
             guard: Arc::new(auth::Guard::new(limits)),
             ..self
         }
@@ -114,13 +131,18 @@ pub fn app(state: AppState) -> Router {
     harden(router.fallback(ui::fallback), state)
 }
 
-/// The layers around every route, innermost first: body limits, the audit
+/// The layers around every route, innermost first: the answer cache of the
+/// read path, body limits, the audit
 /// trail, authentication and the rate limit, the timeout, problem+json for
 /// the layers' own errors, CORS when configured, gzip, and the access log.
 fn harden(router: Router<AppState>, state: AppState) -> Router {
     let limits = state.guard.limits.clone();
     let max_body = limits.max_body_bytes;
     let router = router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            read_cache::serve,
+        ))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))

@@ -134,7 +134,16 @@ pub fn time_ms(q: &impl Params, name: &str) -> Result<Option<i64>, ApiError> {
 
 /// A time window `[from, to)`: `to` defaults to now, `from` to `default_days` before `to`.
 pub fn window_ms(q: &impl Params, default_days: i64) -> Result<(i64, i64), ApiError> {
-    let to = time_ms(q, "to")?.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    window_ms_at(q, default_days, chrono::Utc::now().timestamp_millis())
+}
+
+/// [`window_ms`] with "now" given (the read path's clock minute).
+pub fn window_ms_at(
+    q: &impl Params,
+    default_days: i64,
+    now_ms: i64,
+) -> Result<(i64, i64), ApiError> {
+    let to = time_ms(q, "to")?.unwrap_or(now_ms);
     let from = time_ms(q, "from")?.unwrap_or(to - default_days * 86_400_000);
     if from >= to {
         return Err(ApiError::invalid("from", "must be before to"));

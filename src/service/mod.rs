@@ -3,6 +3,7 @@
 //! behave the same (validation, town assignment, one transaction per file).
 
 pub mod blindspots;
+pub mod cache;
 pub mod coverage;
 pub mod inspections;
 pub mod queries;

@@ -262,6 +262,11 @@ pub trait Store:
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The data version: a counter that every committed write changing
+    /// coverage or blind-spot answers moves (database triggers), whichever
+    /// process wrote. Cached answers are keyed by it.
+    async fn data_version(&self) -> Result<i64, StoreError>;
+
     /// Inserts or updates by natural key (`code`) in one transaction;
     /// unchanged rows are left alone, so a repeated import changes nothing.
     async fn upsert(

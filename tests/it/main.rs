@@ -24,6 +24,7 @@ mod http_api;
 mod inspections_api;
 mod instances;
 mod openapi;
+mod read_cache;
 mod routes_api;
 mod routes_cli;
 mod routing_demo_graph;

@@ -79,6 +79,9 @@ fn every_answer_is_described() {
                         "{method} {path} {status} {media} has no schema"
                     );
                 }
+            } else if status == "304" {
+                // Not Modified has no body (RFC 9110 15.4.5)
+                assert!(content.is_none(), "{method} {path} 304 has content");
             } else if path != "/health" {
                 let content =
                     content.unwrap_or_else(|| panic!("{method} {path} {status} has no content"));

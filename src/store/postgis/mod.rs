@@ -117,6 +117,11 @@ impl Dialect for Postgres {
         qb.push_bind(values.to_vec());
         qb.push(")");
     }
+    fn push_id_rows(qb: &mut Qb<'_, Self>, values: &[i64]) {
+        qb.push("unnest(");
+        qb.push_bind(values.to_vec());
+        qb.push(") as ids (id)");
+    }
     fn push_bbox(qb: &mut Qb<'_, Self>, [a, b, c, d]: [f64; 4]) {
         qb.push(" and t.geom && st_makeenvelope(");
         let mut sep = qb.separated(", ");

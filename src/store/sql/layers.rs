@@ -312,6 +312,12 @@ impl<S: SqlBackend + TrackStore + RouteStore> Store for S {
         }
     }
 
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        let mut c = self.sql_pool().acquire().await?;
+        let mut q = qb::<S::Db>("select version from data_version where id = 1");
+        RowReader::<S::Db>(&fetch_one::<S::Db>(&mut c, &mut q).await?).i64("version")
+    }
+
     async fn upsert(
         &self,
         layer: Layer,

@@ -96,6 +96,8 @@ pub trait Dialect: sqlx::Database {
         qb.push(" and ");
         Self::push_text_is_in(qb, col, values);
     }
+    /// The ids as a `from` item `ids` of one column `id`, one row each.
+    fn push_id_rows(qb: &mut Qb<'_, Self>, values: &[i64]);
     /// ` and COL = one of the ids`; an empty list matches nothing.
     fn push_id_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
         qb.push(" and ");

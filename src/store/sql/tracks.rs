@@ -354,20 +354,40 @@ impl<S: SqlBackend> TrackStore for S {
         cells: Option<&[u64]>,
         before_ms: i64,
     ) -> Result<Vec<(u64, i64)>, StoreError> {
+        // Per cell, a visit still going on at `before_ms` (it is seen up to
+        // then), else the latest visit that ended before: probes of the
+        // (cell, last_ms) index, not a read of the cell's whole history.
         let mut conn = self.sql_pool().acquire().await?;
-        let mut q = qb::<S::Db>(format!("select cell, max({}(last_ms, ", S::Db::LEAST));
-        S::Db::bind_i64(&mut q, Some(before_ms - 1));
-        q.push(")) as seen from cell_visit where first_ms < ");
-        S::Db::bind_i64(&mut q, Some(before_ms));
-        push_cells(&mut q, cells);
-        q.push(" group by cell");
-        S::Db::fetch_all(&mut conn, &mut q)
-            .await?
-            .iter()
-            .map(|row| {
-                let r = RowReader::<S::Db>(row);
-                Ok((r.i64("cell")?.cast_unsigned(), r.i64("seen")?))
-            })
-            .collect()
+        let mut q = if let Some(cells) = cells {
+            let ids: Vec<i64> = cells.iter().map(|c| c.cast_signed()).collect();
+            let mut q = qb::<S::Db>("select ids.id as cell, coalesce((select ");
+            S::Db::bind_i64(&mut q, Some(before_ms - 1));
+            q.push(" from cell_visit v where v.cell = ids.id and v.last_ms >= ");
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(" and v.first_ms < ");
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(
+                " limit 1), (select max(v.last_ms) from cell_visit v \
+                     where v.cell = ids.id and v.last_ms < ",
+            );
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(")) as seen from ");
+            S::Db::push_id_rows(&mut q, &ids);
+            q
+        } else {
+            let mut q = qb::<S::Db>(format!("select cell, max({}(last_ms, ", S::Db::LEAST));
+            S::Db::bind_i64(&mut q, Some(before_ms - 1));
+            q.push(")) as seen from cell_visit where first_ms < ");
+            S::Db::bind_i64(&mut q, Some(before_ms));
+            q.push(" group by cell");
+            q
+        };
+        let mut out = Vec::new();
+        for row in &S::Db::fetch_all(&mut conn, &mut q).await? {
+            if let Some(seen) = S::Db::get_i64(row, "seen")? {
+                out.push((RowReader::<S::Db>(row).i64("cell")?.cast_unsigned(), seen));
+            }
+        }
+        Ok(out)
     }
 }

@@ -168,6 +168,11 @@ impl Dialect for Sqlite {
     fn push_id_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[i64]) {
         push_json_in(qb, col, &serde_json::Value::from(values.to_vec()));
     }
+    fn push_id_rows(qb: &mut Qb<'_, Self>, values: &[i64]) {
+        qb.push("(select value as id from json_each(");
+        qb.push_bind(serde_json::Value::from(values.to_vec()).to_string());
+        qb.push(")) as ids");
+    }
     fn push_bbox(qb: &mut Qb<'_, Self>, [a, b, c, d]: [f64; 4]) {
         qb.push(" and t.min_lon <= ");
         qb.push_bind(c);

@@ -16,6 +16,7 @@ pub mod scoped;
 pub mod sql;
 pub mod sqlite;
 pub mod tracks;
+pub mod version_watch;
 
 use std::sync::Arc;
 

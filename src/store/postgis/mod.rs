@@ -4,6 +4,7 @@
 
 mod layers;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,6 +15,7 @@ use sqlx::{Connection, Pool, Postgres, Row};
 use crate::spatial::{LonLat, geometry_to_geojson};
 use crate::store::layer::ColType;
 use crate::store::sql::{self, Dialect, Qb, SqlBackend, WriteTx};
+use crate::store::version_watch::VersionWatch;
 use crate::store::{Backend, Layer, StoreError, Value};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -22,6 +24,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone)]
 pub struct PostgisStore {
     pool: PgPool,
+    /// Announced data versions (a serving process; `None` in tests that
+    /// hand in a pool).
+    watch: Option<Arc<VersionWatch>>,
 }
 
 impl PostgisStore {
@@ -42,13 +47,17 @@ impl PostgisStore {
             .connect_with(opts)
             .await
             .map_err(StoreError::Unavailable)?;
-        Self::from_pool(pool).await
+        let store = Self::from_pool(pool).await?;
+        Ok(Self {
+            watch: Some(VersionWatch::spawn(store.pool.clone())),
+            ..store
+        })
     }
 
     /// Wraps a pool (e.g. one from `#[sqlx::test]`) and migrates.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Self { pool })
+        Ok(Self { pool, watch: None })
     }
 
     #[must_use]
@@ -64,7 +73,11 @@ impl SqlBackend for PostgisStore {
     }
 
     async fn begin_write(&self) -> Result<WriteTx<Postgres>, sqlx::Error> {
-        Ok(WriteTx::new(self.pool.begin().await?, None))
+        Ok(WriteTx::new(self.pool.begin().await?, None).watched(self.watch.clone()))
+    }
+
+    fn version_watch(&self) -> Option<&Arc<VersionWatch>> {
+        self.watch.as_ref()
     }
 }
 

@@ -313,9 +313,16 @@ impl<S: SqlBackend + TrackStore + RouteStore> Store for S {
     }
 
     async fn data_version(&self) -> Result<i64, StoreError> {
+        if let Some(v) = self.version_watch().and_then(|w| w.get()) {
+            return Ok(v);
+        }
         let mut c = self.sql_pool().acquire().await?;
         let mut q = qb::<S::Db>("select version from data_version where id = 1");
-        RowReader::<S::Db>(&fetch_one::<S::Db>(&mut c, &mut q).await?).i64("version")
+        let v = RowReader::<S::Db>(&fetch_one::<S::Db>(&mut c, &mut q).await?).i64("version")?;
+        if let Some(w) = self.version_watch() {
+            w.read(v);
+        }
+        Ok(v)
     }
 
     async fn upsert(

@@ -15,11 +15,14 @@ pub mod layers;
 pub mod routes;
 pub mod tracks;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Pool, QueryBuilder};
 
 use super::layer::ColType;
+use super::version_watch::VersionWatch;
 use super::{Backend, Layer, StoreError, Value};
 use crate::spatial::LonLat;
 
@@ -227,6 +230,11 @@ pub trait SqlBackend: Send + Sync + 'static {
     fn begin_write(
         &self,
     ) -> impl std::future::Future<Output = Result<WriteTx<Self::Db>, sqlx::Error>> + Send;
+
+    /// The listener of announced data versions, where the backend has one.
+    fn version_watch(&self) -> Option<&Arc<VersionWatch>> {
+        None
+    }
 }
 
 /// A write transaction and, on SQLite, the writer's turn it holds until it
@@ -234,6 +242,8 @@ pub trait SqlBackend: Send + Sync + 'static {
 pub struct WriteTx<D: sqlx::Database> {
     tx: sqlx::Transaction<'static, D>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Told of the commit: the data version may have moved.
+    watch: Option<Arc<VersionWatch>>,
 }
 
 impl<D: sqlx::Database> WriteTx<D> {
@@ -242,12 +252,27 @@ impl<D: sqlx::Database> WriteTx<D> {
         tx: sqlx::Transaction<'static, D>,
         turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     ) -> Self {
-        Self { tx, _turn: turn }
+        Self {
+            tx,
+            _turn: turn,
+            watch: None,
+        }
+    }
+
+    /// The same transaction, telling `watch` of its commit.
+    #[must_use]
+    pub fn watched(mut self, watch: Option<Arc<VersionWatch>>) -> Self {
+        self.watch = watch;
+        self
     }
 
     /// Commits; the answer is sent only after this returns `Ok`.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if let Some(w) = &self.watch {
+            w.forget();
+        }
+        Ok(())
     }
 }
 

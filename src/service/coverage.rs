@@ -8,6 +8,7 @@
 //! blocking thread ([`report`] and friends are pure).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use h3o::{CellIndex, Resolution};
 use serde::Serialize;
@@ -56,12 +57,73 @@ impl std::str::FromStr for AreaScope {
 }
 
 /// The grids of the district, loaded once per question.
+#[derive(Debug, Clone)]
 pub struct GridSet {
     pub grids: Vec<Stored<Grid>>,
     pub zones: Vec<Stored<Zone>>,
 }
 
+/// The district's grids and zones as of one data version, shared by the
+/// questions asked until the next write: loading them parses every grid's
+/// outline, which was most of the work of an uncached coverage answer. One
+/// slot, for one store (the [`Weak`] keeps its allocation, so another store
+/// can never be mistaken for it).
+struct GridMemo {
+    store: Weak<dyn crate::store::Store>,
+    version: i64,
+    grids: Arc<GridSet>,
+}
+
+static GRID_MEMO: Mutex<Option<GridMemo>> = Mutex::new(None);
+
 impl GridSet {
+    /// The whole district's grids and zones at the current data version,
+    /// loaded once per version.
+    pub async fn district(store: &DynStore) -> Result<Arc<Self>, StoreError> {
+        // the version is read before the grids: grids newer than their
+        // version are at worst loaded again, never older ones kept
+        let version = store.data_version().await?;
+        let same =
+            |m: &GridMemo| m.version == version && Weak::ptr_eq(&m.store, &Arc::downgrade(store));
+        {
+            let memo = GRID_MEMO.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(m) = memo.as_ref().filter(|m| same(m)) {
+                return Ok(m.grids.clone());
+            }
+        }
+        let grids = Arc::new(Self::load(store, None).await?);
+        *GRID_MEMO.lock().unwrap_or_else(PoisonError::into_inner) = Some(GridMemo {
+            store: Arc::downgrade(store),
+            version,
+            grids: grids.clone(),
+        });
+        Ok(grids)
+    }
+
+    /// The grids and zones of some towns (all when `None`), as
+    /// [`GridSet::load`] with the same towns answers.
+    #[must_use]
+    pub fn of_towns(&self, towns: Option<&[String]>) -> Self {
+        let Some(towns) = towns else {
+            return self.clone();
+        };
+        let keep = |t: &String| towns.contains(t);
+        Self {
+            grids: self
+                .grids
+                .iter()
+                .filter(|g| keep(&g.value.town))
+                .cloned()
+                .collect(),
+            zones: self
+                .zones
+                .iter()
+                .filter(|z| keep(&z.value.town))
+                .cloned()
+                .collect(),
+        }
+    }
+
     pub async fn load(store: &DynStore, towns: Option<Vec<String>>) -> Result<Self, StoreError> {
         let q = ListQuery {
             towns,
@@ -468,8 +530,9 @@ pub async fn load_area(
     from_ms: i64,
     to_ms: i64,
 ) -> Result<(GridSet, Vec<ScopeCell>, VisitData), ServiceError> {
-    let grids = GridSet::load(store, access.list_query_towns(None))
+    let grids = GridSet::district(store)
         .await?
+        .of_towns(access.list_query_towns(None).as_deref())
         .within(access);
     let cells = scope_cells(&grids.select(scope)?);
     // the whole district needs no cell filter in the store's query

@@ -175,6 +175,40 @@ async fn a_write_through_the_store_is_seen(store: DynStore) {
     assert!(patrolled(&after) > 0);
 }
 
+/// A grid changed in the store reaches the next answer: the grids are
+/// shared per data version, and the version moved.
+async fn a_grid_change_reaches_the_answers(store: DynStore) {
+    grids_only(&store).await;
+    let app = TestApp::unlimited(&store);
+    let admin = common::admin_token(&store).await;
+    let cells = format!("/api/v1/coverage?scope=town:{FANGSONG}&{WINDOW}");
+    let first = get(&app, &admin, &cells, None, false).await;
+    let intervals = |a: &Answer| -> Vec<u64> {
+        a.json()["features"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .filter_map(|f| f["properties"]["interval_days"].as_u64())
+            .collect()
+    };
+    assert!(!intervals(&first).contains(&45), "{first}");
+    let mut grid = gridpatrol::store::typed::all::<gridpatrol::domain::Grid>(&store)
+        .await
+        .expect("grids")
+        .into_iter()
+        .find(|g| g.value.town == FANGSONG)
+        .expect("a grid of the town");
+    grid.value.patrol_interval_days = 45;
+    assert!(
+        gridpatrol::store::typed::update(&store, grid.id, &grid.value)
+            .await
+            .expect("updated")
+    );
+    let after = get(&app, &admin, &cells, Some(&etag(&first)), false).await;
+    assert_eq!(after.status, StatusCode::OK, "{after}");
+    assert!(intervals(&after).contains(&45));
+}
+
 /// Every table whose rows change these answers moves the version; the
 /// visits of a track ride on their track.
 async fn every_answer_table_moves_the_version(store: DynStore) {
@@ -280,6 +314,7 @@ async fn gzip_is_kept_beside_the_answer(store: DynStore) {
 store_tests!(
     an_upload_changes_the_cached_answers,
     a_write_through_the_store_is_seen,
+    a_grid_change_reaches_the_answers,
     every_answer_table_moves_the_version,
     scopes_never_share_answers,
     gzip_is_kept_beside_the_answer,

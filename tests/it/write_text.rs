@@ -176,6 +176,42 @@ fn fill(template: &str, field: &str, text: &str) -> String {
     s
 }
 
+/// Query parameters from pairs.
+fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Track uploads in the three formats, with every upload parameter.
+fn track_uploads() -> Vec<Request> {
+    let query = q(&[
+        ("officer", "officer01"),
+        ("device", "手持终端"),
+        ("crs", "wgs84"),
+        ("open", "false"),
+        ("start", "2026-10-28T01:00:00Z"),
+        ("name", "岳阳巡查.gpx"),
+        ("res", "10"),
+        ("sighting_m", "30"),
+        ("max_speed_mps", "20"),
+    ]);
+    [
+        ("application/gpx+xml", GPX),
+        ("text/csv", CSV),
+        ("application/geo+json", GEOJSON),
+    ]
+    .into_iter()
+    .map(|(ct, template)| Request {
+        op: "POST /api/v1/tracks",
+        path: "/api/v1/tracks".into(),
+        query: query.clone(),
+        body: Body::File(ct, template.to_owned()),
+    })
+    .collect()
+}
+
 /// Valid requests for every write operation, on a store with the demo
 /// layers and roads, a work, an inspection with a hazard, a route and an
 /// open track.
@@ -221,23 +257,6 @@ officer05,2026-11-03T01:01:00Z,121.2206,31.0302\nofficer05,2026-11-03T01:02:00Z,
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
     let track = a.json()["tracks"][0]["id"].as_i64().expect("track id");
 
-    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    };
-    let upload_query = q(&[
-        ("officer", "officer01"),
-        ("device", "手持终端"),
-        ("crs", "wgs84"),
-        ("open", "false"),
-        ("start", "2026-10-28T01:00:00Z"),
-        ("name", "岳阳巡查.gpx"),
-        ("res", "10"),
-        ("sighting_m", "30"),
-        ("max_speed_mps", "20"),
-    ]);
     let mut all = vec![
         Request {
             op: "POST /api/v1/projects",
@@ -293,18 +312,7 @@ officer05,2026-11-03T01:01:00Z,121.2206,31.0302\nofficer05,2026-11-03T01:02:00Z,
                 {"lon": 121.2230, "lat": 31.0310, "time": "2026-11-03T01:04:00Z"}]})),
         },
     ];
-    for (ct, template) in [
-        ("application/gpx+xml", GPX),
-        ("text/csv", CSV),
-        ("application/geo+json", GEOJSON),
-    ] {
-        all.push(Request {
-            op: "POST /api/v1/tracks",
-            path: "/api/v1/tracks".into(),
-            query: upload_query.clone(),
-            body: Body::File(ct, template.to_owned()),
-        });
-    }
+    all.extend(track_uploads());
     (all, work_id)
 }
 
@@ -337,7 +345,7 @@ async fn every_write(store: DynStore) {
         };
         for (i, (k, _)) in r.query.iter().enumerate() {
             let mut query = r.query.clone();
-            query[i].1 = NUL.to_owned();
+            NUL.clone_into(&mut query[i].1);
             let a = send(&app, &token, r, &query_string(&query), body.clone()).await;
             assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(k));
             sent += 1;

@@ -75,10 +75,6 @@ fn check_property_types(props: &Map<String, Json>) -> Result<(), ApiError> {
     dead_code,
     reason = "the request's documentation; check_property_types reads it"
 )]
-#[expect(
-    clippy::struct_excessive_bools,
-    reason = "the ledger's yes/no columns, as the API takes them"
-)]
 pub struct ProjectInput {
     /// The natural key (工程编号); generated when absent; cannot change.
     #[schema(min_length = 1, max_length = 64)]

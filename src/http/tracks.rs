@@ -162,7 +162,8 @@ crate::query_params! {
 /// Upload one track file.
 #[utoipa::path(post, path = "/api/v1/tracks", operation_id = "uploadTrack", tag = "tracks",
     params(UploadParams),
-    request_body(content = String, description = "GPX, GeoJSON or CSV", content_type = "application/gpx+xml"),
+    request_body(description = "a GPX, GeoJSON or CSV track file (told by Content-Type, `name` or its content); officer, device and track names of at most 64, 64 and 200 characters without control characters",
+        content((String = "application/gpx+xml"), (String = "application/geo+json"), (String = "text/csv"))),
     responses((status = 201, description = "stored", body = UploadAnswer),
               (status = 200, description = "the same track was uploaded before: its id", body = UploadAnswer),
               (status = 400, description = "the body cannot be read", body = super::error::Problem),

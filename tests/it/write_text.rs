@@ -2,22 +2,19 @@
 //! document that puts a NUL into each text field of a valid request — every
 //! string of a JSON body, every query parameter, the officer, device and
 //! name of a track file (GPX, GeoJSON, CSV) — and expects a 422 with
-//! nothing stored, on both stores. The command line's imports refuse the
-//! same text, and layers outside the district, with one readable line and
-//! a non-zero exit.
+//! nothing stored, on both stores; inspection times within a plausible
+//! window. `import_text` holds the command line to the same rules.
 
 use crate::common::{self, Answer, TestApp, assert_problem};
 use crate::routes_api::{grid, setup, start_and_end};
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use axum::http::StatusCode;
 use gridpatrol::store::DynStore;
 use serde_json::{Value, json};
 
-const NUL: &str = "甲\u{0}乙";
+pub(crate) const NUL: &str = "甲\u{0}乙";
 
 /// Every write operation of the API: a new one fails [`every_write`] until
 /// it is walked here.
@@ -149,13 +146,13 @@ async fn send(app: &TestApp, token: &str, r: &Request, query: &str, body: Vec<u8
         .await
 }
 
-const GPX: &str = "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"{device}\" xmlns=\"http://www.topografix.com/GPX/1/1\">\
+pub(crate) const GPX: &str = "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"{device}\" xmlns=\"http://www.topografix.com/GPX/1/1\">\
 <metadata><author><name>{officer}</name></author></metadata><trk><name>{name}</name><trkseg>\
 <trkpt lat=\"31.0135\" lon=\"121.2249\"><time>2026-10-28T01:00:00Z</time></trkpt>\
 <trkpt lat=\"31.0140\" lon=\"121.2252\"><time>2026-10-28T01:01:00Z</time></trkpt>\
 <trkpt lat=\"31.0145\" lon=\"121.2255\"><time>2026-10-28T01:02:00Z</time></trkpt></trkseg></trk></gpx>";
 
-const CSV: &str = "officer,device,track,time,lon,lat\n\
+pub(crate) const CSV: &str = "officer,device,track,time,lon,lat\n\
 {officer},{device},{name},2026-10-28T02:00:00Z,121.2249,31.0135\n\
 {officer},{device},{name},2026-10-28T02:01:00Z,121.2252,31.0140\n\
 {officer},{device},{name},2026-10-28T02:02:00Z,121.2255,31.0145\n";
@@ -164,7 +161,7 @@ const GEOJSON: &str = r#"{"type": "Feature", "properties": {"officer": "{officer
  "geometry": {"type": "LineString", "coordinates": [[121.2249, 31.0135], [121.2252, 31.0140], [121.2255, 31.0145]]},
  "times": ["2026-10-28T03:00:00Z", "2026-10-28T03:01:00Z", "2026-10-28T03:02:00Z"]}"#;
 
-fn fill(template: &str, field: &str, text: &str) -> String {
+pub(crate) fn fill(template: &str, field: &str, text: &str) -> String {
     let mut s = template.to_owned();
     for (k, v) in [
         ("officer", "officer01"),
@@ -174,6 +171,42 @@ fn fill(template: &str, field: &str, text: &str) -> String {
         s = s.replace(&format!("{{{k}}}"), if k == field { text } else { v });
     }
     s
+}
+
+/// Query parameters from pairs.
+fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Track uploads in the three formats, with every upload parameter.
+fn track_uploads() -> Vec<Request> {
+    let query = q(&[
+        ("officer", "officer01"),
+        ("device", "手持终端"),
+        ("crs", "wgs84"),
+        ("open", "false"),
+        ("start", "2026-10-28T01:00:00Z"),
+        ("name", "岳阳巡查.gpx"),
+        ("res", "10"),
+        ("sighting_m", "30"),
+        ("max_speed_mps", "20"),
+    ]);
+    [
+        ("application/gpx+xml", GPX),
+        ("text/csv", CSV),
+        ("application/geo+json", GEOJSON),
+    ]
+    .into_iter()
+    .map(|(ct, template)| Request {
+        op: "POST /api/v1/tracks",
+        path: "/api/v1/tracks".into(),
+        query: query.clone(),
+        body: Body::File(ct, template.to_owned()),
+    })
+    .collect()
 }
 
 /// Valid requests for every write operation, on a store with the demo
@@ -221,23 +254,6 @@ officer05,2026-11-03T01:01:00Z,121.2206,31.0302\nofficer05,2026-11-03T01:02:00Z,
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.json());
     let track = a.json()["tracks"][0]["id"].as_i64().expect("track id");
 
-    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    };
-    let upload_query = q(&[
-        ("officer", "officer01"),
-        ("device", "手持终端"),
-        ("crs", "wgs84"),
-        ("open", "false"),
-        ("start", "2026-10-28T01:00:00Z"),
-        ("name", "岳阳巡查.gpx"),
-        ("res", "10"),
-        ("sighting_m", "30"),
-        ("max_speed_mps", "20"),
-    ]);
     let mut all = vec![
         Request {
             op: "POST /api/v1/projects",
@@ -293,18 +309,7 @@ officer05,2026-11-03T01:01:00Z,121.2206,31.0302\nofficer05,2026-11-03T01:02:00Z,
                 {"lon": 121.2230, "lat": 31.0310, "time": "2026-11-03T01:04:00Z"}]})),
         },
     ];
-    for (ct, template) in [
-        ("application/gpx+xml", GPX),
-        ("text/csv", CSV),
-        ("application/geo+json", GEOJSON),
-    ] {
-        all.push(Request {
-            op: "POST /api/v1/tracks",
-            path: "/api/v1/tracks".into(),
-            query: upload_query.clone(),
-            body: Body::File(ct, template.to_owned()),
-        });
-    }
+    all.extend(track_uploads());
     (all, work_id)
 }
 
@@ -337,7 +342,7 @@ async fn every_write(store: DynStore) {
         };
         for (i, (k, _)) in r.query.iter().enumerate() {
             let mut query = r.query.clone();
-            query[i].1 = NUL.to_owned();
+            NUL.clone_into(&mut query[i].1);
             let a = send(&app, &token, r, &query_string(&query), body.clone()).await;
             assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some(k));
             sent += 1;
@@ -398,212 +403,6 @@ async fn every_write(store: DynStore) {
 }
 
 crate::store_tests!(every_write, inspection_times_are_plausible);
-
-// --- the command line ------------------------------------------------------
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gridpatrol"))
-        .args(args)
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs")
-}
-
-/// A refused import: non-zero exit, one readable line on stderr naming
-/// `what`.
-fn refused(out: &Output, what: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "accepted: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line: {err}");
-    assert!(lines[0].contains(what), "{what} in {err}");
-    assert!(!err.contains('\u{0}'), "no NUL echoed: {err:?}");
-}
-
-/// Rows of a table of the embedded store.
-fn count(db: &Path, table: &str) -> i64 {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .expect("the store opens");
-        sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
-            .fetch_one(&pool)
-            .await
-            .expect("a count")
-    })
-}
-
-#[test]
-fn imports_refuse_control_characters_and_places_outside_the_district() {
-    let dir = std::env::temp_dir().join(format!("gridpatrol-nul-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let db = dir.join("gp.db");
-    let towns = common::fixtures().join("towns.geojson");
-    let out = run(&db, &["import", "towns", towns.to_str().expect("path")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let venue = |name: &str, lon: f64, lat: f64| {
-        json!({"type": "FeatureCollection", "features": [{"type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {"code": "V-1", "kind": "mall", "name": name, "source": "survey"}}]})
-        .to_string()
-    };
-    let file = dir.join("venues.geojson");
-    for (text, what) in [
-        (
-            venue("王府井百货", 116.4109, 39.9139),
-            "outside the district",
-        ),
-        (venue(NUL, 121.2249, 31.0135), "control characters"),
-        (
-            venue("万达广场", 121.2249, 31.0135).replace("survey", "su\\u001bvey"),
-            "control characters",
-        ),
-    ] {
-        std::fs::write(&file, text).expect("file");
-        refused(
-            &run(&db, &["import", "venues", file.to_str().expect("path")]),
-            what,
-        );
-        assert_eq!(count(&db, "venue"), 0, "nothing stored");
-    }
-
-    let csv = dir.join("projects.csv");
-    std::fs::write(
-        &csv,
-        format!(
-            "工程编号,工程名称,工程类别,资金来源,投资额,地址,经度,纬度\n\
-             SJ-1,岳阳工程,装饰装修,社会投资,288000,荣乐东路{NUL}1号,121.2249,31.0135\n"
-        ),
-    )
-    .expect("file");
-    refused(
-        &run(&db, &["import", "projects", csv.to_str().expect("path")]),
-        "control characters",
-    );
-    assert_eq!(count(&db, "project"), 0, "nothing stored");
-
-    // a file of tracks names each refused track and why, then fails; a
-    // control character in GPX is no XML and its parser names it
-    let gpx = dir.join("track.gpx");
-    let csv = dir.join("track.csv");
-    for (file, template, field, text, what) in [
-        (&gpx, GPX, "name", "长".repeat(201), "at most 200"),
-        (&gpx, GPX, "officer", "长".repeat(65), "at most 64"),
-        (&gpx, GPX, "device", "长".repeat(65), "at most 64"),
-        (&gpx, GPX, "name", NUL.to_owned(), "U+0000"),
-        (&csv, CSV, "name", NUL.to_owned(), "control characters"),
-        (
-            &csv,
-            CSV,
-            "officer",
-            "甲\u{1b}乙".to_owned(),
-            "control characters",
-        ),
-        (&csv, CSV, "device", NUL.to_owned(), "control characters"),
-    ] {
-        std::fs::write(file, fill(template, field, &text)).expect("file");
-        let out = run(&db, &["import", "tracks", file.to_str().expect("path")]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{field} accepted: {err}");
-        assert!(err.contains(what), "{field}: {what} in {err}");
-        assert!(!err.contains(['\u{0}', '\u{1b}']), "{err:?}");
-    }
-    // the officer given on the command line is held to the same rule
-    std::fs::write(&csv, fill(CSV, "", "")).expect("file");
-    let out = run(
-        &db,
-        &[
-            "import",
-            "tracks",
-            "--officer",
-            "甲\u{1b}乙",
-            csv.to_str().expect("path"),
-        ],
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
-    assert!(err.contains("control characters"), "{err}");
-    assert_eq!(count(&db, "track"), 0, "nothing stored");
-    // and the same file with a plain officer is stored
-    let out = run(&db, &["import", "tracks", csv.to_str().expect("path")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(count(&db, "track"), 1);
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-// --- the document states the bounds ---------------------------------------
-
-/// The schema of a component, by name.
-fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    &doc["components"]["schemas"][name]
-}
-
-#[test]
-fn the_document_states_the_bounds() {
-    let doc = document();
-    let project = component(&doc, "ProjectInput");
-    for (field, key, bound) in [
-        ("code", "maxLength", json!(64)),
-        ("name", "maxLength", json!(200)),
-        ("address", "maxLength", json!(300)),
-        ("investment_cny", "maximum", json!(10_000_000_000_i64)),
-        ("investment_cny", "minimum", json!(0)),
-        ("floor_area_m2", "maximum", json!(10_000_000)),
-    ] {
-        assert_eq!(project["properties"][field][key], bound, "{field} {key}");
-    }
-    let inspection = component(&doc, "InspectionIn");
-    assert_eq!(inspection["properties"]["note"]["maxLength"], 2000);
-    assert_eq!(inspection["properties"]["inspector"]["maxLength"], 200);
-    assert_eq!(inspection["properties"]["findings"]["maxItems"], 100);
-    assert_eq!(
-        component(&doc, "FindingIn")["properties"]["note"]["maxLength"],
-        2000
-    );
-    let route = component(&doc, "RouteRequest");
-    assert_eq!(route["properties"]["shift_minutes"]["maximum"], 1440);
-    assert_eq!(route["properties"]["officer"]["maxLength"], 64);
-
-    // every page size, and the numbers the handlers check
-    let mut limits = 0;
-    for item in doc["paths"].as_object().expect("paths").values() {
-        for op in item.as_object().expect("item").values() {
-            for p in op["parameters"].as_array().into_iter().flatten() {
-                let (name, schema) = (p["name"].as_str().unwrap_or(""), &p["schema"]);
-                match name {
-                    // the ranked blind cells may all be asked for
-                    "limit" if op["operationId"] != "listBlindCells" => {
-                        assert_eq!(schema["maximum"], 10_000, "{}", op["operationId"]);
-                        assert_eq!(schema["minimum"], 1, "{}", op["operationId"]);
-                        limits += 1;
-                    }
-                    "res" => assert!(schema["maximum"].is_number(), "{}", op["operationId"]),
-                    "sighting_m" => assert_eq!(schema["maximum"], 500),
-                    "min_coverage" => assert_eq!(schema["maximum"], 1),
-                    "inspection_days" => assert_eq!(schema["maximum"], 365),
-                    "distance_m" => assert_eq!(schema["maximum"], 5_000),
-                    "officer" if op["operationId"] == "uploadTrack" => {
-                        assert_eq!(schema["maxLength"], 64);
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    assert!(limits >= 8, "{limits} page sizes");
-}
 
 async fn inspection_times_are_plausible(store: DynStore) {
     setup(&store, false).await;

@@ -116,7 +116,7 @@ fn engine(csv: &[u8], fixes: usize) -> Duration {
         rate(fixes, t2 - t1),
         rate(fixes, t3 - t2),
         cleaned.len(),
-        (process_cpu() - cpu0).as_secs_f64()
+        process_cpu().saturating_sub(cpu0).as_secs_f64()
     );
     t3 - t0
 }
@@ -139,7 +139,7 @@ async fn end_to_end(store: &DynStore, csv: &[u8], fixes: usize) -> Duration {
     .await
     .expect("upload");
     let took = t0.elapsed();
-    let cpu = process_cpu() - cpu0;
+    let cpu = process_cpu().saturating_sub(cpu0);
     let points: usize = outcome.stored.iter().map(|t| t.points).sum();
     let cells: usize = outcome.stored.iter().map(|t| t.cells).sum();
     assert!(outcome.refused.is_empty(), "{:?}", outcome.refused.first());

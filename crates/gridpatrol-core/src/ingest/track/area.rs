@@ -177,7 +177,9 @@ const ALL_OUT: u8 = 2;
 const EXACT: u8 = 3;
 
 /// Cells a side of the raster over the grown bounds.
-const RASTER_CELLS: usize = 256;
+const RASTER_CELLS: u32 = 256;
+/// [`RASTER_CELLS`] as a count.
+const RASTER_LEN: usize = RASTER_CELLS as usize;
 
 /// A raster over the grown bounds, classified lazily (a cell when a fix
 /// first falls in it): a fix deep inside the district (or deep in its
@@ -198,18 +200,18 @@ struct Raster {
 }
 
 impl Raster {
-    fn new(grown: [f64; 4], kx_max: f64, ky_max: f64) -> Self {
+    fn new(grown: [f64; 4], lon_m_per_deg: f64, lat_m_per_deg: f64) -> Self {
         let [x0, y0, x1, y1] = grown;
         let step = [
-            (x1 - x0) / RASTER_CELLS as f64,
-            (y1 - y0) / RASTER_CELLS as f64,
+            (x1 - x0) / f64::from(RASTER_CELLS),
+            (y1 - y0) / f64::from(RASTER_CELLS),
         ];
-        let half_diagonal_m = 0.5 * (step[0] * kx_max).hypot(step[1] * ky_max) * 1.01;
+        let half_diagonal_m = 0.5 * (step[0] * lon_m_per_deg).hypot(step[1] * lat_m_per_deg) * 1.01;
         Self {
             origin: [x0, y0],
             step,
             half_diagonal_m,
-            state: (0..RASTER_CELLS * RASTER_CELLS)
+            state: (0..RASTER_LEN * RASTER_LEN)
                 .map(|_| AtomicU8::new(UNKNOWN))
                 .collect(),
         }
@@ -223,7 +225,9 @@ impl Raster {
             reason = "clamped to the raster"
         )]
         let index = |v: f64, o: f64, d: f64| {
-            ((v - o) / d).floor().clamp(0.0, (RASTER_CELLS - 1) as f64) as usize
+            ((v - o) / d)
+                .floor()
+                .clamp(0.0, f64::from(RASTER_CELLS - 1)) as u32
         };
         if !(self.step[0] > 0.0 && self.step[1] > 0.0) {
             return None;
@@ -233,10 +237,10 @@ impl Raster {
             index(y, self.origin[1], self.step[1]),
         );
         let centre = [
-            self.origin[0] + (i as f64 + 0.5) * self.step[0],
-            self.origin[1] + (j as f64 + 0.5) * self.step[1],
+            self.origin[0] + (f64::from(i) + 0.5) * self.step[0],
+            self.origin[1] + (f64::from(j) + 0.5) * self.step[1],
         ];
-        Some((j * RASTER_CELLS + i, centre))
+        Some((j as usize * RASTER_LEN + i as usize, centre))
     }
 }
 
@@ -264,10 +268,10 @@ impl Prepared {
             max.y + reach_deg[0],
         ];
         // the largest metres per degree over the grown box, for the raster
-        let kx_max = metres_per_degree(near_lat).0;
-        let ky_max = metres_per_degree(far_lat).1;
+        let lon_m_per_deg = metres_per_degree(near_lat).0;
+        let lat_m_per_deg = metres_per_degree(far_lat).1;
         Self {
-            raster: (!edges.is_empty()).then(|| Raster::new(grown, kx_max, ky_max)),
+            raster: (!edges.is_empty()).then(|| Raster::new(grown, lon_m_per_deg, lat_m_per_deg)),
             grown,
             reach_m,
             reach_deg,

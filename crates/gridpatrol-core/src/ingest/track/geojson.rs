@@ -305,7 +305,7 @@ fn interval_times(
     let mut out = Vec::with_capacity(parts.len());
     for part in parts {
         let mut times = Vec::with_capacity(part.len());
-        for _ in part.iter() {
+        for _ in *part {
             #[expect(
                 clippy::cast_possible_truncation,
                 clippy::cast_precision_loss,

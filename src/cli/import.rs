@@ -2,6 +2,7 @@
 //! and the road network.
 
 use super::redact;
+use crate::ingest::track::{CsvColumns, ParseOptions, TravelMode};
 use crate::service::{self, ImportKind};
 use crate::spatial::Crs;
 use crate::store::{self};
@@ -65,6 +66,82 @@ pub(super) async fn import_roads(url: &str, files: Vec<PathBuf>) -> anyhow::Resu
     Ok(())
 }
 
+/// How track files are read, beyond what they say themselves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrackArgs {
+    /// Tracks: how they were recorded, which bounds a plausible speed: foot,
+    /// ebike, vehicle, or auto (chosen per track from its own speeds).
+    #[arg(long, default_value = "auto")]
+    mode: TravelMode,
+    /// Tracks, CSV: the time column of a header the reader does not know.
+    #[arg(long, value_name = "COLUMN")]
+    time_column: Option<String>,
+    /// Tracks, CSV: the longitude column.
+    #[arg(long, value_name = "COLUMN")]
+    lon_column: Option<String>,
+    /// Tracks, CSV: the latitude column.
+    #[arg(long, value_name = "COLUMN")]
+    lat_column: Option<String>,
+    /// Tracks, CSV: the column that names the officer.
+    #[arg(long, value_name = "COLUMN")]
+    officer_column: Option<String>,
+    /// Tracks, CSV: the column that tells tracks apart.
+    #[arg(long, value_name = "COLUMN")]
+    track_column: Option<String>,
+    /// Tracks without times: the time of their first point (RFC 3339, or a
+    /// date for midnight Beijing time).
+    #[arg(long, value_name = "TIME")]
+    start: Option<String>,
+    /// Tracks without times: seconds between their points (default 1).
+    #[arg(long, value_name = "SECONDS")]
+    interval_s: Option<f64>,
+}
+
+impl TrackArgs {
+    pub(super) fn upload_options(
+        self,
+        officer: Option<String>,
+        crs: Crs,
+    ) -> anyhow::Result<service::tracks::UploadOptions> {
+        let fallback_start = match &self.start {
+            None => None,
+            Some(s) => Some(
+                crate::time::parse_time_ms(s)
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .with_context(|| {
+                        format!("--start {s:?} is not a time (RFC 3339) or a date (YYYY-MM-DD)")
+                    })?,
+            ),
+        };
+        let untimed_interval = match self.interval_s {
+            None => None,
+            Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => {
+                #[expect(clippy::cast_possible_truncation, reason = "bounded above")]
+                let ms = (s * 1000.0).round() as i64;
+                Some(chrono::TimeDelta::milliseconds(ms))
+            }
+            Some(s) => anyhow::bail!("--interval-s {s} must be above 0 and at most 86400"),
+        };
+        Ok(service::tracks::UploadOptions {
+            officer,
+            crs,
+            mode: self.mode,
+            fallback_start,
+            untimed_interval,
+            parse: ParseOptions {
+                columns: CsvColumns {
+                    time: self.time_column,
+                    lon: self.lon_column,
+                    lat: self.lat_column,
+                    officer: self.officer_column,
+                    track: self.track_column,
+                },
+            },
+            ..service::tracks::UploadOptions::default()
+        })
+    }
+}
+
 /// Imports track files, each track on its own: every refused track is
 /// named on stderr with its reason; the command fails when nothing could be
 /// stored, or, with `strict`, when any track of a file was refused (that
@@ -72,23 +149,18 @@ pub(super) async fn import_roads(url: &str, files: Vec<PathBuf>) -> anyhow::Resu
 pub(super) async fn import_tracks(
     url: &str,
     files: Vec<PathBuf>,
-    crs: Crs,
-    officer: Option<String>,
+    opts: service::tracks::UploadOptions,
     strict: bool,
 ) -> anyhow::Result<()> {
     let store = store::open(url)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;
-    let bar = ProgressBar::new(files.len() as u64);
+    // the bar counts fixes: a file of a day of patrols is most of the work
+    let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} files {msg}")
+        ProgressStyle::with_template("{bar:30} {human_pos}/{human_len} fixes ({per_sec}) {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let opts = service::tracks::UploadOptions {
-        officer,
-        crs,
-        ..service::tracks::UploadOptions::default()
-    };
     let (mut created, mut repeated, mut points, mut refused) = (0usize, 0usize, 0usize, 0usize);
     for file in &files {
         bar.set_message(file.display().to_string());
@@ -96,7 +168,13 @@ pub(super) async fn import_tracks(
             .await
             .with_context(|| format!("cannot read {}", file.display()))?;
         let name = file.file_name().and_then(|n| n.to_str());
-        let outcome = service::tracks::upload_each(&store, &bytes, name, &opts, strict)
+        let (before, known) = (bar.position(), bar.length().unwrap_or(0));
+        let tick = bar.clone();
+        let progress = move |done: usize, total: usize| {
+            tick.set_length(known + total as u64);
+            tick.set_position(before + done as u64);
+        };
+        let outcome = service::tracks::upload_each(&store, &bytes, name, &opts, strict, &progress)
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         for r in &outcome.refused {
@@ -111,7 +189,6 @@ pub(super) async fn import_tracks(
                 repeated += 1;
             }
         }
-        bar.inc(1);
     }
     bar.finish_and_clear();
     eprintln!(

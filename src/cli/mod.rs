@@ -18,7 +18,7 @@ mod report;
 mod route;
 mod user;
 
-pub use import::CliImportKind;
+pub use import::{CliImportKind, TrackArgs};
 use import::{import, import_roads, import_tracks};
 pub use report::{CoverageCommand, ReportCommand, ReportFormat};
 use report::{coverage_command, scorecard_report};
@@ -77,6 +77,8 @@ pub enum Command {
         /// tracks is refused; without it, every usable track is stored.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        tracks: TrackArgs,
     },
     /// Create or update the database schema and exit.
     Migrate,
@@ -173,6 +175,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crs,
             officer,
             strict,
+            tracks,
         } => match kind.layer() {
             Some(layer) => {
                 for file in files {
@@ -181,7 +184,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             None if kind == CliImportKind::Roads => import_roads(&cli.database_url, files).await,
-            None => import_tracks(&cli.database_url, files, crs, officer, strict).await,
+            None => {
+                let opts = tracks.upload_options(officer, crs)?;
+                import_tracks(&cli.database_url, files, opts, strict).await
+            }
         },
         Command::Migrate => {
             store::open(&cli.database_url)

@@ -24,9 +24,10 @@ use super::params::Params;
 use super::params::{crs, flag, list_query, opt, time_ms};
 use crate::auth::{Action, Caller};
 use crate::coverage::CoverageParams;
+use crate::ingest::track::{CsvColumns, ParseOptions};
 use crate::service::queries;
 use crate::service::scope::TrackScope;
-use crate::service::tracks::{self, UploadOptions, UploadedTrack};
+use crate::service::tracks::{self, RefusedTrack, UploadOptions, UploadedTrack};
 use crate::store::tracks::{TrackQuery, TrackRecord, segments_coord_times, segments_geometry};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -89,9 +90,29 @@ fn track_feature(t: &TrackRecord, with_times: bool) -> Feature<TrackProperties> 
     Feature::new(t.id, Some(geometry), properties)
 }
 
+/// The stored tracks of an upload, and those of a multi-track file that
+/// were refused, each with its reason.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UploadAnswer {
     tracks: Vec<UploadedTrack>,
+    refused: Vec<RefusedTrack>,
+}
+
+/// `interval_s`: seconds between the points of a track without times.
+fn interval(q: &impl Params) -> Result<Option<chrono::TimeDelta>, ApiError> {
+    let Some(s) = opt::<f64>(q, "interval_s", "a number of seconds")? else {
+        return Ok(None);
+    };
+    if !(s.is_finite() && s > 0.0 && s <= 86_400.0) {
+        return Err(ApiError::invalid(
+            "interval_s",
+            "must be above 0 and at most 86400 s",
+        ));
+    }
+    #[expect(clippy::cast_possible_truncation, reason = "bounded above")]
+    Ok(Some(chrono::TimeDelta::milliseconds(
+        (s * 1000.0).round() as i64
+    )))
 }
 
 fn coverage_params(q: &impl Params) -> Result<CoverageParams, ApiError> {
@@ -125,9 +146,19 @@ crate::query_params! {
         /// How far an officer sees, in metres (above 0, at most 500).
         #[param(exclusive_minimum = 0, maximum = 500)]
         sighting_m: f64,
-        /// Faster fixes are GPS jumps, in m/s (above 0).
+        /// Faster fixes are GPS jumps, in m/s (above 0; overrides the mode's limit).
         #[param(exclusive_minimum = 0)]
         max_speed_mps: f64,
+        /// How the tracks were recorded: foot, ebike, vehicle or auto
+        /// (default: chosen per track from its speeds).
+        mode: String,
+        /// CSV columns of a header the reader does not know:
+        /// `time:COL,lon:COL,lat:COL` (also `officer:COL`, `track:COL`).
+        columns: String,
+        /// Seconds between the points of a track without times, after `start`.
+        interval_s: f64,
+        /// Refuse the whole file when one of its tracks is refused.
+        strict: bool,
     }
 }
 
@@ -164,7 +195,7 @@ crate::query_params! {
     params(UploadParams),
     request_body(description = "a GPX, GeoJSON or CSV track file (told by Content-Type, `name` or its content); officer, device and track names of at most 64, 64 and 200 characters without control characters",
         content((String = "application/gpx+xml"), (String = "application/geo+json"), (String = "text/csv"))),
-    responses((status = 201, description = "stored", body = UploadAnswer),
+    responses((status = 201, description = "stored (a multi-track file: the usable tracks, and the refused ones with their reasons)", body = UploadAnswer),
               (status = 200, description = "the same track was uploaded before: its id", body = UploadAnswer),
               (status = 400, description = "the body cannot be read", body = super::error::Problem),
               (status = 403, description = "outside the caller's role or scope", body = super::error::Problem),
@@ -203,19 +234,31 @@ pub async fn upload(
         fallback_start: time_ms(&q, "start")?.and_then(DateTime::from_timestamp_millis),
         coverage: coverage_params(&q)?,
         max_speed_mps: opt(&q, "max_speed_mps", "a speed in m/s")?,
+        mode: opt(&q, "mode", "foot, ebike, vehicle or auto")?.unwrap_or_default(),
+        untimed_interval: interval(&q)?,
+        parse: ParseOptions {
+            columns: match q.get("columns") {
+                Some(list) => {
+                    CsvColumns::parse_list(list).map_err(|e| ApiError::invalid("columns", e))?
+                }
+                None => CsvColumns::default(),
+            },
+        },
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let uploaded = tracks::upload_checked(
+    let outcome = tracks::upload_each_checked(
         &st.store,
         &body,
         content_type,
         q.get("name").map(String::as_str),
         &opts,
+        flag(&q, "strict")?,
         |t| scope.check_upload(t),
     )
     .await?;
+    let uploaded = outcome.stored;
     let created = uploaded.iter().any(|t| t.created);
     let mut h = HeaderMap::new();
     if let Some(first) = uploaded.first()
@@ -232,7 +275,15 @@ pub async fn upload(
         .iter()
         .find(|t| t.created)
         .map(|t| Audited::created("track", t.id));
-    Ok((status, h, audited, Json(UploadAnswer { tracks: uploaded })))
+    Ok((
+        status,
+        h,
+        audited,
+        Json(UploadAnswer {
+            tracks: uploaded,
+            refused: outcome.refused,
+        }),
+    ))
 }
 
 /// Append a batch of points to an open (live) track.

@@ -10,7 +10,8 @@ use super::{ServiceError, TownIndex};
 use crate::coverage::{CoverageParams, cover_track};
 use crate::ingest::IngestError;
 use crate::ingest::track::{CleanParams, CleanedTrack, CleaningReport, Extent, clean};
-use crate::ingest::track::{ParsedTrack, RawPoint, TrackFormat, parse, parse_upload};
+use crate::ingest::track::{ParseOptions, TravelMode, parse_upload_with};
+use crate::ingest::track::{ParsedTrack, RawPoint, TrackFormat, parse};
 use crate::spatial::{Crs, TrackPoint};
 use crate::store::tracks::{NewTrack, Replaced, StoredVisit, TrackRecord};
 use crate::store::{DynStore, StoreError};
@@ -32,6 +33,13 @@ pub struct UploadOptions {
     pub coverage: CoverageParams,
     /// Overrides the GPS-jump speed limit (m/s).
     pub max_speed_mps: Option<f64>,
+    /// How the tracks were recorded (foot, e-bike, vehicle; auto per track).
+    pub mode: TravelMode,
+    /// The time between the points of a track without times, after
+    /// `fallback_start` (1 s when not given).
+    pub untimed_interval: Option<chrono::TimeDelta>,
+    /// What the file does not say: CSV columns of an unknown header.
+    pub parse: ParseOptions,
 }
 
 /// What happened to one uploaded track.
@@ -63,7 +71,14 @@ async fn clean_params(store: &DynStore, opts: &UploadOptions) -> Result<CleanPar
                 .map_err(|e| IngestError::new(None, "area", e.to_string()))?,
         )
     };
-    let mut params = CleanParams::new(area).with_fallback_start(opts.fallback_start);
+    let mut params = CleanParams::new(area)
+        .with_fallback_start(opts.fallback_start)
+        .with_mode(opts.mode);
+    if let Some(spacing) = opts.untimed_interval {
+        params = params
+            .with_untimed_spacing(spacing)
+            .map_err(|e| IngestError::new(None, "interval", e.to_string()))?;
+    }
     if let Some(v) = opts.max_speed_mps {
         params = params
             .with_max_speed_mps(v)
@@ -76,25 +91,28 @@ async fn clean_params(store: &DynStore, opts: &UploadOptions) -> Result<CleanPar
 /// segments was not walked), merged per cell.
 #[must_use]
 pub fn visits_of(segments: &[Vec<TrackPoint>], params: &CoverageParams) -> Vec<StoredVisit> {
-    let mut merged: std::collections::BTreeMap<u64, (i64, i64)> = std::collections::BTreeMap::new();
-    for seg in segments {
-        for v in cover_track(seg, params) {
-            let e = merged
-                .entry(u64::from(v.cell))
-                .or_insert((v.first_ms, v.last_ms));
-            e.0 = e.0.min(v.first_ms);
-            e.1 = e.1.max(v.last_ms);
-        }
-    }
-    merged
-        .into_iter()
-        .map(|(cell, (first_ms, last_ms))| StoredVisit {
+    let mut all: Vec<StoredVisit> = segments
+        .iter()
+        .flat_map(|seg| cover_track(seg, params))
+        .map(|v| StoredVisit {
             track_id: 0,
-            cell,
-            first_ms,
-            last_ms,
+            cell: u64::from(v.cell),
+            first_ms: v.first_ms,
+            last_ms: v.last_ms,
         })
-        .collect()
+        .collect();
+    // sorted by cell, then the visits of a cell seen by several segments
+    // merged into the earliest first and the latest last
+    all.sort_unstable_by_key(|v| v.cell);
+    all.dedup_by(|next, kept| {
+        let same = next.cell == kept.cell;
+        if same {
+            kept.first_ms = kept.first_ms.min(next.first_ms);
+            kept.last_ms = kept.last_ms.max(next.last_ms);
+        }
+        same
+    });
+    all
 }
 
 fn officer_of(
@@ -140,6 +158,31 @@ fn to_new_track(
     }
 }
 
+/// [`to_new_track`] without copying the cleaned points.
+fn into_new_track(
+    parsed: &ParsedTrack,
+    cleaned: CleanedTrack,
+    officer: String,
+    opts: &UploadOptions,
+) -> NewTrack {
+    NewTrack {
+        officer,
+        device: opts
+            .device
+            .clone()
+            .or_else(|| parsed.device.clone())
+            .unwrap_or_default(),
+        name: parsed.name.clone().unwrap_or_default(),
+        fingerprint: cleaned.fingerprint(),
+        length_m: cleaned.length_m(),
+        resolution: u8::from(opts.coverage.resolution()),
+        sighting_m: opts.coverage.sighting_m(),
+        open: opts.open,
+        report: serde_json::to_value(cleaned.report).unwrap_or_default(),
+        segments: cleaned.segments,
+    }
+}
+
 /// Uploads every track of a file; the whole file is refused when one of its
 /// tracks cannot be used, and nothing is stored then.
 pub async fn upload(
@@ -162,7 +205,7 @@ pub async fn upload_checked(
     opts: &UploadOptions,
     check: impl Fn(&NewTrack) -> Result<(), crate::auth::Denied>,
 ) -> Result<Vec<UploadedTrack>, ServiceError> {
-    let (_, parsed) = parse_upload(bytes, content_type, file_name)
+    let (_, parsed) = parse_upload_with(bytes, content_type, file_name, &opts.parse)
         .map_err(|e| IngestError::new(None, "file", e.to_string()))?;
     if parsed.is_empty() {
         return Err(IngestError::new(None, "file", "holds no track").into());
@@ -261,11 +304,14 @@ fn check_texts(track: &NewTrack) -> Result<(), crate::domain::Invalid> {
 }
 
 /// A track of a file that was not stored, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RefusedTrack {
     /// Which track of the file: its number, officer and name when known.
     pub track: String,
     pub reason: String,
+    /// The refusal as a one-track upload answers it.
+    #[serde(skip)]
+    pub error: IngestError,
 }
 
 /// What [`upload_each`] did with a file.
@@ -287,87 +333,197 @@ fn track_label(parsed: &ParsedTrack, index: usize) -> String {
     label
 }
 
+/// Fixes cleaned and tiled before a group of tracks is stored: a group's
+/// tracks share one transaction (each track stays whole), so that a day of
+/// many officers' patrols is not a commit per track.
+const GROUP_FIXES: usize = 250_000;
+
+/// A cleaned track with its visits, ready to store.
+type Prepared = (NewTrack, Vec<StoredVisit>, CleaningReport);
+
+/// Cleans and tiles tracks of a file (`(index in the file, track)`): the
+/// usable ones prepared, the others refused with their reason.
+fn prepare_group(
+    group: Vec<(usize, ParsedTrack)>,
+    params: &CleanParams,
+    opts: &UploadOptions,
+) -> (Vec<Prepared>, Vec<RefusedTrack>) {
+    let mut prepared = Vec::with_capacity(group.len());
+    let mut refused = Vec::new();
+    for (i, p) in group {
+        match prepare_one(&p, i, params, opts) {
+            Ok(ready) => prepared.push(ready),
+            Err((reason, error)) => refused.push(RefusedTrack {
+                track: track_label(&p, i),
+                reason,
+                error,
+            }),
+        }
+    }
+    (prepared, refused)
+}
+
+/// One track cleaned, checked and tiled, or why not: the reason for a
+/// batch's list, and the error a one-track upload answers.
+fn prepare_one(
+    p: &ParsedTrack,
+    i: usize,
+    params: &CleanParams,
+    opts: &UploadOptions,
+) -> Result<Prepared, (String, IngestError)> {
+    let location = || Some(format!("track {}", i + 1));
+    let officer = officer_of(p, opts, i).map_err(|e| (e.to_string(), e))?;
+    let cleaned = clean(p, opts.crs, params).map_err(|r| {
+        let error = IngestError::new(
+            location(),
+            "track",
+            format!(
+                "{}; cleaning report: {}",
+                r.reason,
+                serde_json::to_string(&r.report).unwrap_or_default()
+            ),
+        );
+        (r.to_string(), error)
+    })?;
+    let report = cleaned.report;
+    let track = into_new_track(p, cleaned, officer, opts);
+    check_texts(&track).map_err(|e| {
+        let error = IngestError::at(format!("track {}", i + 1), e);
+        (error.to_string(), error)
+    })?;
+    let visits = visits_of(&track.segments, &opts.coverage);
+    Ok((track, visits, report))
+}
+
+/// Stores prepared tracks in one transaction, adding their summaries.
+async fn store_group(
+    store: &DynStore,
+    group: Vec<Prepared>,
+    stored: &mut Vec<UploadedTrack>,
+) -> Result<(), ServiceError> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let summaries: Vec<_> = group
+        .iter()
+        .map(|(t, v, report)| summary_of(t, v.len(), *report))
+        .collect();
+    let inserted = store
+        .insert_tracks(group.into_iter().map(|(t, v, _)| (t, v)).collect())
+        .await?;
+    stored.extend(inserted.into_iter().zip(summaries).map(|(ins, mut up)| {
+        up.id = ins.id;
+        up.created = ins.created;
+        up
+    }));
+    Ok(())
+}
+
 /// Uploads a file of many tracks (many officers' patrols) track by track:
-/// each usable track is stored on its own, atomically, and every refused
-/// one is reported with its reason. With `strict`, one refused track
-/// refuses the file: nothing is stored and `stored` is empty.
+/// each usable track is stored whole (tracks are stored in groups of about
+/// [`GROUP_FIXES`] fixes, a transaction each) and every refused one is
+/// reported with its reason. With `strict`, one refused track refuses the
+/// file: nothing is stored and `stored` is empty. `progress` is told the
+/// number of fixes of the file done so far and the file's number of fixes.
 pub async fn upload_each(
     store: &DynStore,
     bytes: &[u8],
     file_name: Option<&str>,
     opts: &UploadOptions,
     strict: bool,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<BatchOutcome, ServiceError> {
-    let (_, parsed) = parse_upload(bytes, None, file_name)
+    let (_, parsed) = parse_upload_with(bytes, None, file_name, &opts.parse)
+        .map_err(|e| IngestError::new(None, "file", e.to_string()))?;
+    if parsed.is_empty() {
+        return Err(IngestError::new(None, "file", "holds no track").into());
+    }
+    let params = std::sync::Arc::new(clean_params(store, opts).await?);
+    let mut groups: Vec<Vec<(usize, ParsedTrack)>> = vec![Vec::new()];
+    let mut fixes_in_group = 0;
+    for (i, p) in parsed.into_iter().enumerate() {
+        if fixes_in_group >= GROUP_FIXES {
+            groups.push(Vec::new());
+            fixes_in_group = 0;
+        }
+        fixes_in_group += p.point_count();
+        if let Some(g) = groups.last_mut() {
+            g.push((i, p));
+        }
+    }
+    let total: usize = groups.iter().flatten().map(|(_, p)| p.point_count()).sum();
+    progress(0, total);
+    let prepare = |group: Vec<(usize, ParsedTrack)>| {
+        let (params, task_opts) = (params.clone(), opts.clone());
+        let fixes: usize = group.iter().map(|(_, p)| p.point_count()).sum();
+        let task = tokio::task::spawn_blocking(move || prepare_group(group, &params, &task_opts));
+        (fixes, task)
+    };
+    let mut outcome = BatchOutcome::default();
+    let mut held: Vec<Prepared> = Vec::new();
+    let mut done = 0;
+    let mut groups = groups.into_iter();
+    let mut next = groups.next().map(prepare);
+    // the next group is cleaned and tiled while this one is being stored
+    while let Some((fixes, task)) = next.take() {
+        let (prepared, refused) = task.await.map_err(super::task_failed("track cleaning"))?;
+        next = groups.next().map(prepare);
+        outcome.refused.extend(refused);
+        if strict {
+            held.extend(prepared);
+        } else {
+            store_group(store, prepared, &mut outcome.stored).await?;
+        }
+        done += fixes;
+        progress(done, total);
+    }
+    if strict && outcome.refused.is_empty() {
+        store_group(store, held, &mut outcome.stored).await?;
+    }
+    Ok(outcome)
+}
+
+/// Uploads a file of many tracks (a multi-track GPX, say) for the API:
+/// each usable track is stored and each refused one answered with its
+/// reason; all stored tracks share one transaction. When `check` refuses
+/// one of the usable tracks (the caller's scope), nothing is stored. With
+/// `strict`, or when no track is usable, the first refusal is the error
+/// and nothing is stored, as a one-track upload answers.
+pub async fn upload_each_checked(
+    store: &DynStore,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    opts: &UploadOptions,
+    strict: bool,
+    check: impl Fn(&NewTrack) -> Result<(), crate::auth::Denied>,
+) -> Result<BatchOutcome, ServiceError> {
+    let (_, parsed) = parse_upload_with(bytes, content_type, file_name, &opts.parse)
         .map_err(|e| IngestError::new(None, "file", e.to_string()))?;
     if parsed.is_empty() {
         return Err(IngestError::new(None, "file", "holds no track").into());
     }
     let params = clean_params(store, opts).await?;
-    let crs = opts.crs;
-    let opts_owned = opts.clone();
-    let (prepared, refused) = tokio::task::spawn_blocking(move || {
-        let mut prepared = Vec::new();
-        let mut refused = Vec::new();
-        for (i, p) in parsed.iter().enumerate() {
-            let cleaned = officer_of(p, &opts_owned, i)
-                .map_err(|e| e.to_string())
-                .and_then(|officer| {
-                    clean(p, crs, &params)
-                        .map(|c| (officer, c))
-                        .map_err(|r| r.to_string())
-                });
-            match cleaned {
-                Ok((officer, cleaned)) => {
-                    let track = to_new_track(p, &cleaned, officer, &opts_owned);
-                    if let Err(e) = check_texts(&track) {
-                        // the label would repeat the offending text
-                        refused.push(RefusedTrack {
-                            track: format!("track {}", i + 1),
-                            reason: e.to_string(),
-                        });
-                        continue;
-                    }
-                    let visits = visits_of(&track.segments, &opts_owned.coverage);
-                    prepared.push((track, visits, cleaned.report));
-                }
-                Err(reason) => refused.push(RefusedTrack {
-                    track: track_label(p, i),
-                    reason,
-                }),
-            }
-        }
-        (prepared, refused)
-    })
-    .await
-    .map_err(super::task_failed("track cleaning"))?;
-    if strict && !refused.is_empty() {
-        return Ok(BatchOutcome {
-            stored: Vec::new(),
-            refused,
-        });
+    let task_opts = opts.clone();
+    let group: Vec<(usize, ParsedTrack)> = parsed.into_iter().enumerate().collect();
+    let (prepared, refused) =
+        tokio::task::spawn_blocking(move || prepare_group(group, &params, &task_opts))
+            .await
+            .map_err(super::task_failed("track cleaning"))?;
+    if let Some(first) = refused.first()
+        && (strict || prepared.is_empty())
+    {
+        return Err(first.error.clone().into());
     }
-    let mut stored = Vec::with_capacity(prepared.len());
-    let batches: Vec<Vec<_>> = if strict {
-        vec![prepared]
-    } else {
-        prepared.into_iter().map(|p| vec![p]).collect()
+    for (t, _, _) in &prepared {
+        check(t)?;
+    }
+    let mut outcome = BatchOutcome {
+        stored: Vec::with_capacity(prepared.len()),
+        refused,
     };
-    for batch in batches {
-        let summaries: Vec<_> = batch
-            .iter()
-            .map(|(t, v, report)| summary_of(t, v.len(), *report))
-            .collect();
-        let inserted = store
-            .insert_tracks(batch.into_iter().map(|(t, v, _)| (t, v)).collect())
-            .await?;
-        stored.extend(inserted.into_iter().zip(summaries).map(|(ins, mut up)| {
-            up.id = ins.id;
-            up.created = ins.created;
-            up
-        }));
-    }
-    Ok(BatchOutcome { stored, refused })
+    store_group(store, prepared, &mut outcome.stored).await?;
+    Ok(outcome)
 }
 
 fn summary_of(track: &NewTrack, cells: usize, report: CleaningReport) -> UploadedTrack {

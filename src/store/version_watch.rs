@@ -92,9 +92,10 @@ impl VersionWatch {
             .await?;
         self.read(v);
         while let Some(n) = listener.try_recv().await? {
-            match n.payload().parse::<i64>() {
-                Ok(v) => self.announced(v),
-                Err(_) => tracing::warn!(payload = n.payload(), "a data version that is no number"),
+            if let Ok(v) = n.payload().parse::<i64>() {
+                self.announced(v);
+            } else {
+                tracing::warn!(payload = n.payload(), "a data version that is no number");
             }
         }
         Ok(())

@@ -250,6 +250,30 @@ async fn bad_uploads_are_refused_and_store_nothing() {
             track_file(WALK),
             "res",
         ),
+        (
+            "/api/v1/tracks?mode=plane",
+            "application/gpx+xml",
+            track_file(WALK),
+            "mode",
+        ),
+        (
+            "/api/v1/tracks?columns=when",
+            "text/csv",
+            no_officer.as_bytes().to_vec(),
+            "columns",
+        ),
+        (
+            "/api/v1/tracks?columns=time:gps_time&officer=officer01",
+            "text/csv",
+            no_officer.as_bytes().to_vec(),
+            "file",
+        ),
+        (
+            "/api/v1/tracks?interval_s=0",
+            "application/gpx+xml",
+            track_file(WALK),
+            "interval_s",
+        ),
     ];
     for (uri, ct, body, field) in cases {
         let (status, content_type, problem) = call(&store, "POST", uri, ct, body).await;

@@ -2,6 +2,7 @@
 //! GeoJSON through `ST_GeomFromGeoJSON` / `ST_AsGeoJSON`, bbox filters use
 //! `&&` so the GiST indexes answer them, and every value is bound.
 
+mod bulk;
 mod layers;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use sqlx::{Connection, Pool, Postgres, Row};
 use crate::spatial::{LonLat, geometry_to_geojson};
 use crate::store::layer::ColType;
 use crate::store::sql::{self, Dialect, Qb, SqlBackend, WriteTx};
+use crate::store::tracks::StoredVisit;
 use crate::store::version_watch::VersionWatch;
 use crate::store::{Backend, Layer, StoreError, Value};
 
@@ -180,11 +182,11 @@ impl Dialect for Postgres {
         qb.push("), 4326)");
     }
     fn push_shape_values(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>) {
-        Self::push_geojson(qb, geometry_to_geojson(g));
+        push_shape(qb, g);
     }
     fn push_shape_assign(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>) {
         qb.push("geom = ");
-        Self::push_geojson(qb, geometry_to_geojson(g));
+        push_shape(qb, g);
     }
     const POINT_COLUMNS: &'static str = "geom";
     const POINT_SELECT: &'static str = "st_x(geom) as lon, st_y(geom) as lat";
@@ -234,5 +236,23 @@ impl Dialect for Postgres {
     }
     async fn execute(conn: &mut PgConnection, qb: &mut Qb<'_, Self>) -> Result<u64, sqlx::Error> {
         Ok(qb.build().execute(conn).await?.rows_affected())
+    }
+    async fn insert_new_visits(
+        conn: &mut PgConnection,
+        visits: &[StoredVisit],
+    ) -> Result<(), sqlx::Error> {
+        bulk::copy_visits(conn, visits).await
+    }
+}
+
+/// A track's lines as WKB (no text to parse on either side), other
+/// geometries as GeoJSON.
+fn push_shape(qb: &mut Qb<'_, Postgres>, g: &geo::Geometry<f64>) {
+    if let Some(wkb) = bulk::lines_wkb(g) {
+        qb.push("st_geomfromwkb(");
+        qb.push_bind(wkb);
+        qb.push(", 4326)");
+    } else {
+        Postgres::push_geojson(qb, geometry_to_geojson(g));
     }
 }

@@ -178,6 +178,14 @@ pub trait Dialect: sqlx::Database {
         conn: &mut Self::Connection,
         qb: &mut Qb<'_, Self>,
     ) -> Result<u64, sqlx::Error>;
+
+    /// Adds the visits of new tracks in bulk (PostgreSQL `COPY`, SQLite
+    /// prepared multi-row inserts): plain rows, so no row may exist yet for
+    /// a visit's `(track_id, cell)`.
+    async fn insert_new_visits(
+        conn: &mut Self::Connection,
+        visits: &[super::tracks::StoredVisit],
+    ) -> Result<(), sqlx::Error>;
 }
 
 /// The binds and reads that are the same on every dialect (sqlx encodes

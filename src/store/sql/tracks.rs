@@ -3,6 +3,9 @@
 //! the visits a coverage query needs. The dialect spells the times list
 //! (`bigint[]` or JSON text), the geometry and the bbox prefilter.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::DateTime;
 
@@ -14,8 +17,8 @@ use crate::store::tracks::{
 };
 use crate::store::{Page, StoreError};
 
-/// Visits per multi-row insert (four binds each).
-const VISIT_CHUNK: usize = 200;
+/// Visits per multi-row upsert of [`insert_visits`] (four binds each).
+const VISIT_CHUNK: usize = 1_000;
 
 /// The columns a new track is inserted with, before its geometry.
 const INSERT_COLUMNS: [&str; 14] = [
@@ -96,7 +99,9 @@ fn point_count(t: &NewTrack) -> Arg {
     )))
 }
 
-/// Adds the visits of a track, keeping the widest span of a cell seen twice.
+/// Merges visits into a stored track's, keeping the widest span of a cell
+/// seen twice (a live track's points replaced); new tracks' visits go in
+/// through [`Dialect::insert_new_visits`].
 async fn insert_visits<D: Dialect>(
     conn: &mut D::Connection,
     id: i64,
@@ -127,6 +132,25 @@ async fn insert_visits<D: Dialect>(
         D::execute(conn, &mut q).await?;
     }
     Ok(())
+}
+
+/// The visits of a new track, one per cell (the earliest first and the
+/// latest last of a cell given twice), as the bulk insert needs them.
+fn one_per_cell(visits: &[StoredVisit]) -> Cow<'_, [StoredVisit]> {
+    if visits.windows(2).all(|w| w[0].cell < w[1].cell) {
+        return Cow::Borrowed(visits);
+    }
+    let mut by_cell: BTreeMap<u64, StoredVisit> = BTreeMap::new();
+    for v in visits {
+        by_cell
+            .entry(v.cell)
+            .and_modify(|m| {
+                m.first_ms = m.first_ms.min(v.first_ms);
+                m.last_ms = m.last_ms.max(v.last_ms);
+            })
+            .or_insert(*v);
+    }
+    Cow::Owned(by_cell.into_values().collect())
 }
 
 /// ` and` the filters of a track query.
@@ -184,14 +208,9 @@ impl<S: SqlBackend> TrackStore for S {
     ) -> Result<Vec<Inserted>, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(tracks.len());
+        // the visits of every new track, written in bulk after the tracks
+        let mut new_visits = Vec::with_capacity(tracks.iter().map(|(_, v)| v.len()).sum());
         for (track, visits) in &tracks {
-            let mut q = qb::<S::Db>("select id from track where fingerprint = ");
-            S::Db::bind_text(&mut q, Some(track.fingerprint.clone()));
-            if let Some(row) = S::Db::fetch_optional(&mut tx, &mut q).await? {
-                let id = RowReader::<S::Db>(&row).i64("id")?;
-                out.push(Inserted { id, created: false });
-                continue;
-            }
             let (start, end) = track.span_ms();
             let mut q = qb::<S::Db>(format!(
                 "insert into track ({}, {}) values (",
@@ -218,21 +237,24 @@ impl<S: SqlBackend> TrackStore for S {
             );
             q.push(format!(", {}, ", S::Db::NOW));
             S::Db::push_shape_values(&mut q, &segments_geometry(&track.segments));
-            // an upload of the same track at the same moment committed
-            // first: its id is the answer
+            // one round trip for a new track; a known one is looked up
             q.push(") on conflict (fingerprint) do nothing returning id");
-            let Some(row) = S::Db::fetch_optional(&mut tx, &mut q).await? else {
-                let mut q = qb::<S::Db>("select id from track where fingerprint = ");
-                S::Db::bind_text(&mut q, Some(track.fingerprint.clone()));
-                let id =
-                    RowReader::<S::Db>(&fetch_one::<S::Db>(&mut tx, &mut q).await?).i64("id")?;
-                out.push(Inserted { id, created: false });
+            if let Some(row) = S::Db::fetch_optional(&mut tx, &mut q).await? {
+                let id = RowReader::<S::Db>(&row).i64("id")?;
+                new_visits.extend(
+                    one_per_cell(visits)
+                        .iter()
+                        .map(|v| StoredVisit { track_id: id, ..*v }),
+                );
+                out.push(Inserted { id, created: true });
                 continue;
-            };
-            let id = RowReader::<S::Db>(&row).i64("id")?;
-            insert_visits::<S::Db>(&mut tx, id, visits).await?;
-            out.push(Inserted { id, created: true });
+            }
+            let mut q = qb::<S::Db>("select id from track where fingerprint = ");
+            S::Db::bind_text(&mut q, Some(track.fingerprint.clone()));
+            let id = RowReader::<S::Db>(&fetch_one::<S::Db>(&mut tx, &mut q).await?).i64("id")?;
+            out.push(Inserted { id, created: false });
         }
+        S::Db::insert_new_visits(&mut tx, &new_visits).await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -3,6 +3,7 @@
 //! bounding box in four columns (the `&&` of PostGIS); the exact spatial
 //! town filter of layers without a town column is done here in Rust with geo.
 
+mod bulk;
 mod layers;
 
 use std::str::FromStr;
@@ -20,6 +21,7 @@ use sqlx::{Pool, Row, Sqlite};
 use crate::spatial::LonLat;
 use crate::store::layer::ColType;
 use crate::store::sql::{self, Dialect, Qb, SqlBackend, WriteTx};
+use crate::store::tracks::StoredVisit;
 use crate::store::{Backend, Layer, StoreError, Value};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -55,6 +57,10 @@ impl SqliteStore {
         .journal_mode(SqliteJournalMode::Wal)
         // a commit is on disk before it is acknowledged, power loss included
         .synchronous(SqliteSynchronous::Full)
+        // 32 MiB of page cache a connection (2 MiB by default): a day of
+        // tracks adds a million visits to three B-trees, whose pages stay
+        // in memory instead of being read back and spilled again
+        .pragma("cache_size", "-32768")
         .busy_timeout(Duration::from_secs(10));
         let opts = match max_pages {
             Some(n) => opts.pragma("max_page_count", n.to_string()),
@@ -159,7 +165,7 @@ impl Dialect for Sqlite {
     }
 
     fn bind_i64s(qb: &mut Qb<'_, Self>, v: Vec<i64>) {
-        qb.push_bind(serde_json::Value::from(v).to_string());
+        qb.push_bind(bulk::i64s_json(&v));
     }
 
     fn push_text_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
@@ -275,6 +281,12 @@ impl Dialect for Sqlite {
     ) -> Result<u64, sqlx::Error> {
         Ok(qb.build().execute(conn).await?.rows_affected())
     }
+    async fn insert_new_visits(
+        conn: &mut SqliteConnection,
+        visits: &[StoredVisit],
+    ) -> Result<(), sqlx::Error> {
+        bulk::insert_visits(conn, visits).await
+    }
 }
 
 /// `COL in` the values of a JSON array bound once, so that a list of any
@@ -288,7 +300,11 @@ fn push_json_in(qb: &mut Qb<'_, Sqlite>, col: &str, values: &serde_json::Value) 
 /// The values of a geometry that is not a layer's (an empty one has the bbox
 /// 0, 0, 0, 0), separated by commas, or assigned to `columns`.
 fn push_shape(qb: &mut Qb<'_, Sqlite>, g: &geo::Geometry<f64>, columns: Option<&[&str]>) {
-    let (json, bbox) = layers::geom_values(Some(g));
+    // a track's lines are written directly, other shapes through `geojson`
+    let (json, bbox) = match bulk::lines_geojson(g) {
+        Some((json, bbox)) => (Some(json), bbox.map_or([None; 4], |b| b.map(Some))),
+        None => layers::geom_values(Some(g)),
+    };
     let values = std::iter::once(Value::OptText(json))
         .chain(bbox.map(|b| Value::OptReal(Some(b.unwrap_or(0.0)))));
     for (i, v) in values.enumerate() {

@@ -86,3 +86,79 @@ fn a_batch_stores_the_good_tracks_and_names_the_bad_one() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The AMM vehicle traces of the shared data, unedited: the CSV of raw
+/// fixes and the GeoJSON of lines with start and end times import with
+/// flags only, and the progress is counted in fixes.
+#[test]
+fn the_amm_files_import_as_they_come() {
+    let dir = temp_dir("amm-tracks");
+    let db = dir.join("gridpatrol.db");
+    let towns = common::fixtures().join("towns.geojson");
+    let out = run(&db, &["import", "towns", towns.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tracks");
+    let csv = data.join("amm_songjiang_points.csv");
+    let csv = csv.to_str().expect("path");
+    let json = data.join("amm_songjiang_wgs84.geojson");
+    let json = json.to_str().expect("path");
+
+    // the columns named explicitly, the officer from the order number
+    let out = run(
+        &db,
+        &[
+            "import",
+            "tracks",
+            "--mode",
+            "vehicle",
+            "--time-column",
+            "locatetime_ms",
+            "--lon-column",
+            "lon",
+            "--lat-column",
+            "lat",
+            "--track-column",
+            "track_id",
+            "--officer-column",
+            "order_no",
+            csv,
+        ],
+    );
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("3 tracks stored"), "{said}");
+    assert!(said.contains("0 refused"), "{said}");
+
+    // the GeoJSON: three raw traces timed from t_start_ms and t_end_ms
+    // (one evenly sampled, so already known from the CSV); the three
+    // map-matched lines have no times and are named refused
+    let out = run(&db, &["import", "tracks", "--officer", "执法车01", json]);
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("2 tracks stored"), "{said}");
+    assert!(said.contains("1 already known, 3 refused"), "{said}");
+    assert_eq!(said.matches("no point has a time").count(), 3, "{said}");
+
+    // with a start time and interval, they are stored too
+    let out = run(
+        &db,
+        &[
+            "import",
+            "tracks",
+            "--officer",
+            "执法车01",
+            "--start",
+            "2020-12-15T08:00:00+08:00",
+            "--interval-s",
+            "2",
+            json,
+        ],
+    );
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("3 tracks stored") && said.contains("3 already known"),
+        "{said}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

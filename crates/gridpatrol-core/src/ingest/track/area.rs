@@ -13,6 +13,7 @@
 //! and a fix up to 1 % of the margin beyond it may be kept too.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use geo::{Distance, Haversine};
 use rstar::primitives::Line;
@@ -53,6 +54,12 @@ struct Prepared {
     reach_deg: [f64; 2],
     /// Every ring's edges, `[lon, lat]`.
     edges: RTree<Line<[f64; 2]>>,
+    /// Degrees per metre of latitude and of longitude, rounded up.
+    deg_per_m: [f64; 2],
+    /// The margin without its tolerance, metres.
+    margin_m: f64,
+    /// The answers known per raster cell (with an outline only).
+    raster: Option<Raster>,
 }
 
 /// Why an [`Extent`] could not be built.
@@ -155,7 +162,85 @@ impl Extent {
             let nearest = geo::Point::new(x.clamp(min.x, max.x), y.clamp(min.y, max.y));
             return Haversine.distance(geo::Point::from(p), nearest) <= prep.reach_m;
         }
-        prep.inside_rings([x, y], max.x) || prep.near_edge([x, y])
+        match prep.known(x, y) {
+            Some(answer) => answer,
+            None => prep.inside_rings([x, y], max.x) || prep.near_edge([x, y]),
+        }
+    }
+}
+
+/// Cells of the lazy raster whose answer is not known yet, known to hold
+/// every position of the cell, none of them, or needing the exact test.
+const UNKNOWN: u8 = 0;
+const ALL_IN: u8 = 1;
+const ALL_OUT: u8 = 2;
+const EXACT: u8 = 3;
+
+/// Cells a side of the raster over the grown bounds.
+const RASTER_CELLS: u32 = 256;
+/// [`RASTER_CELLS`] as a count.
+const RASTER_LEN: usize = RASTER_CELLS as usize;
+
+/// A raster over the grown bounds, classified lazily (a cell when a fix
+/// first falls in it): a fix deep inside the district (or deep in its
+/// margin, or far out of it) is answered by its cell, and only fixes in
+/// cells that the outline's margin crosses take the exact test. Decided
+/// conservatively: a cell is `ALL_IN` when its centre's distance to the
+/// outline, plus the cell's half-diagonal, is within the margin (without
+/// its tolerance), or when the centre is inside and no edge is nearer than
+/// the half-diagonal; `ALL_OUT` when the centre is outside and farther than
+/// the margin (with tolerance) plus the half-diagonal, with 0.1 % slack.
+#[derive(Debug)]
+struct Raster {
+    origin: [f64; 2],
+    /// Cell size in degrees: lon, lat.
+    step: [f64; 2],
+    half_diagonal_m: f64,
+    state: Vec<AtomicU8>,
+}
+
+impl Raster {
+    fn new(grown: [f64; 4], lon_m_per_deg: f64, lat_m_per_deg: f64) -> Self {
+        let [x0, y0, x1, y1] = grown;
+        let step = [
+            (x1 - x0) / f64::from(RASTER_CELLS),
+            (y1 - y0) / f64::from(RASTER_CELLS),
+        ];
+        let half_diagonal_m = 0.5 * (step[0] * lon_m_per_deg).hypot(step[1] * lat_m_per_deg) * 1.01;
+        Self {
+            origin: [x0, y0],
+            step,
+            half_diagonal_m,
+            state: (0..RASTER_LEN * RASTER_LEN)
+                .map(|_| AtomicU8::new(UNKNOWN))
+                .collect(),
+        }
+    }
+
+    /// The cell of a position in the grown bounds and its centre.
+    fn cell(&self, x: f64, y: f64) -> Option<(usize, [f64; 2])> {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "clamped to the raster"
+        )]
+        let index = |v: f64, o: f64, d: f64| {
+            ((v - o) / d)
+                .floor()
+                .clamp(0.0, f64::from(RASTER_CELLS - 1)) as u32
+        };
+        if !(self.step[0] > 0.0 && self.step[1] > 0.0) {
+            return None;
+        }
+        let (i, j) = (
+            index(x, self.origin[0], self.step[0]),
+            index(y, self.origin[1], self.step[1]),
+        );
+        let centre = [
+            self.origin[0] + (f64::from(i) + 0.5) * self.step[0],
+            self.origin[1] + (f64::from(j) + 0.5) * self.step[1],
+        ];
+        Some((j as usize * RASTER_LEN + i as usize, centre))
     }
 }
 
@@ -176,16 +261,70 @@ impl Prepared {
         let ky = metres_per_degree(near_lat).1;
         // 1 % more, against the plane's own approximation.
         let reach_deg = [reach_m / ky * 1.01, (reach_m / kx * 1.01).min(360.0)];
+        let grown = [
+            min.x - reach_deg[1],
+            min.y - reach_deg[0],
+            max.x + reach_deg[1],
+            max.y + reach_deg[0],
+        ];
+        // the largest metres per degree over the grown box, for the raster
+        let lon_m_per_deg = metres_per_degree(near_lat).0;
+        let lat_m_per_deg = metres_per_degree(far_lat).1;
         Self {
-            grown: [
-                min.x - reach_deg[1],
-                min.y - reach_deg[0],
-                max.x + reach_deg[1],
-                max.y + reach_deg[0],
-            ],
+            raster: (!edges.is_empty()).then(|| Raster::new(grown, lon_m_per_deg, lat_m_per_deg)),
+            grown,
             reach_m,
             reach_deg,
+            deg_per_m: [1.01 / ky, 1.01 / kx],
+            margin_m,
             edges: RTree::bulk_load(edges),
+        }
+    }
+
+    /// The answer for every position of the raster cell of `(x, y)`, when
+    /// the cell has one (classifying the cell on first use).
+    fn known(&self, x: f64, y: f64) -> Option<bool> {
+        let raster = self.raster.as_ref()?;
+        let (i, centre) = raster.cell(x, y)?;
+        let slot = raster.state.get(i)?;
+        let mut state = slot.load(Ordering::Relaxed);
+        if state == UNKNOWN {
+            state = self.classify(centre, raster.half_diagonal_m);
+            slot.store(state, Ordering::Relaxed);
+        }
+        match state {
+            ALL_IN => Some(true),
+            ALL_OUT => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The state of a raster cell (see [`Raster`]).
+    fn classify(&self, c: [f64; 2], half_diagonal_m: f64) -> u8 {
+        let radius_m = self.reach_m + 2.0 * half_diagonal_m;
+        let (dlat, dlon) = (radius_m * self.deg_per_m[0], radius_m * self.deg_per_m[1]);
+        let window = AABB::from_corners([c[0] - dlon, c[1] - dlat], [c[0] + dlon, c[1] + dlat]);
+        let frame = LocalFrame::new(c[0], c[1]);
+        let nearest_m = self
+            .edges
+            .locate_in_envelope_intersecting(&window)
+            .map(|e| {
+                distance_to_segment(frame.xy(e.from[0], e.from[1]), frame.xy(e.to[0], e.to[1]))
+            })
+            .fold(f64::INFINITY, f64::min);
+        let inside = self.inside_rings(c, self.grown[2]);
+        if nearest_m * 0.999 >= radius_m || nearest_m.is_infinite() {
+            // no edge near: the whole cell is on the centre's side
+            return if inside { ALL_IN } else { ALL_OUT };
+        }
+        if (inside && nearest_m * 0.999 >= half_diagonal_m)
+            || (nearest_m + half_diagonal_m) * 1.001 <= self.margin_m
+        {
+            ALL_IN
+        } else if !inside && nearest_m * 0.999 >= self.reach_m + half_diagonal_m {
+            ALL_OUT
+        } else {
+            EXACT
         }
     }
 

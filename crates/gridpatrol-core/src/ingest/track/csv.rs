@@ -31,16 +31,72 @@ use super::{ParsedTrack, RawPoint, TrackFormat, TrackParseError, excerpt, time, 
 /// no fix); text that is not a number is an error. Rows whose cells are all
 /// empty are skipped.
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ParsedTrack>, TrackParseError> {
+    parse_csv_with(bytes, &CsvColumns::default())
+}
+
+/// Column names that override the ones [`parse_csv`] recognises, for
+/// exports whose header it does not know (`--time-column gps_time`). A name
+/// matches a header cell whatever its case and surrounding spaces; a name
+/// given that the header lacks is an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsvColumns {
+    pub time: Option<String>,
+    pub lon: Option<String>,
+    pub lat: Option<String>,
+    pub officer: Option<String>,
+    pub track: Option<String>,
+}
+
+impl CsvColumns {
+    /// Reads `time:COL,lon:COL,lat:COL` (also `officer:` and `track:`; `=`
+    /// works as well as `:`).
+    pub fn parse_list(list: &str) -> Result<Self, String> {
+        let mut out = Self::default();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some((key, column)) = item.split_once([':', '=']) else {
+                return Err(format!(
+                    "'{item}' is not MEANING:COLUMN (e.g. time:gps_time)"
+                ));
+            };
+            let column = column.trim();
+            if column.is_empty() {
+                return Err(format!("'{item}' names no column"));
+            }
+            let slot = match key.trim().to_ascii_lowercase().as_str() {
+                "time" => &mut out.time,
+                "lon" | "lng" | "longitude" => &mut out.lon,
+                "lat" | "latitude" => &mut out.lat,
+                "officer" => &mut out.officer,
+                "track" => &mut out.track,
+                other => {
+                    return Err(format!(
+                        "unknown column meaning '{other}' (expected time, lon, lat, officer or track)"
+                    ));
+                }
+            };
+            *slot = Some(column.to_owned());
+        }
+        Ok(out)
+    }
+}
+
+/// [`parse_csv`] with some columns named by the caller.
+pub fn parse_csv_with(
+    bytes: &[u8],
+    names: &CsvColumns,
+) -> Result<Vec<ParsedTrack>, TrackParseError> {
     let text = utf8_text(bytes, TrackFormat::Csv)?;
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter(text))
         .trim(Trim::All)
         .from_reader(text.as_bytes());
     let header = reader.headers().map_err(|e| row_error(text, e))?.clone();
-    let columns = Columns::find(&header)?;
+    let columns = Columns::find(&header, names)?;
 
     let mut tracks: Vec<ParsedTrack> = Vec::new();
     let mut groups: HashMap<(String, String), usize> = HashMap::new();
+    // rows of one track come in runs: the last row's group is tried first
+    let mut last: Option<(String, String, usize)> = None;
     let mut record = StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -51,15 +107,16 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ParsedTrack>, TrackParseError> {
         if record.iter().all(str::is_empty) {
             continue;
         }
-        let line = record.position().map_or(0, |p| line_at(text, p.byte()));
+        // counted only for an error message: counting per row is quadratic
+        let line = || record.position().map_or(0, |p| line_at(text, p.byte()));
         let cell = |i: usize| record.get(i).unwrap_or_default();
         let point = RawPoint {
-            lon: coordinate(cell(columns.lon), line, &header, columns.lon)?,
-            lat: coordinate(cell(columns.lat), line, &header, columns.lat)?,
+            lon: coordinate(cell(columns.lon), &line, &header, columns.lon)?,
+            lat: coordinate(cell(columns.lat), &line, &header, columns.lat)?,
             time: match columns.time {
                 Some(i) if !cell(i).is_empty() => {
                     Some(time::parse_time(cell(i)).ok_or_else(|| {
-                        field_error(line, &header, i, cell(i), time::TIME_EXPECTED)
+                        field_error(line(), &header, i, cell(i), time::TIME_EXPECTED)
                     })?)
                 }
                 _ => None,
@@ -67,18 +124,25 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ParsedTrack>, TrackParseError> {
         };
         let officer = columns.officer.map(cell).unwrap_or_default();
         let track = columns.track.map(cell).unwrap_or_default();
-        let key = (officer.to_owned(), track.to_owned());
-        let index = if let Some(&i) = groups.get(&key) {
-            i
-        } else {
-            tracks.push(ParsedTrack {
-                name: non_empty(track),
-                officer: non_empty(officer),
-                device: None,
-                segments: vec![Vec::new()],
-            });
-            groups.insert(key, tracks.len() - 1);
-            tracks.len() - 1
+        let index = match &last {
+            Some((o, t, i)) if o == officer && t == track => *i,
+            _ => {
+                let key = (officer.to_owned(), track.to_owned());
+                let index = if let Some(&i) = groups.get(&key) {
+                    i
+                } else {
+                    tracks.push(ParsedTrack {
+                        name: non_empty(track),
+                        officer: non_empty(officer),
+                        device: None,
+                        segments: vec![Vec::new()],
+                    });
+                    groups.insert(key.clone(), tracks.len() - 1);
+                    tracks.len() - 1
+                };
+                last = Some((key.0, key.1, index));
+                index
+            }
         };
         if let Some(t) = tracks.get_mut(index) {
             if t.device.is_none() {
@@ -140,12 +204,38 @@ struct Columns {
     track: Option<usize>,
 }
 
+/// A header cell as it is compared with names.
+fn header_name(cell: &str) -> String {
+    cell.trim_start_matches('\u{feff}').trim().to_lowercase()
+}
+
 impl Columns {
-    fn find(header: &StringRecord) -> Result<Self, TrackParseError> {
+    fn find(header: &StringRecord, given: &CsvColumns) -> Result<Self, TrackParseError> {
         let find = |meaning: &str, names: &[&str]| -> Result<Option<usize>, TrackParseError> {
+            let named = match meaning {
+                "longitude" => &given.lon,
+                "latitude" => &given.lat,
+                "time" => &given.time,
+                "officer" => &given.officer,
+                "track" => &given.track,
+                _ => &None,
+            };
+            if let Some(name) = named {
+                let wanted = header_name(name);
+                return header
+                    .iter()
+                    .position(|cell| header_name(cell) == wanted)
+                    .map(Some)
+                    .ok_or_else(|| TrackParseError::CsvHeader {
+                        reason: format!(
+                            "no column '{name}' for the {meaning} (the header has {})",
+                            excerpt(&header.iter().collect::<Vec<_>>().join(", "))
+                        ),
+                    });
+            }
             let mut found: Option<usize> = None;
             for (i, name) in header.iter().enumerate() {
-                let name = name.trim_start_matches('\u{feff}').trim().to_lowercase();
+                let name = header_name(name);
                 if names.contains(&name.as_str()) {
                     if let Some(first) = found {
                         return Err(TrackParseError::CsvHeader {
@@ -183,7 +273,7 @@ impl Columns {
 
 fn coordinate(
     value: &str,
-    line: u64,
+    line: &dyn Fn() -> u64,
     header: &StringRecord,
     column: usize,
 ) -> Result<f64, TrackParseError> {
@@ -192,7 +282,7 @@ fn coordinate(
     }
     value
         .parse::<f64>()
-        .map_err(|_| field_error(line, header, column, value, "is not a number"))
+        .map_err(|_| field_error(line(), header, column, value, "is not a number"))
 }
 
 fn field_error(

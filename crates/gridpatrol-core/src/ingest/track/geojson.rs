@@ -17,8 +17,13 @@ use super::{ParsedTrack, RawPoint, TrackFormat, TrackParseError, excerpt, time, 
 ///   time per vertex (ISO-8601 text or epoch numbers; for a
 ///   `MultiLineString` an array per part, or one flat array over all
 ///   vertices). Each such feature is one track; the parts of a
-///   `MultiLineString` are its segments. Without the property the points are
-///   untimed.
+///   `MultiLineString` are its segments.
+/// - **Lines with a start time and an interval**: without per-vertex times,
+///   a `t_start_ms` (or `start_time`) property and either an interval
+///   (`interval_ms`, or `interval_s` in seconds) or an end time (`t_end_ms`
+///   or `end_time`, the vertices then evenly spread from start to end) time
+///   the vertices in order, over all parts. Without any of these the points
+///   are untimed.
 /// - **Timed points**: `Point` features with a `time` or `timestamp`
 ///   property. They are grouped into one track per distinct
 ///   (`officer`, `track`) property pair, in order of first appearance, each
@@ -169,7 +174,9 @@ impl Collector {
         }
         if !segments.is_empty() {
             self.tracks.push(ParsedTrack {
-                name: prop_string(props, "name").or_else(|| prop_string(props, "track")),
+                name: prop_string(props, "name")
+                    .or_else(|| prop_string(props, "track"))
+                    .or_else(|| prop_string(props, "track_id")),
                 officer: prop_string(props, "officer"),
                 device: prop_string(props, "device"),
                 segments,
@@ -242,6 +249,79 @@ fn json_time(value: &Value, at: &str) -> Result<Option<DateTime<Utc>>, TrackPars
     })
 }
 
+/// The first of `keys` that `props` has, with its key.
+fn first_prop<'p>(
+    props: Option<&'p JsonObject>,
+    keys: &[&'static str],
+) -> Option<(&'static str, &'p Value)> {
+    keys.iter().find_map(|&k| {
+        props
+            .and_then(|p| p.get(k))
+            .filter(|v| !v.is_null())
+            .map(|v| (k, v))
+    })
+}
+
+/// Times from a start and an interval or an end (see [`parse_geojson`]).
+fn interval_times(
+    props: Option<&JsonObject>,
+    parts: &[&[Position]],
+    at: &str,
+) -> Result<Option<Vec<PartTimes>>, TrackParseError> {
+    let Some((start_key, start)) = first_prop(props, &["t_start_ms", "start_time"]) else {
+        return Ok(None);
+    };
+    let start_at = format!("{at}.properties.{start_key}");
+    let start = json_time(start, &start_at)?.map_or(0, |t| t.timestamp_millis());
+    let vertices: usize = parts.iter().map(|p| p.len()).sum();
+    let number = |key: &str, v: &Value| {
+        v.as_f64()
+            .filter(|x| x.is_finite() && *x > 0.0)
+            .ok_or_else(|| invalid(format!("{at}.properties.{key}"), "must be a number above 0"))
+    };
+    let step_ms: f64 = if let Some((key, v)) = first_prop(props, &["interval_ms"]) {
+        number(key, v)?
+    } else if let Some((key, v)) = first_prop(props, &["interval_s"]) {
+        number(key, v)? * 1000.0
+    } else if let Some((key, end)) = first_prop(props, &["t_end_ms", "end_time"]) {
+        let end_at = format!("{at}.properties.{key}");
+        let end = json_time(end, &end_at)?.map_or(0, |t| t.timestamp_millis());
+        if end < start {
+            return Err(invalid(end_at, format!("is before {start_key}")));
+        }
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "times and counts far below 2^52"
+        )]
+        let step = (end - start) as f64 / vertices.saturating_sub(1).max(1) as f64;
+        step
+    } else {
+        return Err(invalid(
+            start_at,
+            "a start time needs interval_ms, interval_s or t_end_ms to time the vertices",
+        ));
+    };
+    let mut k: usize = 0;
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        let mut times = Vec::with_capacity(part.len());
+        for _ in *part {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_precision_loss,
+                reason = "rounded to the millisecond, far below 2^52"
+            )]
+            let offset = (k as f64 * step_ms).round() as i64;
+            times.push(DateTime::from_timestamp_millis(
+                start.saturating_add(offset),
+            ));
+            k += 1;
+        }
+        out.push(times);
+    }
+    Ok(Some(out))
+}
+
 /// The time of each vertex of one part; `None` where the file has `null`.
 type PartTimes = Vec<Option<DateTime<Utc>>>;
 
@@ -256,7 +336,7 @@ fn vertex_times(
         .into_iter()
         .find_map(|k| props.and_then(|p| p.get(k)).map(|v| (k, v)))
     else {
-        return Ok(None);
+        return interval_times(props, parts, at);
     };
     let at = format!("{at}.properties.{key}");
     if value.is_null() {

@@ -13,9 +13,11 @@ use super::{ParsedTrack, RawPoint, TrackFormat, TrackParseError};
 /// `<rte>` is a one-segment track. Waypoints (`<wpt>`) are places, not a
 /// walk, and are ignored. The officer is the track's `<src>`, else the file's
 /// author (`<metadata><author><name>` in 1.1, `<author>` in 1.0); the device
-/// is the `creator` attribute, the app or receiver that wrote the file. The
-/// `gpx` crate skips `<extensions>`, so an `<extensions><officer>` is not read.
-/// Times without a zone are UTC, as the GPX schema says.
+/// is the `creator` attribute, the app or receiver that wrote the file. An
+/// `<officer>` (any namespace prefix; or `<巡查员>`) in the `<extensions>` of
+/// a `<trk>` or `<rte>` names its officer before its `<src>`; one in the
+/// `<extensions>` of `<metadata>` (or of `<gpx>`) names the file's officer
+/// before the author. Times without a zone are UTC, as the GPX schema says.
 pub fn parse_gpx(bytes: &[u8]) -> Result<Vec<ParsedTrack>, TrackParseError> {
     if bytes
         .strip_prefix(b"\xEF\xBB\xBF")
@@ -43,12 +45,14 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Vec<ParsedTrack>, TrackParseError> {
         }
     };
 
-    let author = doc
-        .metadata
-        .as_ref()
-        .and_then(|m| m.author.as_ref())
-        .and_then(|a| a.name.as_deref())
-        .and_then(non_blank);
+    let named = extension_officers(bytes);
+    let author = named.file.clone().or_else(|| {
+        doc.metadata
+            .as_ref()
+            .and_then(|m| m.author.as_ref())
+            .and_then(|a| a.name.as_deref())
+            .and_then(non_blank)
+    });
     let device = doc.creator.as_deref().and_then(non_blank);
 
     let mut tracks = Vec::new();
@@ -68,10 +72,12 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Vec<ParsedTrack>, TrackParseError> {
         if !segments.is_empty() {
             tracks.push(ParsedTrack {
                 name: trk.name.as_deref().and_then(non_blank),
-                officer: trk
-                    .source
-                    .as_deref()
-                    .and_then(non_blank)
+                officer: named
+                    .tracks
+                    .get(t)
+                    .cloned()
+                    .flatten()
+                    .or_else(|| trk.source.as_deref().and_then(non_blank))
                     .or_else(|| author.clone()),
                 device: device.clone(),
                 segments,
@@ -88,10 +94,12 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Vec<ParsedTrack>, TrackParseError> {
         if !points.is_empty() {
             tracks.push(ParsedTrack {
                 name: rte.name.as_deref().and_then(non_blank),
-                officer: rte
-                    .source
-                    .as_deref()
-                    .and_then(non_blank)
+                officer: named
+                    .routes
+                    .get(r)
+                    .cloned()
+                    .flatten()
+                    .or_else(|| rte.source.as_deref().and_then(non_blank))
                     .or_else(|| author.clone()),
                 device: device.clone(),
                 segments: vec![points],
@@ -129,6 +137,71 @@ fn to_chrono(t: gpx::Time) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// Officers named in `<extensions>`, which the `gpx` crate skips: the
+/// file's, and each `<trk>`'s and `<rte>`'s in document order.
+#[derive(Debug, Default, PartialEq)]
+struct ExtensionOfficers {
+    file: Option<String>,
+    tracks: Vec<Option<String>>,
+    routes: Vec<Option<String>>,
+}
+
+/// The element names (without prefix) that name an officer in extensions.
+const OFFICER_TAGS: [&str; 2] = ["officer", "巡查员"];
+
+/// Reads the officers of `<extensions>`; the document was already read by
+/// the `gpx` crate, so an XML error here just ends the scan.
+fn extension_officers(bytes: &[u8]) -> ExtensionOfficers {
+    use quick_xml::events::Event;
+    let mut out = ExtensionOfficers::default();
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut stack: Vec<String> = Vec::new();
+    let mut officer: Option<String> = None;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let name = e.local_name().into_inner().to_owned();
+                match name.as_str() {
+                    "trk" if stack.len() == 1 => out.tracks.push(None),
+                    "rte" if stack.len() == 1 => out.routes.push(None),
+                    _ => {}
+                }
+                if OFFICER_TAGS.contains(&name.as_str())
+                    && stack.last().is_some_and(|p| p == "extensions")
+                {
+                    officer = Some(String::new());
+                }
+                stack.push(name);
+            }
+            Ok(Event::Text(t)) => {
+                if let Some(o) = officer.as_mut() {
+                    o.push_str(&t);
+                }
+            }
+            Ok(Event::End(_)) => {
+                stack.pop();
+                let Some(name) = officer.take().as_deref().and_then(non_blank) else {
+                    continue;
+                };
+                // the element that holds the extensions: <gpx> <metadata> <trk> <rte>
+                let owner = stack.len().checked_sub(2).and_then(|i| stack.get(i));
+                let slot = match owner.map(String::as_str) {
+                    Some("trk") => out.tracks.last_mut(),
+                    Some("rte") => out.routes.last_mut(),
+                    Some("metadata" | "gpx") => Some(&mut out.file),
+                    _ => None,
+                };
+                if let Some(slot) = slot {
+                    slot.get_or_insert(name);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
 }
 
 fn non_blank(s: &str) -> Option<String> {

@@ -34,7 +34,7 @@ pub use clean::{
     CleanParams, CleanParamsError, CleanedTrack, CleaningReport, DEFAULT_MODE_LIMITS, RejectReason,
     TrackRejected, clean,
 };
-pub use csv::parse_csv;
+pub use csv::{CsvColumns, parse_csv, parse_csv_with};
 pub use error::TrackParseError;
 pub use format::{TrackFormat, UnknownTrackFormat};
 pub use geojson::parse_geojson;
@@ -85,10 +85,26 @@ impl ParsedTrack {
 ///
 /// Use [`TrackFormat::detect`] first when the format comes from a request.
 pub fn parse(bytes: &[u8], format: TrackFormat) -> Result<Vec<ParsedTrack>, TrackParseError> {
+    parse_with(bytes, format, &ParseOptions::default())
+}
+
+/// What the uploader says about a file that the file does not: the CSV
+/// columns of an unknown header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    pub columns: CsvColumns,
+}
+
+/// [`parse`] with the uploader's [`ParseOptions`].
+pub fn parse_with(
+    bytes: &[u8],
+    format: TrackFormat,
+    opts: &ParseOptions,
+) -> Result<Vec<ParsedTrack>, TrackParseError> {
     match format {
         TrackFormat::Gpx => parse_gpx(bytes),
         TrackFormat::GeoJson => parse_geojson(bytes),
-        TrackFormat::Csv => parse_csv(bytes),
+        TrackFormat::Csv => parse_csv_with(bytes, &opts.columns),
     }
 }
 
@@ -99,13 +115,23 @@ pub fn parse_upload(
     content_type: Option<&str>,
     file_name: Option<&str>,
 ) -> Result<(TrackFormat, Vec<ParsedTrack>), TrackParseError> {
+    parse_upload_with(bytes, content_type, file_name, &ParseOptions::default())
+}
+
+/// [`parse_upload`] with the uploader's [`ParseOptions`].
+pub fn parse_upload_with(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    opts: &ParseOptions,
+) -> Result<(TrackFormat, Vec<ParsedTrack>), TrackParseError> {
     let format = TrackFormat::detect(content_type, file_name, bytes).ok_or_else(|| {
         let text = String::from_utf8_lossy(bytes.get(..64).unwrap_or(bytes));
         TrackParseError::UnknownFormat {
             start: excerpt(text.trim()),
         }
     })?;
-    Ok((format, parse(bytes, format)?))
+    Ok((format, parse_with(bytes, format, opts)?))
 }
 
 /// Decodes a text upload as UTF-8, without its byte-order mark.

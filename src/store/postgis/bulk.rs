@@ -1,0 +1,85 @@
+//! Bulk writes of tracks on PostGIS: the visits of new tracks go in with
+//! one binary `COPY` per transaction, and a track's lines as WKB, which the
+//! server reads without parsing text.
+
+use sqlx::postgres::PgConnection;
+
+use crate::store::tracks::StoredVisit;
+
+/// Bytes buffered before they are sent to the server.
+const SEND_BYTES: usize = 1 << 20;
+
+/// The binary `COPY` header: signature, flags, header extension length.
+const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// Adds visits with binary `COPY`: plain rows, no conflict handling, so no
+/// row may exist yet for a visit's `(track_id, cell)`.
+pub(super) async fn copy_visits(
+    conn: &mut PgConnection,
+    visits: &[StoredVisit],
+) -> Result<(), sqlx::Error> {
+    if visits.is_empty() {
+        return Ok(());
+    }
+    let mut copy = conn
+        .copy_in_raw(
+            "copy cell_visit (track_id, cell, first_ms, last_ms) from stdin with (format binary)",
+        )
+        .await?;
+    let mut buf = Vec::with_capacity(SEND_BYTES + 64);
+    buf.extend_from_slice(COPY_HEADER);
+    for v in visits {
+        // a tuple: its field count, then each field's length and bytes
+        buf.extend_from_slice(&4_i16.to_be_bytes());
+        for x in [v.track_id, v.cell.cast_signed(), v.first_ms, v.last_ms] {
+            buf.extend_from_slice(&8_i32.to_be_bytes());
+            buf.extend_from_slice(&x.to_be_bytes());
+        }
+        if buf.len() >= SEND_BYTES {
+            copy.send(std::mem::replace(
+                &mut buf,
+                Vec::with_capacity(SEND_BYTES + 64),
+            ))
+            .await?;
+        }
+    }
+    buf.extend_from_slice(&(-1_i16).to_be_bytes());
+    copy.send(buf).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// A line or lines as little-endian WKB; `None` for other geometries.
+pub(super) fn lines_wkb(g: &geo::Geometry<f64>) -> Option<Vec<u8>> {
+    fn line(out: &mut Vec<u8>, l: &geo::LineString<f64>) {
+        out.push(1);
+        out.extend_from_slice(&2_u32.to_le_bytes());
+        out.extend_from_slice(&count(l.0.len()).to_le_bytes());
+        for c in &l.0 {
+            out.extend_from_slice(&c.x.to_le_bytes());
+            out.extend_from_slice(&c.y.to_le_bytes());
+        }
+    }
+    fn count(n: usize) -> u32 {
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+    match g {
+        geo::Geometry::LineString(l) => {
+            let mut out = Vec::with_capacity(9 + 16 * l.0.len());
+            line(&mut out, l);
+            Some(out)
+        }
+        geo::Geometry::MultiLineString(m) => {
+            let points: usize = m.0.iter().map(|l| l.0.len()).sum();
+            let mut out = Vec::with_capacity(9 + 9 * m.0.len() + 16 * points);
+            out.push(1);
+            out.extend_from_slice(&5_u32.to_le_bytes());
+            out.extend_from_slice(&count(m.0.len()).to_le_bytes());
+            for l in &m.0 {
+                line(&mut out, l);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}

@@ -37,7 +37,7 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release --locked --bin gridpatrol
-BIN="$PWD/target/release/gridpatrol"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/gridpatrol"
 FIXTURES="$PWD/fixtures/songjiang"
 WORK=$(mktemp -d)
 SERVER=

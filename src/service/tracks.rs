@@ -325,7 +325,18 @@ fn track_label(parsed: &ParsedTrack, index: usize) -> String {
     let mut label = format!("track {}", index + 1);
     let named: Vec<String> = [("officer", &parsed.officer), ("name", &parsed.name)]
         .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k} {v}")))
+        // a control character in a name is the refusal's reason, never
+        // repeated into a terminal or a log
+        .filter_map(|(k, v)| {
+            v.as_deref().map(|v| {
+                format!(
+                    "{k} {}",
+                    v.chars()
+                        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                        .collect::<String>()
+                )
+            })
+        })
         .collect();
     if !named.is_empty() {
         label = format!("{label} ({})", named.join(", "));

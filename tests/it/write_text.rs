@@ -193,6 +193,10 @@ fn track_uploads() -> Vec<Request> {
         ("res", "10"),
         ("sighting_m", "30"),
         ("max_speed_mps", "20"),
+        ("mode", "auto"),
+        ("columns", "time:time,lon:lon,lat:lat"),
+        ("interval_s", "5"),
+        ("strict", "false"),
     ]);
     [
         ("application/gpx+xml", GPX),

@@ -140,22 +140,7 @@ fn to_new_track(
     officer: String,
     opts: &UploadOptions,
 ) -> NewTrack {
-    NewTrack {
-        officer,
-        device: opts
-            .device
-            .clone()
-            .or_else(|| parsed.device.clone())
-            .unwrap_or_default(),
-        name: parsed.name.clone().unwrap_or_default(),
-        fingerprint: cleaned.fingerprint(),
-        segments: cleaned.segments.clone(),
-        length_m: cleaned.length_m(),
-        resolution: u8::from(opts.coverage.resolution()),
-        sighting_m: opts.coverage.sighting_m(),
-        open: opts.open,
-        report: serde_json::to_value(cleaned.report).unwrap_or_default(),
-    }
+    into_new_track(parsed, cleaned.clone(), officer, opts)
 }
 
 /// [`to_new_track`] without copying the cleaned points.

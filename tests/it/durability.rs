@@ -131,27 +131,35 @@ async fn one_track_uploaded_at_once_has_one_id(store: DynStore) {
     assert_eq!(created, 1, "stored once");
 }
 
-#[tokio::test]
-async fn appends_keep_every_point_sqlite() {
-    let dir = scratch("appends");
-    appends_keep_every_point(file_store(&dir.join("g.db"), None).await).await;
+/// One test per backend: SQLite on a file of its own (a pool of several
+/// connections, unlike the in-memory store of `store_tests!`) and a fresh
+/// PostGIS database.
+macro_rules! file_and_postgis_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod on_sqlite_file {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = super::scratch(stringify!($name));
+                    super::$name(super::file_store(&dir.join("g.db"), None).await).await;
+                }
+            )+
+        }
+        mod on_postgis {
+            $(
+                #[sqlx::test(migrations = false)]
+                async fn $name(pool: sqlx::PgPool) {
+                    super::$name(super::common::postgis_store(pool).await).await;
+                }
+            )+
+        }
+    };
 }
 
-#[sqlx::test(migrations = false)]
-async fn appends_keep_every_point_postgis(pool: sqlx::PgPool) {
-    appends_keep_every_point(common::postgis_store(pool).await).await;
-}
-
-#[tokio::test]
-async fn one_track_uploaded_at_once_has_one_id_sqlite() {
-    let dir = scratch("dupes");
-    one_track_uploaded_at_once_has_one_id(file_store(&dir.join("g.db"), None).await).await;
-}
-
-#[sqlx::test(migrations = false)]
-async fn one_track_uploaded_at_once_has_one_id_postgis(pool: sqlx::PgPool) {
-    one_track_uploaded_at_once_has_one_id(common::postgis_store(pool).await).await;
-}
+file_and_postgis_tests!(
+    appends_keep_every_point,
+    one_track_uploaded_at_once_has_one_id
+);
 
 #[tokio::test]
 async fn a_hundred_uploads_at_once_all_commit_on_sqlite() {

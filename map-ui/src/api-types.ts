@@ -619,7 +619,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and database reachability. */
+        /** Liveness, and whether the database takes reads and writes. */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -1074,6 +1074,51 @@ export interface components {
         /** @description A feature's id: a stored id, or an H3 cell (hex) for coverage cells. */
         FeatureId: number | string;
         /**
+         * @description A GeoJSON Feature as a client writes it: a site and properties `P`
+         *     (any `id` is ignored).
+         */
+        FeatureIn_ProjectInput: {
+            geometry: components["schemas"]["SiteGeometry"];
+            /**
+             * @description The properties of a work as written: JSON's own types, the bounds the
+             *     service checks (see [`Project::validate`]); on PATCH `null` clears one
+             *     and absent ones stay. Other properties are ignored.
+             */
+            properties: {
+                address?: string | null;
+                category?: null | components["schemas"]["Category"];
+                /** @description The natural key (工程编号); generated when absent; cannot change. */
+                code?: string | null;
+                /**
+                 * Format: date
+                 * @description From 2000-01-01 to 2100-12-31, not before `started_on`.
+                 */
+                completed_on?: string | null;
+                /** Format: double */
+                floor_area_m2?: number | null;
+                funding?: null | components["schemas"]["Funding"];
+                hot_work?: boolean | null;
+                insulation?: boolean | null;
+                insured?: boolean | null;
+                /** Format: int64 */
+                investment_cny?: number | null;
+                name?: string | null;
+                /**
+                 * Format: date
+                 * @description From 2000-01-01 to 2100-12-31.
+                 */
+                started_on?: string | null;
+                status?: null | components["schemas"]["ProjectStatus"];
+                steel_mezzanine?: boolean | null;
+                /**
+                 * @description A town's code or name: the town the geometry lies in (derived from
+                 *     it when absent).
+                 */
+                town?: string | null;
+            };
+            type: components["schemas"]["FeatureType"];
+        };
+        /**
          * @description `"Feature"`.
          * @enum {string}
          */
@@ -1344,7 +1389,8 @@ export interface components {
         FindingIn: {
             /**
              * Format: date
-             * @description The rectification deadline, `YYYY-MM-DD`.
+             * @description The rectification deadline, `YYYY-MM-DD`: not before the
+             *     inspection day, at most 2100-12-31.
              */
             deadline: string;
             kind: components["schemas"]["HazardKind"];
@@ -1458,7 +1504,11 @@ export interface components {
          */
         HazardStatus: "open" | "rectifying" | "verified" | "closed";
         Health: {
+            /** @description `ok`, `unreachable`, `full`, `read_only`, `locked` or `io`. */
             database: string;
+            /** @description What is wrong, for the operator. */
+            detail?: string | null;
+            /** @description `ok`, or `degraded` when the database cannot take writes or reads. */
             status: string;
         };
         /** @description What a road import stored. */
@@ -1478,7 +1528,11 @@ export interface components {
         /** @description A new inspection (the request body). */
         InspectionIn: {
             findings?: components["schemas"]["FindingIn"][];
-            /** @description RFC 3339, e.g. `2026-11-02T09:30:00+08:00`. */
+            /**
+             * Format: date-time
+             * @description RFC 3339, e.g. `2026-11-02T09:30:00+08:00`: from the year 2000,
+             *     not in the future.
+             */
             inspected_at: string;
             inspector: string;
             note?: string;
@@ -1622,6 +1676,48 @@ export interface components {
             title: string;
             type: string;
         };
+        /**
+         * @description The properties of a work as written: JSON's own types, the bounds the
+         *     service checks (see [`Project::validate`]); on PATCH `null` clears one
+         *     and absent ones stay. Other properties are ignored.
+         */
+        ProjectInput: {
+            address?: string | null;
+            category?: null | components["schemas"]["Category"];
+            /** @description The natural key (工程编号); generated when absent; cannot change. */
+            code?: string | null;
+            /**
+             * Format: date
+             * @description From 2000-01-01 to 2100-12-31, not before `started_on`.
+             */
+            completed_on?: string | null;
+            /** Format: double */
+            floor_area_m2?: number | null;
+            funding?: null | components["schemas"]["Funding"];
+            hot_work?: boolean | null;
+            insulation?: boolean | null;
+            insured?: boolean | null;
+            /** Format: int64 */
+            investment_cny?: number | null;
+            name?: string | null;
+            /**
+             * Format: date
+             * @description From 2000-01-01 to 2100-12-31.
+             */
+            started_on?: string | null;
+            status?: null | components["schemas"]["ProjectStatus"];
+            steel_mezzanine?: boolean | null;
+            /**
+             * @description A town's code or name: the town the geometry lies in (derived from
+             *     it when absent).
+             */
+            town?: string | null;
+        };
+        /**
+         * @description A PATCH body: the properties to change, or a Feature with them and the
+         *     new geometry.
+         */
+        ProjectPatchInput: components["schemas"]["ProjectInput"] | components["schemas"]["FeatureIn_ProjectInput"];
         /** @description A small construction work (小微工程). */
         ProjectProperties: {
             /** @description Above the limit of small works (限额以上): not a small work. */
@@ -1672,6 +1768,12 @@ export interface components {
              * @description What was measured, when it is a number.
              */
             value?: number | null;
+        };
+        /** @description A track of a file that was not stored, and why. */
+        RefusedTrack: {
+            reason: string;
+            /** @description Which track of the file: its number, officer and name when known. */
+            track: string;
         };
         /** @description The road network the planner routes on. */
         RoadsInfo: {
@@ -1757,7 +1859,10 @@ export interface components {
             cells?: string[] | null;
             /** @description `wgs84` (default), `gcj02` or `bd09`: the CRS of `start` and `end`. */
             crs?: string | null;
-            /** @description The shift's date, `YYYY-MM-DD` (default tomorrow, China Standard Time). */
+            /**
+             * Format: date
+             * @description The shift's date, `YYYY-MM-DD` (default tomorrow, China Standard Time).
+             */
             date?: string | null;
             /** @description Where it ends; at the last stop when absent. */
             end?: number[] | null;
@@ -1780,7 +1885,8 @@ export interface components {
             /**
              * Format: double
              * @description The shift's length in minutes: travel plus time at the stops
-             *     (required for a patrol; for a sweep, to say whether it fits).
+             *     (required for a patrol; for a sweep, to say whether it fits);
+             *     above 0, at most a day.
              */
             shift_minutes?: number | null;
             /** @description Where the shift starts, `[lon, lat]` (WGS-84 unless `crs` says otherwise). */
@@ -1904,6 +2010,21 @@ export interface components {
          * @enum {string}
          */
         Severity: "general" | "serious" | "major";
+        /** @description A Point, or a Polygon or MultiPolygon without self-intersections, inside the district */
+        SiteGeometry: {
+            /** @description [lon, lat] in WGS-84 degrees */
+            coordinates: number[];
+            /** @enum {string} */
+            type: "Point";
+        } | {
+            coordinates: number[][][];
+            /** @enum {string} */
+            type: "Polygon";
+        } | {
+            coordinates: number[][][][];
+            /** @enum {string} */
+            type: "MultiPolygon";
+        };
         /** @description What a sweep adds to a route. */
         SweepDetails: {
             /** @description Whether the sweep fits the shift. */
@@ -1986,7 +2107,12 @@ export interface components {
             sighting_m: number;
             started_at: string;
         };
+        /**
+         * @description The stored tracks of an upload, and those of a multi-track file that
+         *     were refused, each with its reason.
+         */
         UploadAnswer: {
+            refused: components["schemas"]["RefusedTrack"][];
             tracks: components["schemas"]["UploadedTrack"][];
         };
         /** @description What happened to one uploaded track. */
@@ -2111,6 +2237,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description rate limit reached; Retry-After says when to retry */
             429: {
                 headers: {
@@ -2138,12 +2273,15 @@ export interface operations {
                 scope?: string;
                 /** @description RFC 3339 or YYYY-MM-DD; default 28 days before `to`. */
                 from?: string;
-                /** @description Default now. */
+                /** @description Default now (the next whole minute). */
                 to?: string;
                 /** @description Default 200. */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag of an earlier answer: 304 when it is still current */
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2152,11 +2290,22 @@ export interface operations {
             /** @description GeoJSON FeatureCollection of ranked hexagons */
             200: {
                 headers: {
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    /** @description names this answer (query, scope, data version, encoding) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FeatureCollection_BlindCellProperties"];
                 };
+            };
+            /** @description not modified: the ETag in If-None-Match names the current answer */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no valid bearer token */
             401: {
@@ -2210,7 +2359,7 @@ export interface operations {
             query?: {
                 /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to`. */
                 from?: string;
-                /** @description Default now. */
+                /** @description Default now (the next whole minute). */
                 to?: string;
                 /** @description Town code(s) of the districts' centres. */
                 town?: string;
@@ -2227,7 +2376,10 @@ export interface operations {
                 /** @description Only flagged districts. */
                 flagged?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag of an earlier answer: 304 when it is still current */
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2236,11 +2388,22 @@ export interface operations {
             /** @description every commercial district with its measures, `flagged` and `reasons` */
             200: {
                 headers: {
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    /** @description names this answer (query, scope, data version, encoding) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BlindList_DistrictRow"];
                 };
+            };
+            /** @description not modified: the ETag in If-None-Match names the current answer */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no valid bearer token */
             401: {
@@ -2289,14 +2452,17 @@ export interface operations {
                 inspection_days?: number;
                 /** @description Only the window's `to` matters: "now" for the inspection check. */
                 from?: string;
-                /** @description "now" for the inspection check; default now. */
+                /** @description "now" for the inspection check; default now (the next whole minute). */
                 to?: string;
                 /** @description Town code(s) of the works. */
                 town?: string;
                 /** @description Only works without a recent inspection. */
                 flagged?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag of an earlier answer: 304 when it is still current */
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2305,11 +2471,22 @@ export interface operations {
             /** @description one row per work and venue, hot work and insulation first, then by distance */
             200: {
                 headers: {
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    /** @description names this answer (query, scope, data version, encoding) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BlindList_NearVenue"];
                 };
+            };
+            /** @description not modified: the ETag in If-None-Match names the current answer */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no valid bearer token */
             401: {
@@ -2356,7 +2533,7 @@ export interface operations {
                 kind?: string;
                 /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to`. */
                 from?: string;
-                /** @description "now" for deadlines and ages; default now. */
+                /** @description "now" for deadlines and ages; default now (the next whole minute). */
                 to?: string;
                 /** @description Town code(s) of the works. */
                 town?: string;
@@ -2365,7 +2542,10 @@ export interface operations {
                 /** @description In progress longer than this counts as finished without completion filing (default 180). */
                 max_in_progress_days?: number;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag of an earlier answer: 304 when it is still current */
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2374,11 +2554,22 @@ export interface operations {
             /** @description every work with a gap of the kinds asked, with `kinds` and `reasons` */
             200: {
                 headers: {
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    /** @description names this answer (query, scope, data version, encoding) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BlindList_WorkRow"];
                 };
+            };
+            /** @description not modified: the ETag in If-None-Match names the current answer */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no valid bearer token */
             401: {
@@ -2425,12 +2616,15 @@ export interface operations {
                 scope?: string;
                 /** @description RFC 3339 or YYYY-MM-DD; default 28 days before `to`. */
                 from?: string;
-                /** @description Default now. */
+                /** @description Default now (the next whole minute). */
                 to?: string;
                 /** @description 7 to 10; below 10 aggregates. */
                 res?: number;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag of an earlier answer: 304 when it is still current */
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2439,11 +2633,22 @@ export interface operations {
             /** @description GeoJSON FeatureCollection of hexagons */
             200: {
                 headers: {
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    /** @description names this answer (query, scope, data version, encoding) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CoverageCollection"];
                 };
+            };
+            /** @description not modified: the ETag in If-None-Match names the current answer */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no valid bearer token */
             401: {
@@ -2499,10 +2704,13 @@ export interface operations {
                 level?: string;
                 /** @description RFC 3339 or YYYY-MM-DD; default 28 days before `to`. */
                 from?: string;
-                /** @description Default now. */
+                /** @description Default now (the next whole minute). */
                 to?: string;
             };
-            header?: never;
+            header?: {
+                /** @description an ETag of an earlier answer: 304 when it is still current */
+                "If-None-Match"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2511,11 +2719,22 @@ export interface operations {
             /** @description one row per area */
             200: {
                 headers: {
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    /** @description names this answer (query, scope, data version, encoding) */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CoverageSummary"];
                 };
+            };
+            /** @description not modified: the ETag in If-None-Match names the current answer */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no valid bearer token */
             401: {
@@ -2952,6 +3171,15 @@ export interface operations {
                     "application/json": components["schemas"]["HazardOut"];
                 };
             };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no valid bearer token */
             401: {
                 headers: {
@@ -3235,10 +3463,10 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description a GeoJSON Feature with the project's properties */
+        /** @description a GeoJSON Feature (Point, Polygon or MultiPolygon inside the district) with the project's properties */
         requestBody: {
             content: {
-                "text/plain": string;
+                "application/json": components["schemas"]["FeatureIn_ProjectInput"];
             };
         };
         responses: {
@@ -3398,7 +3626,7 @@ export interface operations {
         /** @description a JSON object of the properties to change (null clears), or a Feature with them and a new geometry */
         requestBody: {
             content: {
-                "application/merge-patch+json": string;
+                "application/merge-patch+json": components["schemas"]["ProjectPatchInput"];
             };
         };
         responses: {
@@ -3409,6 +3637,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Feature_ProjectProperties"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description no valid bearer token */
@@ -4023,6 +4260,15 @@ export interface operations {
                     "application/json": components["schemas"]["PlannedRoute"];
                 };
             };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no valid bearer token */
             401: {
                 headers: {
@@ -4170,6 +4416,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Feature_RouteProperties"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description no valid bearer token */
@@ -4509,19 +4764,35 @@ export interface operations {
                 name?: string;
                 /** @description The H3 resolution of its coverage, 7 to 12 (default 10). */
                 res?: number;
-                /** @description How far an officer sees, in metres. */
+                /** @description How far an officer sees, in metres (above 0, at most 500). */
                 sighting_m?: number;
-                /** @description Faster fixes are GPS jumps, in m/s. */
+                /** @description Faster fixes are GPS jumps, in m/s (above 0; overrides the mode's limit). */
                 max_speed_mps?: number;
+                /**
+                 * @description How the tracks were recorded: foot, ebike, vehicle or auto
+                 *     (default: chosen per track from its speeds).
+                 */
+                mode?: string;
+                /**
+                 * @description CSV columns of a header the reader does not know:
+                 *     `time:COL,lon:COL,lat:COL` (also `officer:COL`, `track:COL`).
+                 */
+                columns?: string;
+                /** @description Seconds between the points of a track without times, after `start`. */
+                interval_s?: number;
+                /** @description Refuse the whole file when one of its tracks is refused. */
+                strict?: boolean;
             };
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** @description GPX, GeoJSON or CSV */
+        /** @description a GPX, GeoJSON or CSV track file (told by Content-Type, `name` or its content); officer, device and track names of at most 64, 64 and 200 characters without control characters */
         requestBody: {
             content: {
+                "application/geo+json": string;
                 "application/gpx+xml": string;
+                "text/csv": string;
             };
         };
         responses: {
@@ -4534,7 +4805,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadAnswer"];
                 };
             };
-            /** @description stored */
+            /** @description stored (a multi-track file: the usable tracks, and the refused ones with their reasons) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4543,8 +4814,26 @@ export interface operations {
                     "application/json": components["schemas"]["UploadAnswer"];
                 };
             };
+            /** @description the body cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no valid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description outside the caller's role or scope */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4561,7 +4850,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description unusable */
+            /** @description unusable: a bad parameter, an unreadable track, text with control characters; nothing stored */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4736,8 +5025,35 @@ export interface operations {
                     "application/json": components["schemas"]["UploadedTrack"];
                 };
             };
+            /** @description the body is neither points nor a track file */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no valid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description another officer's track, or a role that may not write tracks */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown track, or outside the caller's scope */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4756,6 +5072,15 @@ export interface operations {
             };
             /** @description the request body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid points or parameters; nothing stored */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5046,9 +5371,11 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description database unreachable */
+            /** @description the database is unreachable or takes no writes */
             503: {
                 headers: {
+                    /** @description seconds before asking again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{UploadOptions, UploadedTrack, clean_params, to_new_track, visits_of};
+use super::{UploadOptions, UploadedTrack, clean_params, into_new_track, summary_of, visits_of};
 use crate::coverage::CoverageParams;
 use crate::ingest::IngestError;
 use crate::ingest::track::{CleaningReport, ParsedTrack, RawPoint, TrackFormat, clean, parse};
@@ -180,7 +180,8 @@ async fn appended(
     let params = clean_params(store, &opts).await?;
     let cleaned = clean(&parsed, Crs::Wgs84, &params)
         .map_err(|r| IngestError::new(None, "points", r.to_string()))?;
-    let mut track = to_new_track(&parsed, &cleaned, current.track.officer.clone(), &opts);
+    let report = cleaned.report;
+    let mut track = into_new_track(&parsed, cleaned, current.track.officer.clone(), &opts);
     let stored_before = usize::try_from(current.point_count).unwrap_or(0);
     if batch_len > 0 && track.point_count() <= stored_before {
         return Err(IngestError::new(
@@ -188,7 +189,7 @@ async fn appended(
             "points",
             format!(
                 "none of the {batch_len} points could be kept: {}",
-                dropped_reasons(&cleaned.report)
+                dropped_reasons(&report)
             ),
         )
         .into());
@@ -196,21 +197,15 @@ async fn appended(
     // a live track keeps the identity it was created with
     track.fingerprint.clone_from(&current.track.fingerprint);
     let coverage = opts.coverage;
-    let segs = track.segments.clone();
-    let visits = tokio::task::spawn_blocking(move || visits_of(&segs, &coverage))
-        .await
-        .map_err(crate::service::task_failed("track coverage"))?;
-    let (s, e) = track.span_ms();
+    let (track, visits) = tokio::task::spawn_blocking(move || {
+        let visits = visits_of(&track.segments, &coverage);
+        (track, visits)
+    })
+    .await
+    .map_err(crate::service::task_failed("track coverage"))?;
     let summary = UploadedTrack {
         id,
-        created: false,
-        officer: track.officer.clone(),
-        name: track.name.clone(),
-        points: track.point_count(),
-        cells: visits.len(),
-        started_at: DateTime::from_timestamp_millis(s).unwrap_or_default(),
-        ended_at: DateTime::from_timestamp_millis(e).unwrap_or_default(),
-        report: cleaned.report,
+        ..summary_of(&track, visits.len(), report)
     };
     Ok((track, visits, summary))
 }

@@ -138,16 +138,7 @@ fn officer_of(
         })
 }
 
-fn to_new_track(
-    parsed: &ParsedTrack,
-    cleaned: &CleanedTrack,
-    officer: String,
-    opts: &UploadOptions,
-) -> NewTrack {
-    into_new_track(parsed, cleaned.clone(), officer, opts)
-}
-
-/// [`to_new_track`] without copying the cleaned points.
+/// The track to store from a parsed file and its cleaned points.
 fn into_new_track(
     parsed: &ParsedTrack,
     cleaned: CleanedTrack,
@@ -181,91 +172,18 @@ pub async fn upload(
     file_name: Option<&str>,
     opts: &UploadOptions,
 ) -> Result<Vec<UploadedTrack>, ServiceError> {
-    upload_checked(store, bytes, content_type, file_name, opts, |_| Ok(())).await
-}
-
-/// [`upload`], refusing the whole file when `check` refuses one of its
-/// cleaned tracks (e.g. a caller's scope), before anything is stored.
-pub async fn upload_checked(
-    store: &DynStore,
-    bytes: &[u8],
-    content_type: Option<&str>,
-    file_name: Option<&str>,
-    opts: &UploadOptions,
-    check: impl Fn(&NewTrack) -> Result<(), crate::auth::Denied>,
-) -> Result<Vec<UploadedTrack>, ServiceError> {
-    let (_, parsed) = parse_upload_with(bytes, content_type, file_name, &opts.parse)
-        .map_err(|e| IngestError::new(None, "file", e.to_string()))?;
-    if parsed.is_empty() {
-        return Err(IngestError::new(None, "file", "holds no track").into());
-    }
-    let params = clean_params(store, opts).await?;
-    let mut prepared = Vec::with_capacity(parsed.len());
-    for (i, p) in parsed.iter().enumerate() {
-        let officer = officer_of(p, opts, i)?;
-        let cleaned = clean(p, opts.crs, &params).map_err(|r| {
-            IngestError::new(
-                Some(format!("track {}", i + 1)),
-                "track",
-                format!(
-                    "{}; cleaning report: {}",
-                    r.reason,
-                    serde_json::to_string(&r.report).unwrap_or_default()
-                ),
-            )
-        })?;
-        let track = to_new_track(p, &cleaned, officer, opts);
-        check_texts(&track).map_err(|e| IngestError::at(format!("track {}", i + 1), e))?;
-        check(&track)?;
-        prepared.push((track, cleaned.report));
-    }
-    let coverage = opts.coverage;
-    let with_visits = tokio::task::spawn_blocking(move || {
-        prepared
-            .into_iter()
-            .map(|(t, report)| {
-                let visits = visits_of(&t.segments, &coverage);
-                (t, visits, report)
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(super::task_failed("track coverage"))?;
-    let summaries: Vec<_> = with_visits
-        .iter()
-        .map(|(t, v, report)| {
-            let (s, e) = t.span_ms();
-            (
-                t.officer.clone(),
-                t.name.clone(),
-                t.point_count(),
-                v.len(),
-                s,
-                e,
-                *report,
-            )
-        })
-        .collect();
-    let inserted = store
-        .insert_tracks(with_visits.into_iter().map(|(t, v, _)| (t, v)).collect())
-        .await?;
-    Ok(inserted
-        .into_iter()
-        .zip(summaries)
-        .map(
-            |(ins, (officer, name, points, cells, s, e, report))| UploadedTrack {
-                id: ins.id,
-                created: ins.created,
-                officer,
-                name,
-                points,
-                cells,
-                started_at: DateTime::from_timestamp_millis(s).unwrap_or_default(),
-                ended_at: DateTime::from_timestamp_millis(e).unwrap_or_default(),
-                report,
-            },
-        )
-        .collect())
+    // one file, all or nothing: the first refused track is the error
+    let outcome = upload_each_checked(
+        store,
+        bytes,
+        content_type,
+        file_name,
+        opts,
+        true,
+        |_| Ok(()),
+    )
+    .await?;
+    Ok(outcome.stored)
 }
 
 /// The longest officer and device names, in characters.

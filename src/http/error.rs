@@ -163,13 +163,18 @@ impl ApiError {
 
     #[must_use]
     pub fn unavailable() -> Self {
+        Self::unavailable_for("the database is unreachable; retry shortly", 5)
+    }
+
+    /// A 503 saying why, with the seconds to wait in `Retry-After`.
+    fn unavailable_for(detail: impl Into<String>, retry_after: u64) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "urn:gridpatrol:problem:unavailable",
             "Service unavailable",
-            "the database is unreachable; retry shortly",
+            detail,
         );
-        e.retry_after = Some(5);
+        e.retry_after = Some(retry_after);
         e
     }
 
@@ -228,25 +233,15 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Degraded(condition, source) => {
                 tracing::warn!(error = %source, %condition, "database cannot take the request");
-                let mut e = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "urn:gridpatrol:problem:unavailable",
-                    "Service unavailable",
+                let mut e = Self::unavailable_for(
                     format!("{}; nothing was written, retry later", condition.describe()),
+                    condition.retry_after(),
                 );
-                e.retry_after = Some(condition.retry_after());
                 e.condition = Some(condition);
                 e
             }
             StoreError::Busy(what) => {
-                let mut e = Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "urn:gridpatrol:problem:unavailable",
-                    "Service unavailable",
-                    format!("{what}; nothing was written, retry shortly"),
-                );
-                e.retry_after = Some(1);
-                e
+                Self::unavailable_for(format!("{what}; nothing was written, retry shortly"), 1)
             }
             StoreError::Database(ref source) if is_connection_error(source) => {
                 tracing::warn!(error = %source, "database connection lost");

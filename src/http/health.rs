@@ -74,15 +74,6 @@ pub struct Health {
     detail: Option<String>,
 }
 
-fn name(c: Condition) -> &'static str {
-    match c {
-        Condition::Full => "full",
-        Condition::ReadOnly => "read_only",
-        Condition::Locked => "locked",
-        Condition::Io => "io",
-    }
-}
-
 /// Liveness, and whether the database takes reads and writes.
 #[utoipa::path(get, path = "/health", tag = "service", operation_id = "getHealth",
     responses((status = 200, description = "up", body = Health),
@@ -99,11 +90,11 @@ pub async fn health(State(st): State<AppState>) -> Response {
                 })
                 .into_response();
             }
-            Some(c) => (name(c), format!("{} (a recent write)", c.describe())),
+            Some(c) => (c.code(), format!("{} (a recent write)", c.describe())),
         },
         Err(StoreError::Degraded(c, e)) => {
             tracing::warn!(error = %e, condition = %c, "health: database degraded");
-            (name(c), c.describe().to_owned())
+            (c.code(), c.describe().to_owned())
         }
         Err(StoreError::Busy(what)) => ("locked", what),
         Err(e) => ("unreachable", e.to_string()),

@@ -22,7 +22,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use crate::domain::{ImportSummary, Invalid};
 use crate::spatial::Bbox;
@@ -61,8 +60,7 @@ pub enum StoreError {
 
 /// Why a reachable database cannot take a request now: each is answered
 /// 503 with a `Retry-After`, and `/health` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Condition {
     /// No space left for the database to grow.
     Full,
@@ -102,6 +100,17 @@ impl Condition {
             // io_error, data_corrupted
             "58030" | "XX001" => Some(Self::Io),
             _ => None,
+        }
+    }
+
+    /// Its name in `/health` (`full`, `read_only`, `locked`, `io`).
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::ReadOnly => "read_only",
+            Self::Locked => "locked",
+            Self::Io => "io",
         }
     }
 

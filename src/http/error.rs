@@ -121,6 +121,14 @@ impl ApiError {
         )
     }
 
+    /// A conflict that goes away by itself: retry after `retry_after` s.
+    #[must_use]
+    pub fn conflict_for(detail: impl Into<String>, retry_after: u64) -> Self {
+        let mut e = Self::conflict(detail);
+        e.retry_after = Some(retry_after);
+        e
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -13,6 +13,7 @@ pub mod features;
 pub mod geojson_types;
 pub mod health;
 pub mod hexagons;
+pub mod idempotency;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
@@ -132,8 +133,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The layers around every route, innermost first: the answer cache of the
-/// read path, body limits, the audit
-/// trail, authentication and the rate limit, the timeout, problem+json for
+/// read path, body limits, the audit trail, idempotency keys,
+/// authentication and the rate limit, the timeout, problem+json for
 /// the layers' own errors, CORS when configured, gzip, and the access log.
 fn harden(router: Router<AppState>, state: AppState) -> Router {
     let limits = state.guard.limits.clone();
@@ -146,6 +147,10 @@ fn harden(router: Router<AppState>, state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::honour,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             health::watch_writes,

@@ -8,7 +8,9 @@
 use std::sync::OnceLock;
 
 use utoipa::OpenApi;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 
@@ -71,8 +73,69 @@ fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         {
             shared_answers(op, open);
         }
+        if !open {
+            for op in [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                idempotency_key(op);
+            }
+        }
     }
     doc
+}
+
+/// The `Idempotency-Key` every write honours (see
+/// [`super::idempotency`]), and what it may answer.
+fn idempotency_key(op: &mut Operation) {
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(super::idempotency::MAX_KEY_LEN))
+        .pattern(Some("^[!-~]+$"));
+    let param = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "A key of the client's choosing (e.g. a UUID): the same key with the same request \
+             within a day is answered with the first answer (`Idempotent-Replayed: true`) and \
+             writes nothing again",
+        ))
+        .schema(Some(schema))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(param);
+    let responses = &mut op.responses.responses;
+    for (status, description) in [
+        (
+            "400",
+            "the Idempotency-Key is not 1 to 255 visible ASCII characters",
+        ),
+        (
+            "409",
+            "a request with this Idempotency-Key is still running; Retry-After says when to retry",
+        ),
+        (
+            "422",
+            "the Idempotency-Key was used for a different request",
+        ),
+    ] {
+        responses.entry(status.to_owned()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    PROBLEM_JSON,
+                    Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))),
+                )
+                .build()
+                .into()
+        });
+    }
 }
 
 fn shared_answers(op: &mut Operation, open: bool) {

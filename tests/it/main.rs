@@ -21,6 +21,7 @@ mod coverage_properties;
 mod crs;
 mod durability;
 mod http_api;
+mod idempotency;
 mod import_text;
 mod inspections_api;
 mod instances;

@@ -11,6 +11,10 @@ export default defineConfig({
     sourcemap: false,
     target: 'es2022',
     chunkSizeWarningLimit: 800,
+    // the desk map at /, the field app at /field/
+    rollupOptions: {
+      input: { main: 'index.html', field: 'field/index.html' },
+    },
   },
   server: {
     proxy: {

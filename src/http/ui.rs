@@ -1,6 +1,8 @@
 //! The map UI: the files of `map-ui/dist`, embedded at build time by
-//! `build.rs`, served at `/` with their content types. Any other path that
-//! is not the API falls back to `index.html`, so the UI's own routes load;
+//! `build.rs`, served at `/` with their content types, and the officers'
+//! field app at `/field/` (an installable page with a service worker). Any
+//! other path that is not the API falls back to `index.html` (under
+//! `/field`, to the field app's page), so the UIs' own routes load;
 //! `/api/...` paths that no route matched stay problem+json 404s.
 //!
 //! The page asks `/ui-config.json` for its base map: a tile URL template and
@@ -161,7 +163,13 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
     if last.contains('.') {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    match find("/index.html") {
+    // the field app (`/field/`) is a page of its own
+    let page = if path == "/field" || path.starts_with("/field/") {
+        "/field/index.html"
+    } else {
+        "/index.html"
+    };
+    match find(page) {
         Some(index) => asset_response(index, head),
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }

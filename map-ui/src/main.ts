@@ -3,6 +3,7 @@
 // Leaflet's styles first, so that ours override them.
 import 'leaflet/dist/leaflet.css';
 import './style.css';
+import './phone.css';
 import L from 'leaflet';
 import { App } from './app';
 import { ApiError, api, getToken, loadCapabilities, offers, onUnauthorized, probeUndocumented, setCapabilities, setToken, type Schemas } from './api';

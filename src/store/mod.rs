@@ -8,6 +8,7 @@
 //! two backends stay small and cannot drift apart.
 
 pub mod access;
+pub mod casefile;
 pub mod inspection;
 pub mod layer;
 pub mod postgis;
@@ -27,6 +28,7 @@ use crate::domain::{ImportSummary, Invalid};
 use crate::spatial::Bbox;
 
 pub use access::AccessStore;
+pub use casefile::CaseFileStore;
 pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
 pub use routes::RouteStore;
@@ -265,7 +267,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
 /// The persistence operations every backend provides.
 #[async_trait]
 pub trait Store:
-    TrackStore + AccessStore + InspectionStore + RouteStore + Send + Sync + 'static
+    TrackStore + AccessStore + InspectionStore + RouteStore + CaseFileStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 

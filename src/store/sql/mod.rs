@@ -10,6 +10,7 @@
 //! implementations of this module's children.
 
 pub mod access;
+pub mod casefile;
 pub mod inspections;
 pub mod layers;
 pub mod routes;

@@ -156,6 +156,7 @@ fn dataset(copies: usize) -> Dataset {
         projects,
         inspections,
         hazards,
+        case_files: None,
     }
 }
 

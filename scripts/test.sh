@@ -36,6 +36,12 @@ fi
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 psql "$DATABASE_URL" -qAtc "select 1" >/dev/null
 
+# the 台账 workbook test opens the xlsx with openpyxl (tests/it/casefile_workbook.rs)
+if ! target/xlsx-venv/bin/python -c 'import openpyxl' 2>/dev/null; then
+  python3 -m venv target/xlsx-venv
+  target/xlsx-venv/bin/pip install -q openpyxl
+fi
+
 cargo test --workspace --locked
 
 # the OpenAPI document (written to target/openapi.json by tests/it/openapi.rs)

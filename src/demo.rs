@@ -105,6 +105,7 @@ pub async fn load(
     }
     load_roads(store, dir).await?;
     load_inspections(store, dir).await?;
+    crate::demo_casefile::load_case_files(store).await?;
     let tracks = dir.join("tracks");
     if tracks.is_dir() {
         load_tracks(store, &tracks).await?;

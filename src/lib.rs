@@ -4,11 +4,12 @@
 pub mod auth;
 pub mod cli;
 pub mod demo;
+pub mod demo_casefile;
 pub mod http;
 pub mod service;
 pub mod store;
 
 // The pure core, under the names the service has always used.
 pub use gridpatrol_core::{
-    blindspots, coverage, domain, ingest, inspection, routing, spatial, time,
+    blindspots, casefile, coverage, domain, ingest, inspection, routing, spatial, time,
 };

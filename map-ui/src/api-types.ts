@@ -4,6 +4,38 @@
  */
 
 export interface paths {
+    "/api/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["uploadAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -78,6 +110,22 @@ export interface paths {
             cookie?: never;
         };
         get: operations["listWorkGaps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/checklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getChecklist"];
         put?: never;
         post?: never;
         delete?: never;
@@ -235,6 +283,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledger.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getLedgerWorkbook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -263,6 +327,22 @@ export interface paths {
         get: operations["getOpenApi"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/parties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listParties"];
+        put?: never;
+        post: operations["createParty"];
         delete?: never;
         options?: never;
         head?: never;
@@ -301,6 +381,38 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/api/v1/projects/{id}/casefile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getProjectCaseFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/dossier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getProjectDossier"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/inspections": {
         parameters: {
             query?: never;
@@ -327,6 +439,54 @@ export interface paths {
         get: operations["getProjectLedger"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/notice.docx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getProjectNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/parties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["nameProjectParty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["addProjectRecord"];
         delete?: never;
         options?: never;
         head?: never;
@@ -685,6 +845,33 @@ export interface components {
             /** @description Per calendar week (Monday, China Standard Time) the share of the area's cells patrolled that week. */
             trend: components["schemas"]["WeekShare"][];
         };
+        /** @description An attachment's description (its bytes apart). */
+        AttachmentMeta: {
+            file_name: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: double */
+            lat?: number | null;
+            /**
+             * Format: double
+             * @description A photo's EXIF position (WGS-84 degrees), when it has one.
+             */
+            lon?: number | null;
+            media_type: string;
+            /** Format: int64 */
+            project_id: number;
+            sha256: string;
+            /** Format: int64 */
+            size_bytes: number;
+            /**
+             * Format: date-time
+             * @description A photo's EXIF time, when it has one.
+             */
+            taken_at?: string | null;
+            /** Format: date-time */
+            uploaded_at: string;
+            uploaded_by: string;
+        };
         /** @description One write, as the audit trail keeps it. */
         AuditEvent: {
             /** Format: date-time */
@@ -873,11 +1060,64 @@ export interface components {
             government: number;
             social: number;
         };
+        /** @description A work's case file as the API shows it. */
+        CaseFileView: {
+            attachments: components["schemas"]["AttachmentMeta"][];
+            /** @description The ids of the records a later one corrects. */
+            corrected: number[];
+            /** @description The body an above-limit work was handed over to, if it was. */
+            handed_over_to?: string | null;
+            /** @description A notice was served before work started (开工前书面告知). */
+            notified: boolean;
+            /** @description The reason the work is outside the 小微工程 scope, if marked. */
+            out_of_scope?: string | null;
+            /** @description The parties in force, one per role. */
+            parties: components["schemas"]["WorkParty"][];
+            /** Format: int64 */
+            project_id: number;
+            /** @description Every record, corrected ones too, oldest first. */
+            records: components["schemas"]["CaseRecord"][];
+            status: components["schemas"]["ProjectStatus"];
+        };
+        /** @description A stored record, with who recorded it and when. */
+        CaseRecord: components["schemas"]["RecordBody"] & {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            project_id: number;
+            /** Format: date-time */
+            recorded_at: string;
+            recorded_by: string;
+        };
         /**
          * @description The category of a small work, as in the seed's scope of 小微工程.
          * @enum {string}
          */
         Category: "new_build" | "alteration" | "extension" | "repair" | "municipal" | "water" | "pipeline" | "greening" | "fit_out";
+        /**
+         * @description An area of the checklist.
+         * @enum {string}
+         */
+        CheckArea: "safety" | "fire" | "civilised" | "quality";
+        /** @description One answered checklist item. */
+        CheckItem: {
+            /** @description An item code of [`ITEMS`], e.g. `switch_box`. */
+            item: string;
+            note?: string;
+            result: components["schemas"]["CheckResult"];
+        };
+        /**
+         * @description The result of one checklist item.
+         * @enum {string}
+         */
+        CheckResult: "pass" | "fail" | "not_applicable";
+        /** @description One item of the inspection checklist. */
+        ChecklistItem: {
+            area: components["schemas"]["CheckArea"];
+            area_zh: string;
+            item: string;
+            label_zh: string;
+        };
         /** @description The cells of a scope as hexagons. */
         CoverageCollection: components["schemas"]["FeatureCollection_CoverageCellProperties"] & {
             from: string;
@@ -935,6 +1175,44 @@ export interface components {
             /** @description Works inside the district, whatever their status. */
             works: number;
         };
+        /** @description 违法违规行为查处. */
+        Enforcement: {
+            /** Format: date */
+            date: string;
+            /** @description The document number (文书编号), e.g. 松建安整〔2025〕12号. */
+            doc_number: string;
+            /** @description The hazards it concerns (ids). */
+            hazards?: number[];
+            measures: components["schemas"]["Measure"][];
+            /** @description The violations found (违法违规行为). */
+            violations: string;
+        };
+        /** @description What a record says, by kind. */
+        Entry: (components["schemas"]["Filing"] & {
+            /** @enum {string} */
+            kind: "filing";
+        }) | (components["schemas"]["Notice"] & {
+            /** @enum {string} */
+            kind: "notice";
+        }) | (components["schemas"]["Enforcement"] & {
+            /** @enum {string} */
+            kind: "enforcement";
+        }) | (components["schemas"]["Handover"] & {
+            /** @enum {string} */
+            kind: "handover";
+        }) | (components["schemas"]["Policy"] & {
+            /** @enum {string} */
+            kind: "policy";
+        }) | (components["schemas"]["HotWorkPermit"] & {
+            /** @enum {string} */
+            kind: "hot_work_permit";
+        }) | (components["schemas"]["InsulationFiling"] & {
+            /** @enum {string} */
+            kind: "insulation_filing";
+        }) | (components["schemas"]["OutOfScope"] & {
+            /** @enum {string} */
+            kind: "out_of_scope";
+        });
         /** @description One change of a hazard. */
         EventOut: {
             /** Format: date-time */
@@ -1385,6 +1663,19 @@ export interface components {
             location?: string | null;
             reason: string;
         };
+        /** @description 开工（竣工）备案. */
+        Filing: {
+            /** Format: date */
+            date: string;
+            filing: components["schemas"]["FilingKind"];
+            /** @description The filing number (备案编号). */
+            number: string;
+        };
+        /**
+         * @description A filing's kind: at the start (开工备案) or at completion (竣工备案).
+         * @enum {string}
+         */
+        FilingKind: "start" | "completion";
         /** @description One finding of an inspection. */
         FindingIn: {
             /**
@@ -1393,10 +1684,17 @@ export interface components {
              *     inspection day, at most 2100-12-31.
              */
             deadline: string;
+            /** @description Fixed on the spot (当场整改): the hazard is recorded and closed at once. */
+            fixed_on_spot?: boolean;
             kind: components["schemas"]["HazardKind"];
             note?: string;
             severity?: null | components["schemas"]["Severity"];
         };
+        /**
+         * @description The fire rating of an insulation material (GB 8624).
+         * @enum {string}
+         */
+        FireRating: "a" | "b1" | "b2" | "b3";
         /**
          * @description Who pays for a work.
          * @enum {string}
@@ -1448,6 +1746,21 @@ export interface components {
             town: string;
             zone: string;
         };
+        /** @description 移送: a hand-over to a named body and, when it comes back, its outcome. */
+        Handover: {
+            /** Format: date */
+            date: string;
+            doc_number: string;
+            outcome?: string | null;
+            reason: components["schemas"]["HandoverReason"];
+            /** @description The body it was handed to (执法队, 区建管委, …). */
+            to: string;
+        };
+        /**
+         * @description Why a work was handed over (移送).
+         * @enum {string}
+         */
+        HandoverReason: "above_limit" | "unpermitted" | "illegal_building" | "other";
         /**
          * @description What was wrong on site: the hazards the committee's evaluation found,
          *     with the labels inspectors write in their ledgers.
@@ -1511,6 +1824,26 @@ export interface components {
             /** @description `ok`, or `degraded` when the database cannot take writes or reads. */
             status: string;
         };
+        /** @description 动火作业审批. */
+        HotWorkPermit: {
+            /** Format: date-time */
+            from: string;
+            /** @description The fire watch (监护人). */
+            guardian: string;
+            /**
+             * @description Whether the hot work falls inside the venue's opening hours (the
+             *     "八条硬措施" forbid it there).
+             */
+            in_opening_hours: boolean;
+            number: string;
+            /** @description Where on site (动火部位). */
+            place: string;
+            /** Format: date-time */
+            until: string;
+            /** @description The certified welder (持证焊工) and the certificate number. */
+            welder: string;
+            welder_certificate: string;
+        };
         /** @description What a road import stored. */
         ImportedRoads: {
             /** @description Edges read but not connected to the main network, left out. */
@@ -1525,8 +1858,27 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @description What an inspection records beyond time, inspector and note. */
+        InspectionDetail: {
+            checklist?: components["schemas"]["CheckItem"][];
+            /**
+             * Format: double
+             * @description Geodesic metres from the position to the work (computed, not sent).
+             */
+            distance_m?: number | null;
+            /** @description The parties present (names, e.g. 施工单位 项目负责人 李强). */
+            parties_present?: string[];
+            /** @description Photos (attachment ids of the work). */
+            photos?: number[];
+            position?: null | components["schemas"]["Position"];
+        };
         /** @description A new inspection (the request body). */
         InspectionIn: {
+            /**
+             * @description The checklist (安全生产, 消防安全, 文明施工, 工程质量): item codes of
+             *     `GET /api/v1/checklist` with their results.
+             */
+            checklist?: components["schemas"]["CheckItem"][];
             findings?: components["schemas"]["FindingIn"][];
             /**
              * Format: date-time
@@ -1536,6 +1888,11 @@ export interface components {
             inspected_at: string;
             inspector: string;
             note?: string;
+            /** @description The parties present on site. */
+            parties_present?: string[];
+            /** @description Photos: ids of the work's attachments. */
+            photos?: number[];
+            position?: null | components["schemas"]["Position"];
         };
         /** @description The inspections of a work. */
         InspectionList: {
@@ -1546,6 +1903,7 @@ export interface components {
         };
         /** @description An inspection with its hazards. */
         InspectionOut: {
+            detail?: null | components["schemas"]["InspectionDetail"];
             hazards: components["schemas"]["HazardOut"][];
             /** Format: int64 */
             id: number;
@@ -1558,6 +1916,15 @@ export interface components {
             /** Format: date-time */
             recorded_at: string;
             recorded_by: string;
+        };
+        /** @description 保温材料备案. */
+        InsulationFiling: {
+            /** Format: date */
+            date: string;
+            fire_rating: components["schemas"]["FireRating"];
+            material: string;
+            /** @description The quantity with its unit, as written (e.g. "120 m²"). */
+            quantity: string;
         };
         /** @description The ledger as JSON. */
         Ledger: {
@@ -1613,6 +1980,26 @@ export interface components {
             scope: components["schemas"]["ScopeView"];
             user: string;
         };
+        /**
+         * @description What was done about a violation (查处措施).
+         * @enum {string}
+         */
+        Measure: "rectify_by_deadline" | "stop_work" | "warning" | "fine" | "other";
+        /** @description A party named on a work in a role. */
+        NamePartyIn: {
+            /** Format: int64 */
+            party_id: number;
+            role: components["schemas"]["PartyRole"];
+        };
+        /** @description A party named on a work. */
+        NamedOut: {
+            /** Format: int64 */
+            party_id: number;
+            /** Format: int64 */
+            project_id: number;
+            role: components["schemas"]["PartyRole"];
+            role_zh: string;
+        };
         /** @description One work near one venue. */
         NearVenue: {
             /**
@@ -1648,6 +2035,21 @@ export interface components {
             venue_kind: components["schemas"]["VenueKind"];
             venue_name: string;
         };
+        /**
+         * @description 告知承诺: a written notice served on named recipients; the signed
+         *     commitment (承诺书) comes back as an attachment, in a correction.
+         */
+        Notice: {
+            /**
+             * Format: int64
+             * @description The signed 承诺书 (an attachment id), once it is back.
+             */
+            commitment?: number | null;
+            /** @description Who it was served on (the builder's and the contractor's people). */
+            recipients: string[];
+            /** Format: date */
+            served_on: string;
+        };
         /** @description One officer's adherence over a period. */
         OfficerAdherence: {
             officer: string;
@@ -1663,9 +2065,59 @@ export interface components {
             /** @description Routes with a track of their date. */
             tracked: number;
         };
+        /**
+         * @description The work is outside the 小微工程 scope (residential repair, a villager's
+         *     own house, …) and leaves the counts.
+         */
+        OutOfScope: {
+            reason: string;
+        };
+        /** @description A party as written: its name, code, contact person and phone. */
+        Party: {
+            /** @description The contact person (联系人). */
+            contact?: string;
+            name: string;
+            phone?: string;
+            /** @description 统一社会信用代码, 18 characters with its GB 32100-2015 check character. */
+            uscc: string;
+        };
+        /** @description Every party. */
+        PartyList: {
+            count: number;
+            items: components["schemas"]["StoredParty"][];
+        };
+        /**
+         * @description The role a party plays on a work.
+         * @enum {string}
+         */
+        PartyRole: "builder" | "contractor" | "safety_service";
         /** @description The planning answer: the route's fields with its line as `geometry`. */
         PlannedRoute: components["schemas"]["RouteProperties"] & {
             geometry: components["schemas"]["Geometry"];
+        };
+        /** @description 安全生产责任保险. */
+        Policy: {
+            /**
+             * Format: int64
+             * @description The sum insured in CNY.
+             */
+            amount_cny: number;
+            /**
+             * Format: date
+             * @description First and last day covered (Beijing days, inclusive).
+             */
+            from: string;
+            insurer: string;
+            number: string;
+            /** Format: date */
+            to: string;
+        };
+        /** @description The inspector's position (WGS-84 degrees). */
+        Position: {
+            /** Format: double */
+            lat: number;
+            /** Format: double */
+            lon: number;
         };
         /** @description An RFC 9457 problem document. */
         Problem: {
@@ -1768,6 +2220,25 @@ export interface components {
              * @description What was measured, when it is a number.
              */
             value?: number | null;
+        };
+        /** @description A new record on a work. */
+        RecordBody: {
+            /**
+             * Format: int64
+             * @description The record this one corrects (same work, same kind); it then stands
+             *     in its place.
+             */
+            corrects?: number | null;
+            /** @description Attachment ids (scans, photos, the signed 承诺书). */
+            documents?: number[];
+            entry: components["schemas"]["Entry"];
+            note?: string;
+        };
+        /** @description A stored record and the work's status that follows from its records. */
+        RecordOut: {
+            record: components["schemas"]["CaseRecord"];
+            status: components["schemas"]["ProjectStatus"];
+            status_zh: string;
         };
         /** @description A track of a file that was not stored, and why. */
         RefusedTrack: {
@@ -1949,12 +2420,16 @@ export interface components {
              *     current status.
              */
             hazards_overdue: number;
+            /** @description Hot work in or near a crowded venue without a valid permit (动火未审批). */
+            hot_work_unpermitted: number;
             inspections: number;
             /**
              * Format: double
              * @description Inspections in the window per work under way per month (监督检查).
              */
             inspections_per_work_month: number;
+            /** @description Insulation materials without a filing (保温材料未备案). */
+            insulation_unfiled: number;
             /**
              * Format: double
              * @description The median days from finding to closing out, of hazards closed in the window.
@@ -1983,6 +2458,8 @@ export interface components {
             town_name: string;
             unfiled: number;
             uninspected: number;
+            /** @description Works under way without a policy covering their period (未投保). */
+            uninsured: number;
             /** @description Commercial districts of the town that are flagged. */
             unmanaged_districts: number;
             /**
@@ -2024,6 +2501,14 @@ export interface components {
             coordinates: number[][][][];
             /** @enum {string} */
             type: "MultiPolygon";
+        };
+        /** @description A stored party. */
+        StoredParty: components["schemas"]["Party"] & {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            recorded_at: string;
+            recorded_by: string;
         };
         /** @description What a sweep adds to a route. */
         SweepDetails: {
@@ -2155,7 +2640,18 @@ export interface components {
          * @description A way in which a work escapes management.
          * @enum {string}
          */
-        WorkGap: "above_limit" | "outside_grid" | "unfiled" | "uninspected" | "overdue_hazard" | "no_completion_filing";
+        WorkGap: "above_limit" | "outside_grid" | "unfiled" | "uninspected" | "overdue_hazard" | "no_completion_filing" | "hot_work_unpermitted" | "insulation_unfiled" | "uninsured";
+        /** @description A party named on a work in a role. */
+        WorkParty: {
+            party: components["schemas"]["StoredParty"];
+            /** Format: int64 */
+            project_id: number;
+            /** Format: date-time */
+            recorded_at: string;
+            recorded_by: string;
+            role: components["schemas"]["PartyRole"];
+            role_zh: string;
+        };
         /** @description One work with every gap found in it. */
         WorkRow: {
             category: components["schemas"]["Category"];
@@ -2192,6 +2688,184 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    uploadAttachment: {
+        parameters: {
+            query?: {
+                /** @description The work's id (required). */
+                project?: number;
+                /** @description The file's name, e.g. `现场照片1.jpg` (a multipart part's own name otherwise). */
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the file as the body with its Content-Type, or a multipart/form-data form with the file as its first file part; at most 25 MB */
+        requestBody: {
+            content: {
+                "application/pdf": number[];
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": number[];
+                "image/heic": number[];
+                "image/jpeg": number[];
+                "image/png": number[];
+                "multipart/form-data": string;
+            };
+        };
+        responses: {
+            /** @description stored (its bytes once per SHA-256); a photo's EXIF time and position kept */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentMeta"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the role may not upload */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown work, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description larger than 25 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not a JPEG, PNG, HEIC, PDF or DOCX by its content, or not the declared type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file, with its type */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": number[];
+                    "image/heic": number[];
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown, or its work is outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listAuditEvents: {
         parameters: {
             query?: {
@@ -2529,7 +3203,7 @@ export interface operations {
     listWorkGaps: {
         parameters: {
             query?: {
-                /** @description `above_limit`, `outside_grid`, `unfiled`, `uninspected`, `overdue_hazard`, `no_completion_filing`; comma separated; all when absent. */
+                /** @description `above_limit`, `outside_grid`, `unfiled`, `uninspected`, `overdue_hazard`, `no_completion_filing`, `hot_work_unpermitted`, `insulation_unfiled`, `uninsured`; comma separated; all when absent. */
                 kind?: string;
                 /** @description RFC 3339 or YYYY-MM-DD; default 90 days before `to`. */
                 from?: string;
@@ -2582,6 +3256,53 @@ export interface operations {
             };
             /** @description invalid parameter */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getChecklist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the inspection checklist: 安全生产, 消防安全, 文明施工, 工程质量, the notice's hazards as items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistItem"][];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3319,6 +4040,69 @@ export interface operations {
             };
         };
     };
+    getLedgerWorkbook: {
+        parameters: {
+            query?: {
+                /** @description Town code(s), comma separated; the caller's scope without. */
+                town?: string;
+                /** @description RFC 3339 or YYYY-MM-DD (China Standard Time); the window's start (all time without). */
+                from?: string;
+                /** @description The window's end (now without). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the 台账 workbook: 工程基本信息, 日常检查记录, 违法违规行为查处情况, 安全事故隐患清单及整改跟踪督办结果, 备案, 告知承诺, 移送, 保险, 动火与保温 (Chinese headers, Beijing time) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -3382,6 +4166,150 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    listParties: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every registered party (建设单位, 施工单位, 第三方安全技术服务), by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartyList"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createParty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the party; its 统一社会信用代码 is checked (GB 32100-2015 check character) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Party"];
+            };
+        };
+        responses: {
+            /** @description registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredParty"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the role may not write case files */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a party with this code exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3713,6 +4641,137 @@ export interface operations {
             };
         };
     };
+    getProjectCaseFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the work */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the work's case file: parties, every record with who and when, what is in force, attachments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseFileView"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown work, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectDossier: {
+        parameters: {
+            query?: {
+                /** @description html (default, printable A4) or docx. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the work */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 一工地一档: the work, its parties, and in time order its filings, notices, inspections with photos, hazards with their history, enforcement, hand-overs, policies and permits */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": number[];
+                    "text/html": string;
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown work, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listProjectInspections: {
         parameters: {
             query?: never;
@@ -3919,6 +4978,265 @@ export interface operations {
                 };
             };
             /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the work */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the 告知书 with its 承诺书, filled from the work's data, ready to print */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": number[];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown work, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    nameProjectParty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the work */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description the party and its role on the work; the newest naming of a role stands */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamePartyIn"];
+            };
+        };
+        responses: {
+            /** @description named */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamedOut"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the role may not write case files */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown work, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field (an unknown party) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addProjectRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the work */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description the record, under the caller's name and the time now; a correction names the record it corrects (same kind) and stands in its place */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordBody"];
+            };
+        };
+        responses: {
+            /** @description stored; the work's status follows from its records */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordOut"];
+                };
+            };
+            /** @description malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the role may not write case files */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown work, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -6,6 +6,7 @@ import { MapView } from './map';
 import { lang, t, onLangChange, type MessageKey } from './i18n';
 import { addDays, esc, formatValue, h, isoDate, propLabel, townName } from './util';
 import { api, isNotAvailable, offers } from './api';
+import { caseFileSection } from './views/casefile';
 
 export type Props = Record<string, unknown>;
 
@@ -90,6 +91,7 @@ export class App {
     );
     if (feature.geometry) this.mapView.highlight(feature.geometry);
     if (kind === 'project' && feature.id !== undefined) await this.projectExtras(Number(feature.id));
+    if (kind === 'project' && feature.id !== undefined) this.detailsEl.append(await caseFileSection(Number(feature.id), (e) => this.toast(this.errorText(e))));
   }
 
   private kvTable(p: Props, kind: DetailsKind): HTMLTableElement {

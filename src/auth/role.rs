@@ -48,21 +48,33 @@ impl Role {
     #[must_use]
     pub fn may(self, action: Action) -> bool {
         use Action::{
-            ManageUsers, ReadAudit, WriteHazard, WriteInspection, WriteLayer, WriteProject,
-            WriteRoute, WriteTrack,
+            ManageUsers, ReadAudit, RegisterDiscovered, WriteCaseFile, WriteHazard,
+            WriteInspection, WriteLayer, WriteProject, WriteRoute, WriteTrack,
         };
         match self {
             Self::Admin => true,
             Self::Town => matches!(
                 action,
-                WriteProject | WriteInspection | WriteHazard | WriteTrack | WriteRoute
+                WriteProject
+                    | RegisterDiscovered
+                    | WriteCaseFile
+                    | WriteInspection
+                    | WriteHazard
+                    | WriteTrack
+                    | WriteRoute
             ),
-            Self::GridManager => matches!(action, WriteInspection | WriteHazard),
-            // officers write only their own tracks and inspections
-            Self::Officer => matches!(action, WriteTrack | WriteInspection),
+            Self::GridManager => matches!(
+                action,
+                WriteInspection | WriteHazard | RegisterDiscovered | WriteCaseFile
+            ),
+            // officers write only their own tracks and inspections, and
+            // register the works they find on patrol
+            Self::Officer => matches!(action, WriteTrack | WriteInspection | RegisterDiscovered),
             Self::Viewer => match action {
-                WriteProject | WriteInspection | WriteHazard | WriteTrack | WriteRoute
-                | WriteLayer | ReadAudit | ManageUsers => false,
+                WriteProject | RegisterDiscovered | WriteCaseFile | WriteInspection
+                | WriteHazard | WriteTrack | WriteRoute | WriteLayer | ReadAudit | ManageUsers => {
+                    false
+                }
             },
         }
     }
@@ -96,6 +108,11 @@ impl FromStr for Role {
 pub enum Action {
     /// Create or change works (小微工程).
     WriteProject,
+    /// Register a work found on patrol (status `discovered`) in the scope.
+    RegisterDiscovered,
+    /// Add records to a work's case file (备案, 告知承诺, 查处, 移送, …),
+    /// register parties and upload attachments.
+    WriteCaseFile,
     /// Record inspections (检查记录) and their findings.
     WriteInspection,
     /// Move hazards (隐患) along the closed loop.
@@ -117,6 +134,8 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::WriteProject => "write projects",
+            Self::RegisterDiscovered => "register works found on patrol",
+            Self::WriteCaseFile => "write case-file records",
             Self::WriteInspection => "record inspections",
             Self::WriteHazard => "change hazards",
             Self::WriteTrack => "upload tracks",

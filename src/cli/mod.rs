@@ -13,6 +13,7 @@ use crate::service::users;
 use crate::spatial::Crs;
 use crate::store::{self, DEFAULT_DATABASE_URL};
 
+mod casefile;
 mod import;
 mod report;
 mod route;
@@ -213,6 +214,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 out,
             )
             .await
+        }
+        Command::Report(ReportCommand::Ledger(args)) => {
+            casefile::ledger(&cli.database_url, args).await
+        }
+        Command::Report(ReportCommand::Dossier(args)) => {
+            casefile::dossier(&cli.database_url, args).await
         }
     }
 }

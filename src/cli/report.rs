@@ -28,6 +28,10 @@ pub enum ReportCommand {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// The 台账 workbook (xlsx) of a town, or the district, and a window.
+    Ledger(super::casefile::LedgerArgs),
+    /// One work's 一工地一档 (HTML or DOCX) or its 告知书 (DOCX).
+    Dossier(super::casefile::DossierArgs),
 }
 
 /// The format of a report.

@@ -153,7 +153,7 @@ crate::query_params! {
 crate::query_params! {
     /// The kinds and rules of works outside management.
     pub struct WorkGapParams {
-        /// `above_limit`, `outside_grid`, `unfiled`, `uninspected`, `overdue_hazard`, `no_completion_filing`; comma separated; all when absent.
+        /// `above_limit`, `outside_grid`, `unfiled`, `uninspected`, `overdue_hazard`, `no_completion_filing`, `hot_work_unpermitted`, `insulation_unfiled`, `uninsured`; comma separated; all when absent.
         kind: String,
         /// RFC 3339 or YYYY-MM-DD; default 90 days before `to`.
         from: String,

@@ -169,6 +169,16 @@ impl ApiError {
         )
     }
 
+    /// A body whose content is not a kind the resource keeps (415).
+    pub fn unsupported_media(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "urn:gridpatrol:problem:unsupported-media-type",
+            "Unsupported media type",
+            detail,
+        )
+    }
+
     #[must_use]
     pub fn unavailable() -> Self {
         Self::unavailable_for("the database is unreachable; retry shortly", 5)

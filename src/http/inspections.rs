@@ -21,6 +21,7 @@ use super::extract::{Id, Json};
 use super::params::Params;
 use crate::auth::Caller;
 use crate::blindspots::local_day;
+use crate::inspection::checklist::{CheckItem, InspectionDetail, Position};
 use crate::inspection::ledger::{self, LedgerRow};
 use crate::inspection::{
     Finding, Hazard, HazardEvent, HazardKind, HazardStatus, Inspection, NewInspection, Severity,
@@ -54,6 +55,9 @@ pub struct FindingIn {
     #[serde(default)]
     #[schema(max_length = 2000)]
     note: String,
+    /// Fixed on the spot (当场整改): the hazard is recorded and closed at once.
+    #[serde(default)]
+    fixed_on_spot: bool,
 }
 
 /// A new inspection (the request body).
@@ -72,6 +76,19 @@ pub struct InspectionIn {
     #[serde(default)]
     #[schema(max_items = 100)]
     findings: Vec<FindingIn>,
+    /// The checklist (安全生产, 消防安全, 文明施工, 工程质量): item codes of
+    /// `GET /api/v1/checklist` with their results.
+    #[serde(default)]
+    checklist: Vec<CheckItem>,
+    /// Photos: ids of the work's attachments.
+    #[serde(default)]
+    photos: Vec<i64>,
+    /// The parties present on site.
+    #[serde(default)]
+    parties_present: Vec<String>,
+    /// The inspector's position (WGS-84); its distance to the work is kept.
+    #[serde(default)]
+    position: Option<Position>,
 }
 
 fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -105,6 +122,7 @@ fn parse_finding(i: usize, f: FindingIn) -> Result<Finding, ApiError> {
             )
         })?,
         note: f.note,
+        fixed_on_spot: f.fixed_on_spot,
     })
 }
 
@@ -192,6 +210,9 @@ pub struct InspectionOut {
     recorded_by: String,
     recorded_at: DateTime<Utc>,
     hazards: Vec<HazardOut>,
+    /// The checklist, photos, parties present, position and distance, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<InspectionDetail>,
 }
 
 fn inspection_out(i: Inspection, hazards: Vec<HazardOut>) -> InspectionOut {
@@ -204,6 +225,7 @@ fn inspection_out(i: Inspection, hazards: Vec<HazardOut>) -> InspectionOut {
         recorded_by: i.recorded_by,
         recorded_at: i.recorded_at,
         hazards,
+        detail: None,
     }
 }
 
@@ -234,15 +256,20 @@ pub async fn create(
         note: raw.note,
         findings,
         recorded_by: caller.user.clone(),
+        detail: InspectionDetail {
+            checklist: raw.checklist,
+            photos: raw.photos,
+            parties_present: raw.parties_present,
+            position: raw.position,
+            distance_m: None,
+        },
     };
-    let (inspection, hazards) = svc::record(&st.store, &caller, new, Utc::now()).await?;
+    let (inspection, hazards, detail) = svc::record(&st.store, &caller, new, Utc::now()).await?;
     let audited = Audited::created("inspection", inspection.id);
     let hazards = hazards.into_iter().map(|h| hazard_out(h, None)).collect();
-    Ok((
-        StatusCode::CREATED,
-        audited,
-        Json(inspection_out(inspection, hazards)),
-    ))
+    let mut out = inspection_out(inspection, hazards);
+    out.detail = (!detail.is_empty()).then_some(detail);
+    Ok((StatusCode::CREATED, audited, Json(out)))
 }
 
 /// The inspections of a work.
@@ -264,6 +291,13 @@ pub async fn list_for_project(
 ) -> ApiResult<Json<InspectionList>> {
     let (inspections, mut hazards) =
         queries::work_inspections(&st.store, &caller.scope, project_id).await?;
+    let mut details = st
+        .store
+        .inspection_details(&crate::store::casefile::RecordQuery {
+            project: Some(project_id),
+            towns: None,
+        })
+        .await?;
     let mut by_inspection: std::collections::HashMap<i64, Vec<HazardOut>> =
         std::collections::HashMap::new();
     for h in hazards.drain(..) {
@@ -276,7 +310,10 @@ pub async fn list_for_project(
         .into_iter()
         .map(|i| {
             let mine = by_inspection.remove(&i.id).unwrap_or_default();
-            inspection_out(i, mine)
+            let detail = details.remove(&i.id);
+            let mut out = inspection_out(i, mine);
+            out.detail = detail;
+            out
         })
         .collect();
     Ok(Json(InspectionList {

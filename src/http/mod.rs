@@ -3,10 +3,13 @@
 //! shutdown signal. Handlers stay thin: validation and rules live in the
 //! domain and service layers, SQL in the store.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod blindspots;
+pub mod casefile;
 pub mod coverage;
+pub mod dossier;
 pub mod error;
 pub mod extract;
 pub mod features;
@@ -124,6 +127,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::router())
         .merge(auth::router())
         .merge(audit::router())
+        .merge(casefile::router())
+        .merge(attachments::router())
+        .merge(dossier::router())
 }
 
 /// The whole application router.

@@ -67,6 +67,29 @@ fn check_property_types(props: &Map<String, Json>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Refuses a change of status that the records decide: a work becomes
+/// `filed`, `notified` and `completed` through its case file (备案, 告知承诺,
+/// 竣工备案), never by an edit. The one edit left is a filed work starting
+/// (`in_progress`); naming the current status again changes nothing.
+fn check_status_change(current: ProjectStatus, asked: Option<&Json>) -> Result<(), ApiError> {
+    let Some(asked) = asked.and_then(Json::as_str) else {
+        return Ok(());
+    };
+    let asked: ProjectStatus = asked.parse()?;
+    let starts = matches!(current, ProjectStatus::Filed | ProjectStatus::Notified)
+        && asked == ProjectStatus::InProgress;
+    if asked == current || starts {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "status",
+            format!(
+                "cannot change from {current} to {asked} by an edit: the status follows from the work's records (开工备案, 告知承诺, 竣工备案: POST /api/v1/projects/{{id}}/records)"
+            ),
+        ))
+    }
+}
+
 /// The properties of a work as written: JSON's own types, the bounds the
 /// service checks (see [`Project::validate`]); on PATCH `null` clears one
 /// and absent ones stay. Other properties are ignored.
@@ -135,13 +158,22 @@ pub async fn create(
     Query(q): Query<CrsParams>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require(Action::WriteProject)?;
+    if !caller.role.may(Action::WriteProject) {
+        caller.require(Action::RegisterDiscovered)?;
+    }
     let crs = crs(&q)?;
     let f = read_feature(&body)?;
     if let Some(props) = &f.properties {
         check_property_types(props)?;
     }
     let project: Project = project_from_feature(&f, crs)?;
+    // officers and grid managers register what they find on patrol, no more
+    if !caller.role.may(Action::WriteProject) && project.status != ProjectStatus::Discovered {
+        return Err(ApiError::forbidden(format!(
+            "the {} role registers only works found on patrol (status discovered)",
+            caller.role
+        )));
+    }
     let stored = service::create_project(&st.store, &caller.scope, project).await?;
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/projects/{}", stored.id)) {
@@ -196,6 +228,7 @@ pub async fn patch(
         (obj, None)
     };
     check_property_types(&changes)?;
+    check_status_change(current.value.status, changes.get("status"))?;
     let mut merged: Map<String, Json> = project_properties(&current.value);
     // a moved work takes the town of its new place unless one is given
     if geometry.is_some() && !changes.contains_key("town") {

@@ -60,7 +60,9 @@ pub async fn load(store: &DynStore) -> Result<Dataset, ServiceError> {
         projects: typed::all::<Project>(store).await?,
         inspections: store.inspections(&all).await?,
         hazards: store.hazards(&all).await?,
-    })
+        case_files: Some(super::casefile::case_files(store).await?),
+    }
+    .without_out_of_scope())
 }
 
 /// The town holding a commercial district's centre.

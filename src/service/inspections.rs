@@ -12,11 +12,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use super::ServiceError;
 use crate::auth::{Action, Caller, Scope};
 use crate::blindspots::Window;
+use crate::blindspots::geodesic::point_to_site_m;
 use crate::domain::{Project, Stored};
+use crate::inspection::checklist::InspectionDetail;
 use crate::inspection::ledger::{self, LedgerRow, WorkRef};
 use crate::inspection::{
     Hazard, HazardEvent, HazardStatus, IllegalTransition, Inspection, NewInspection, StatusChange,
 };
+use crate::store::casefile::RecordQuery;
 use crate::store::inspection::Moved;
 use crate::store::{DynStore, InspectionQuery, ListQuery, scoped};
 
@@ -65,19 +68,49 @@ pub async fn works_in_scope(
 /// Records an inspection of a work in the caller's scope with its findings
 /// as open hazards, under the caller's name; officers record only their
 /// own inspections. `now` is the recording time.
+///
+/// Its photos must be attachments of the work; the inspector's position is
+/// kept with its geodesic distance to the work. Findings fixed on the spot
+/// (当场整改) are stored closed.
 pub async fn record(
     store: &DynStore,
     caller: &Caller,
     mut new: NewInspection,
     now: DateTime<Utc>,
-) -> Result<(Inspection, Vec<Hazard>), ServiceError> {
+) -> Result<(Inspection, Vec<Hazard>, InspectionDetail), ServiceError> {
     caller.require(Action::WriteInspection)?;
     new.inspected_at = ms(new.inspected_at);
     new.recorded_by.clone_from(&caller.user);
     new.validate(now)?;
-    work_in_scope(store, &caller.scope, new.project_id).await?;
+    let work = work_in_scope(store, &caller.scope, new.project_id).await?;
     caller.require_own(&new.inspector)?;
-    Ok(store.record_inspection(&new, ms(now)).await?)
+    if !new.detail.photos.is_empty() {
+        let own: HashSet<i64> = store
+            .attachments(&RecordQuery {
+                project: Some(new.project_id),
+                towns: None,
+            })
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        if let Some(bad) = new.detail.photos.iter().find(|id| !own.contains(id)) {
+            return Err(crate::domain::Invalid::new(
+                "photos",
+                format!(
+                    "attachment {bad} is not an attachment of work {}",
+                    new.project_id
+                ),
+            )
+            .into());
+        }
+    }
+    new.detail.distance_m = new.detail.position.map(|p| {
+        let d = point_to_site_m(geo::Point::new(p.lon, p.lat), &work.value.geometry);
+        (d * 10.0).round() / 10.0
+    });
+    let (i, h) = store.record_inspection(&new, ms(now)).await?;
+    Ok((i, h, new.detail))
 }
 
 /// One hazard of a work in the scope.
@@ -289,6 +322,7 @@ pub async fn import_ledger(store: &DynStore, json: &str) -> Result<(usize, usize
                     severity: f.severity,
                     deadline: f.deadline,
                     note: f.note,
+                    fixed_on_spot: false,
                 };
                 let changes = f
                     .moves
@@ -310,6 +344,7 @@ pub async fn import_ledger(store: &DynStore, json: &str) -> Result<(usize, usize
             inspector: e.inspector,
             note: e.note,
             findings,
+            detail: InspectionDetail::default(),
         };
         new.validate(recorded_at)
             .map_err(|v| IngestError::at(here.clone(), v))?;

@@ -2,9 +2,13 @@
 //! readers and the store, shared by the HTTP API and the CLI so that both
 //! behave the same (validation, town assignment, one transaction per file).
 
+pub mod attachments;
 pub mod blindspots;
 pub mod cache;
+pub mod casefile;
 pub mod coverage;
+pub mod docx;
+pub mod dossier;
 pub mod inspections;
 pub mod queries;
 pub mod routes;
@@ -12,6 +16,7 @@ pub mod scope;
 pub mod towns;
 pub mod tracks;
 pub mod users;
+pub mod workbook;
 
 use std::path::Path;
 

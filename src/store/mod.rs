@@ -8,6 +8,7 @@
 //! two backends stay small and cannot drift apart.
 
 pub mod access;
+pub mod casefile;
 pub mod idempotency;
 pub mod inspection;
 pub mod layer;
@@ -28,6 +29,7 @@ use crate::domain::{ImportSummary, Invalid};
 use crate::spatial::Bbox;
 
 pub use access::AccessStore;
+pub use casefile::CaseFileStore;
 pub use idempotency::IdempotencyStore;
 pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
@@ -267,7 +269,15 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
 /// The persistence operations every backend provides.
 #[async_trait]
 pub trait Store:
-    TrackStore + AccessStore + InspectionStore + RouteStore + IdempotencyStore + Send + Sync + 'static
+    TrackStore
+    + AccessStore
+    + InspectionStore
+    + RouteStore
+    + IdempotencyStore
+    + CaseFileStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

@@ -50,7 +50,7 @@ async fn every_write_is_recorded_with_the_value_before(store: DynStore) {
         &staff,
         "PATCH",
         &path,
-        Some(json!({"status": "filed"})),
+        Some(json!({"name": "荣乐东路12号装修（二期）"})),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -78,7 +78,7 @@ async fn every_write_is_recorded_with_the_value_before(store: DynStore) {
     assert_eq!(patched["entity_id"], id.to_string());
     assert_eq!(patched["status"], 200);
     assert_eq!(
-        patched["before"]["properties"]["status"], "discovered",
+        patched["before"]["properties"]["name"], "荣乐东路12号装修",
         "the value before the change"
     );
     assert_eq!(patched["before"]["id"], id);

@@ -206,6 +206,7 @@ fn dataset() -> Dataset {
         projects,
         inspections,
         hazards,
+        case_files: None,
     }
 }
 

@@ -176,11 +176,20 @@ async fn creates_reads_and_patches_a_project() {
         &store,
         "PATCH",
         &location,
-        Some(json!({"status": "filed", "started_on": "2026-11-02"}).to_string()),
+        Some(json!({"started_on": "2026-11-02"}).to_string()),
     )
     .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.json());
-    assert_eq!(patched.json()["properties"]["status"], "filed");
+    assert_eq!(patched.json()["properties"]["started_on"], "2026-11-02");
+    // the status follows from the records (开工备案), never from an edit
+    let refused = call(
+        &store,
+        "PATCH",
+        &location,
+        Some(json!({"status": "filed"}).to_string()),
+    )
+    .await;
+    assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, Some("status"));
     assert_eq!(
         patched.json()["properties"]["hot_work"],
         true,

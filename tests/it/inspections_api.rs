@@ -345,8 +345,8 @@ async fn the_ledger_holds_every_change(store: DynStore) {
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().expect("header").clone();
-    assert_eq!(&header[0], "at");
-    assert_eq!(&header[2], "by");
+    assert_eq!(&header[0], "时间");
+    assert_eq!(&header[2], "记录人");
     let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("csv");
     assert_eq!(records.len(), 8);
     assert!(records.iter().any(|r| &r[12] == "未设置开关箱"));

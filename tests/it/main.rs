@@ -16,6 +16,8 @@ mod blindspots_api;
 mod blindspots_postgis;
 mod blindspots_properties;
 mod blindspots_reasons;
+mod casefile_api;
+mod casefile_workbook;
 mod coverage_geometry;
 mod coverage_properties;
 mod crs;

@@ -8,6 +8,7 @@
 //! none of them. `utoipa` schemas come with the `openapi` feature.
 
 pub mod blindspots;
+pub mod casefile;
 pub mod coverage;
 pub mod domain;
 pub mod ingest;

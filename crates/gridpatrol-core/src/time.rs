@@ -33,6 +33,15 @@ pub fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// An instant as people read it: Beijing time to the minute
+/// (`2026-11-02 09:30`), for ledgers, workbooks and printed pages.
+#[must_use]
+pub fn local_text(t: DateTime<Utc>) -> String {
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// Milliseconds since the Unix epoch as [`iso`]; out of range is the epoch.
 #[must_use]
 pub fn iso_ms(ms: i64) -> String {

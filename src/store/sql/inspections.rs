@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Arg, Dialect, Qb, RowReader, SqlBackend, bind_list, fetch_one, qb};
+use crate::inspection::checklist::InspectionDetail;
 use crate::inspection::{
     Hazard, HazardEvent, HazardStatus, Inspection, NewInspection, StatusChange,
 };
@@ -34,7 +35,7 @@ const HAZARD_COLUMNS: [&str; 11] = [
     "closed_at",
     "updated_at",
 ];
-const INSERTED_HAZARD_COLUMNS: [&str; 9] = [
+const INSERTED_HAZARD_COLUMNS: [&str; 10] = [
     "inspection_id",
     "project_id",
     "kind",
@@ -43,6 +44,7 @@ const INSERTED_HAZARD_COLUMNS: [&str; 9] = [
     "status",
     "note",
     "found_at",
+    "closed_at",
     "updated_at",
 ];
 const EVENT_COLUMNS: [&str; 7] = [
@@ -149,6 +151,33 @@ async fn insert_event<D: Dialect>(
     Ok(())
 }
 
+/// Keeps what an inspection records beyond its basics (checklist, photos,
+/// parties present, position and distance).
+async fn insert_detail<D: Dialect>(
+    conn: &mut D::Connection,
+    inspection_id: i64,
+    detail: &InspectionDetail,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_value(detail)
+        .map_err(|e| StoreError::Corrupt(format!("inspection detail: {e}")))?;
+    let mut q = qb::<D>(
+        "insert into inspection_detail (inspection_id, detail, lon, lat, distance_m) values (",
+    );
+    bind_list(
+        &mut q,
+        [
+            Arg::I64(Some(inspection_id)),
+            Arg::Json(Some(json)),
+            Arg::F64(detail.position.map(|p| p.lon)),
+            Arg::F64(detail.position.map(|p| p.lat)),
+            Arg::F64(detail.distance_m),
+        ],
+    );
+    q.push(")");
+    D::execute(conn, &mut q).await?;
+    Ok(())
+}
+
 async fn select<D: Dialect, T>(
     backend: &impl SqlBackend<Db = D>,
     q: &mut Qb<'_, D>,
@@ -186,8 +215,17 @@ impl<S: SqlBackend> InspectionStore for S {
             S::Db::columns(&INSPECTION_COLUMNS, true)
         ));
         let stored = inspection::<S::Db>(&fetch_one::<S::Db>(&mut tx, &mut q).await?)?;
+        if !new.detail.is_empty() {
+            insert_detail::<S::Db>(&mut tx, stored.id, &new.detail).await?;
+        }
         let mut hazards = Vec::with_capacity(new.findings.len());
         for f in &new.findings {
+            // fixed on the spot (当场整改): stored closed, its moves at the visit
+            let (status, closed_at) = if f.fixed_on_spot {
+                (HazardStatus::Closed, Some(new.inspected_at))
+            } else {
+                (HazardStatus::Open, None)
+            };
             let mut q = qb::<S::Db>(format!(
                 "insert into hazard ({}) values (",
                 S::Db::columns(&INSERTED_HAZARD_COLUMNS, false)
@@ -200,9 +238,10 @@ impl<S: SqlBackend> InspectionStore for S {
                     Arg::text(f.kind.as_str()),
                     Arg::text(f.severity.as_str()),
                     Arg::Date(Some(f.deadline)),
-                    Arg::text(HazardStatus::Open.as_str()),
+                    Arg::text(status.as_str()),
                     Arg::text(&f.note),
                     Arg::time(new.inspected_at),
+                    Arg::Time(closed_at),
                     Arg::time(recorded_at),
                 ],
             );
@@ -221,6 +260,26 @@ impl<S: SqlBackend> InspectionStore for S {
                 &f.note,
             )
             .await?;
+            if f.fixed_on_spot {
+                let mut from = HazardStatus::Open;
+                for to in [
+                    HazardStatus::Rectifying,
+                    HazardStatus::Verified,
+                    HazardStatus::Closed,
+                ] {
+                    insert_event::<S::Db>(
+                        &mut tx,
+                        h.id,
+                        Some(from),
+                        to,
+                        recorded_at,
+                        &new.recorded_by,
+                        "当场整改",
+                    )
+                    .await?;
+                    from = to;
+                }
+            }
             hazards.push(h);
         }
         tx.commit().await?;

@@ -10,6 +10,7 @@
 //! implementations of this module's children.
 
 pub mod access;
+pub mod casefile;
 pub mod idempotency;
 pub mod inspections;
 pub mod layers;

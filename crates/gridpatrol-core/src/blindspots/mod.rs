@@ -28,6 +28,7 @@ use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 use serde::Serialize;
 
+use crate::casefile::CaseFile;
 use crate::domain::{District, Grid, Project, Stored, Town, Venue};
 use crate::inspection::{Hazard, Inspection};
 
@@ -151,12 +152,36 @@ pub struct Dataset {
     pub projects: Vec<Stored<Project>>,
     pub inspections: Vec<Inspection>,
     pub hazards: Vec<Hazard>,
+    /// The case files of the works that have records, by work id; `None`
+    /// when they are not known, and then no gap that reads them (hot work
+    /// without a permit, insulation unfiled, uninsured) is guessed.
+    pub case_files: Option<HashMap<i64, CaseFile>>,
 }
 
 /// The coverage resolution of commercial districts (DESIGN.md's default).
 pub const DISTRICT_RESOLUTION: Resolution = Resolution::Ten;
 
 impl Dataset {
+    /// The same data without the works marked outside the 小微工程 scope
+    /// (and their inspections and hazards): they leave every count.
+    #[must_use]
+    pub fn without_out_of_scope(mut self) -> Self {
+        let out: std::collections::HashSet<i64> = self
+            .case_files
+            .iter()
+            .flatten()
+            .filter(|(_, f)| f.out_of_scope().is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        if out.is_empty() {
+            return self;
+        }
+        self.projects.retain(|p| !out.contains(&p.id));
+        self.inspections.retain(|i| !out.contains(&i.project_id));
+        self.hazards.retain(|h| !out.contains(&h.project_id));
+        self
+    }
+
     /// The cells of every commercial district, by district id.
     #[must_use]
     pub fn district_cells(&self) -> HashMap<i64, Vec<CellIndex>> {

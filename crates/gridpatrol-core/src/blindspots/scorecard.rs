@@ -64,6 +64,12 @@ pub struct ScoreRow {
     pub uninspected: usize,
     pub overdue_hazard: usize,
     pub no_completion_filing: usize,
+    /// Hot work in or near a crowded venue without a valid permit (动火未审批).
+    pub hot_work_unpermitted: usize,
+    /// Insulation materials without a filing (保温材料未备案).
+    pub insulation_unfiled: usize,
+    /// Works under way without a policy covering their period (未投保).
+    pub uninsured: usize,
     /// The blind spots above, added up.
     pub blind_spots: usize,
 }
@@ -195,6 +201,9 @@ fn count_blind_spots(row: &mut ScoreRow, blind: &BlindSpots<'_>) {
                 WorkGap::Uninspected => row.uninspected += 1,
                 WorkGap::OverdueHazard => row.overdue_hazard += 1,
                 WorkGap::NoCompletionFiling => row.no_completion_filing += 1,
+                WorkGap::HotWorkUnpermitted => row.hot_work_unpermitted += 1,
+                WorkGap::InsulationUnfiled => row.insulation_unfiled += 1,
+                WorkGap::Uninsured => row.uninsured += 1,
             }
         }
     }
@@ -205,7 +214,10 @@ fn count_blind_spots(row: &mut ScoreRow, blind: &BlindSpots<'_>) {
         + row.unfiled
         + row.uninspected
         + row.overdue_hazard
-        + row.no_completion_filing;
+        + row.no_completion_filing
+        + row.hot_work_unpermitted
+        + row.insulation_unfiled
+        + row.uninsured;
 }
 
 /// One row per town, in the order of the town codes.

@@ -1,7 +1,12 @@
 //! Works outside management (脱管工程), one kind of gap per reason: above
 //! the 小微工程 limit (to be handed over), outside every grid (no manager
 //! responsible), found on patrol but never filed, filed but not inspected,
-//! hazards past their deadline, and finished without a completion filing.
+//! hazards past their deadline, finished without a completion filing, hot
+//! work in or near a crowded venue without a valid permit, insulation
+//! without a filing, and works under way without a policy covering their
+//! period. An above-limit work that was handed over (移送) is no longer
+//! outside management, and a work marked outside the 小微工程 scope is not
+//! counted at all; both go by the work's case file.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +14,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use h3o::{CellIndex, Resolution};
 use serde::Serialize;
 
+use super::near_venues::{DEFAULT_DISTANCE_M, Site, pairs};
 use super::{Dataset, Reason, Window, site_cell, site_point};
+use crate::casefile::CaseFile;
 use crate::domain::{
     Category, FIT_OUT_AREA_LIMIT_M2, Funding, INVESTMENT_LIMIT_CNY, Invalid, Project,
     ProjectStatus, vocabulary,
@@ -25,6 +32,9 @@ vocabulary! {
         Uninspected = "uninspected" ["备案后未检查", "未检查"],
         OverdueHazard = "overdue_hazard" ["隐患逾期未整改"],
         NoCompletionFiling = "no_completion_filing" ["完工未竣工备案"],
+        HotWorkUnpermitted = "hot_work_unpermitted" ["人员密集场所动火未审批"],
+        InsulationUnfiled = "insulation_unfiled" ["保温材料未备案"],
+        Uninsured = "uninsured" ["未投保安全生产责任保险"],
     }
 }
 
@@ -273,6 +283,86 @@ fn no_completion_filing(w: &Project, today: NaiveDate, p: &Params) -> Option<Rea
     })
 }
 
+/// Whether a work is under way (filed and not completed).
+fn under_way(w: &Project) -> bool {
+    matches!(
+        w.status,
+        ProjectStatus::Filed | ProjectStatus::Notified | ProjectStatus::InProgress
+    )
+}
+
+/// The nearest crowded venue (name, metres) of every work with hot work
+/// that is not completed, within [`DEFAULT_DISTANCE_M`] (0 m inside one).
+fn hot_work_near_venues(data: &Dataset) -> HashMap<i64, (String, f64)> {
+    let works: Vec<Site<'_>> = data
+        .projects
+        .iter()
+        .filter(|p| p.value.hot_work && p.value.status != ProjectStatus::Completed)
+        .map(|p| Site {
+            id: p.id,
+            geometry: &p.value.geometry,
+        })
+        .collect();
+    let venues: Vec<Site<'_>> = data
+        .venues
+        .iter()
+        .map(|v| Site {
+            id: v.id,
+            geometry: &v.value.geometry,
+        })
+        .collect();
+    let names: HashMap<i64, &str> = data
+        .venues
+        .iter()
+        .map(|v| (v.id, v.value.name.as_str()))
+        .collect();
+    let mut out: HashMap<i64, (String, f64)> = HashMap::new();
+    for (work, venue, d) in pairs(&works, &venues, DEFAULT_DISTANCE_M) {
+        let name = names.get(&venue).copied().unwrap_or_default();
+        let e = out.entry(work).or_insert_with(|| (name.to_owned(), d));
+        if d < e.1 {
+            *e = (name.to_owned(), d);
+        }
+    }
+    out
+}
+
+fn hot_work_unpermitted(venue: &str, d: f64) -> Reason {
+    Reason::new(
+        "hot_work_without_permit",
+        format!(
+            "hot work {d:.0} m from the crowded venue {venue} without a valid permit (动火审批)"
+        ),
+        format!("距人员密集场所「{venue}」{d:.0} 米动火作业，无有效动火审批"),
+    )
+    .measured(d, DEFAULT_DISTANCE_M)
+}
+
+fn insulation_unfiled() -> Reason {
+    Reason::new(
+        "insulation_unfiled",
+        "insulation materials on site without a filing (保温材料备案)".to_owned(),
+        "涉及保温材料，未办理保温材料备案".to_owned(),
+    )
+}
+
+/// A work under way whose period (start to completion, or to today) no
+/// policy covers.
+fn uninsured(w: &Project, file: &CaseFile, today: NaiveDate) -> Option<Reason> {
+    if !under_way(w) {
+        return None;
+    }
+    let from = file.start_day(w.started_on).unwrap_or(today);
+    let to = w.completed_on.unwrap_or(today).max(from);
+    (!file.insured(from, to)).then(|| {
+        Reason::new(
+            "uninsured",
+            format!("no safety liability policy covers {from} to {to}"),
+            format!("{from} 至 {to} 无安全生产责任保险保单覆盖"),
+        )
+    })
+}
+
 /// Every work with at least one gap of the `kinds` asked for (all when
 /// empty), with one reason per gap; ordered by town then code.
 #[must_use]
@@ -293,11 +383,22 @@ pub fn analyse(data: &Dataset, window: &Window, p: &Params, kinds: &[WorkGap]) -
     {
         hazards.entry(h.project_id).or_default().push(h);
     }
+    let files = data.case_files.as_ref();
+    let near = if want(WorkGap::HotWorkUnpermitted) && files.is_some() {
+        hot_work_near_venues(data)
+    } else {
+        HashMap::new()
+    };
+    let empty = CaseFile::default();
     let mut rows = Vec::new();
     for s in &data.projects {
         let w = &s.value;
+        let file = files.and_then(|f| f.get(&s.id)).unwrap_or(&empty);
+        if file.out_of_scope().is_some() {
+            continue;
+        }
         let mut gaps: Vec<(WorkGap, Reason)> = Vec::new();
-        if want(WorkGap::AboveLimit) {
+        if want(WorkGap::AboveLimit) && file.above_limit_handover().is_none() {
             gaps.extend(above_limit(w).into_iter().map(|r| (WorkGap::AboveLimit, r)));
         }
         if want(WorkGap::OutsideGrid) && !grids.is_empty() {
@@ -318,6 +419,18 @@ pub fn analyse(data: &Dataset, window: &Window, p: &Params, kinds: &[WorkGap]) -
         if want(WorkGap::NoCompletionFiling) {
             let r = no_completion_filing(w, today, p);
             gaps.extend(r.map(|r| (WorkGap::NoCompletionFiling, r)));
+        }
+        if let Some((venue, d)) = near.get(&s.id)
+            && file.permit_at(window.to()).is_none()
+        {
+            gaps.push((WorkGap::HotWorkUnpermitted, hot_work_unpermitted(venue, *d)));
+        }
+        let known = files.is_some();
+        if want(WorkGap::InsulationUnfiled) && known && w.insulation && !file.insulation_filed() {
+            gaps.push((WorkGap::InsulationUnfiled, insulation_unfiled()));
+        }
+        if want(WorkGap::Uninsured) && known {
+            gaps.extend(uninsured(w, file, today).map(|r| (WorkGap::Uninsured, r)));
         }
         if gaps.is_empty() {
             continue;

@@ -139,26 +139,26 @@ pub fn rows<S: std::hash::BuildHasher>(
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-/// The CSV columns, in order.
+/// The CSV columns, in order: Chinese, as the towns' ledgers head them.
 pub const CSV_HEADER: [&str; 18] = [
-    "at",
-    "entry",
-    "by",
-    "town",
-    "project_id",
-    "project_code",
-    "project_name",
-    "inspection_id",
-    "inspected_at",
-    "inspector",
-    "hazard_id",
-    "kind",
-    "kind_zh",
-    "severity",
-    "deadline",
-    "from_status",
-    "to_status",
-    "note",
+    "时间",
+    "记录类型",
+    "记录人",
+    "街镇",
+    "工程ID",
+    "工程编号",
+    "工程名称",
+    "检查ID",
+    "检查时间",
+    "检查人",
+    "隐患ID",
+    "隐患类别代码",
+    "隐患类别",
+    "隐患等级",
+    "整改期限",
+    "原状态",
+    "新状态",
+    "备注",
 ];
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -166,18 +166,20 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 /// The ledger as CSV: a UTF-8 byte-order mark (so Excel reads the Chinese
-/// text as UTF-8), a header and one line per row, times in RFC 3339 UTC.
+/// text as UTF-8), a Chinese header and one line per row, times in Beijing
+/// time (`2026-11-02 09:30`), vocabularies by their Chinese labels.
 pub fn to_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, csv::Error> {
+    use crate::time::local_text;
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(CSV_HEADER)?;
     for r in rows {
         let entry = match r.entry {
-            LedgerEntry::Inspection => "inspection",
-            LedgerEntry::HazardFound => "hazard_found",
-            LedgerEntry::StatusChanged => "status_changed",
+            LedgerEntry::Inspection => "检查",
+            LedgerEntry::HazardFound => "发现隐患",
+            LedgerEntry::StatusChanged => "状态变更",
         };
         w.write_record([
-            r.at.to_rfc3339(),
+            local_text(r.at),
             entry.to_owned(),
             r.by.clone(),
             r.town.clone().unwrap_or_default(),
@@ -185,15 +187,15 @@ pub fn to_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, csv::Error> {
             r.project_code.clone(),
             r.project_name.clone(),
             r.inspection_id.to_string(),
-            r.inspected_at.to_rfc3339(),
+            local_text(r.inspected_at),
             r.inspector.clone(),
             opt(r.hazard_id),
             opt(r.kind),
             opt(r.kind_zh),
-            opt(r.severity),
+            opt(r.severity.map(Severity::label_zh)),
             opt(r.deadline),
-            opt(r.from_status),
-            opt(r.to_status),
+            opt(r.from_status.map(HazardStatus::label_zh)),
+            opt(r.to_status.map(HazardStatus::label_zh)),
             r.note.clone(),
         ])?;
     }
@@ -276,8 +278,9 @@ mod tests {
         let recs: Vec<csv::StringRecord> = r.records().collect::<Result<_, _>>().expect("reads");
         assert_eq!(recs.len(), 3);
         assert_eq!(&recs[2][12], "未设置开关箱");
-        assert_eq!(&recs[2][15], "open");
-        assert_eq!(&recs[2][16], "rectifying");
+        assert_eq!(&recs[2][15], "待整改");
+        assert_eq!(&recs[2][16], "整改中");
+        assert_eq!(&recs[0][0], "2026-11-02 18:00", "Beijing time");
         assert_eq!(&recs[2][17], "，含逗号");
     }
 }

@@ -10,6 +10,7 @@
 //! A patrol track passing a work is a visit, not an inspection: inspections
 //! only come from inspectors' records.
 
+pub mod checklist;
 pub mod ledger;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -132,6 +133,9 @@ pub struct Finding {
     /// The rectification deadline (整改期限).
     pub deadline: NaiveDate,
     pub note: String,
+    /// Fixed on the spot (当场整改): stored closed at once, its moves
+    /// through the loop recorded at the inspection time.
+    pub fixed_on_spot: bool,
 }
 
 /// A new inspection of a work with its findings.
@@ -144,6 +148,8 @@ pub struct NewInspection {
     pub findings: Vec<Finding>,
     /// Who recorded it (the caller), for the ledger.
     pub recorded_by: String,
+    /// The checklist, photos, parties present and position.
+    pub detail: checklist::InspectionDetail,
 }
 
 /// The most findings one inspection may record.
@@ -175,6 +181,7 @@ impl NewInspection {
                 format!("at most {MAX_FINDINGS} findings per inspection"),
             ));
         }
+        self.detail.validate()?;
         let day = self.inspected_at.date_naive();
         for (i, f) in self.findings.iter().enumerate() {
             if f.deadline > DATE_RANGE.1 {

@@ -254,3 +254,50 @@ async fn the_workbook_holds_the_towns_records_in_the_window(store: DynStore) {
 }
 
 crate::store_tests!(the_workbook_holds_the_towns_records_in_the_window);
+
+/// The demo's case files fill every sheet of the workbook and agree with
+/// the statuses: every work the demo lists as notified was notified before
+/// its start, and the lists of new blind spots are not empty.
+#[tokio::test]
+async fn the_demo_fills_every_sheet() {
+    let store = common::sqlite_store().await;
+    gridpatrol::demo::load(&store, &common::fixtures())
+        .await
+        .expect("demo loads");
+    let app = TestApp::unlimited(&store);
+    let admin = common::admin_token(&store).await;
+    let got = app
+        .get_as(&admin, "/api/v1/ledger.xlsx?from=2025-01-01&to=2027-12-31")
+        .await;
+    assert_eq!(got.status, StatusCode::OK);
+    let sheets = open_with_openpyxl(&got.body);
+    for s in sheets.as_array().expect("sheets") {
+        assert!(s["rows"].as_u64().unwrap_or(0) > 0, "empty sheet: {s}");
+    }
+    let works = app
+        .get_as(&admin, "/api/v1/projects?status=notified&limit=20")
+        .await;
+    let ids: Vec<i64> = works.json()["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["id"].as_i64())
+        .collect();
+    assert!(!ids.is_empty());
+    for id in ids {
+        let file = app
+            .get_as(&admin, &format!("/api/v1/projects/{id}/casefile"))
+            .await;
+        assert_eq!(file.json()["notified"], true, "{}", file.json());
+    }
+    for kind in ["hot_work_unpermitted", "uninsured"] {
+        let list = app
+            .get_as(&admin, &format!("/api/v1/blindspots/works?kind={kind}"))
+            .await;
+        assert!(
+            list.json()["count"].as_u64().unwrap_or(0) > 0,
+            "{kind}: {}",
+            list.json()
+        );
+    }
+}

@@ -17,6 +17,7 @@ mod blindspots_postgis;
 mod blindspots_properties;
 mod blindspots_reasons;
 mod casefile_api;
+mod casefile_dossier;
 mod casefile_workbook;
 mod coverage_geometry;
 mod coverage_properties;

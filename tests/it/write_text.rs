@@ -18,12 +18,16 @@ pub(crate) const NUL: &str = "甲\u{0}乙";
 
 /// Every write operation of the API: a new one fails [`every_write`] until
 /// it is walked here.
-const WRITES: [&str; 9] = [
+const WRITES: [&str; 13] = [
     "PATCH /api/v1/hazards/{id}",
     "PATCH /api/v1/projects/{id}",
     "PATCH /api/v1/routes/{id}",
+    "POST /api/v1/attachments",
+    "POST /api/v1/parties",
     "POST /api/v1/projects",
     "POST /api/v1/projects/{id}/inspections",
+    "POST /api/v1/projects/{id}/parties",
+    "POST /api/v1/projects/{id}/records",
     "POST /api/v1/routes",
     "POST /api/v1/routes/sweep",
     "POST /api/v1/tracks",
@@ -99,6 +103,8 @@ async fn stored(app: &TestApp, token: &str, work: i64) -> Value {
         "/api/v1/routes".to_owned(),
         "/api/v1/hazards".to_owned(),
         format!("/api/v1/projects/{work}/inspections"),
+        format!("/api/v1/projects/{work}/casefile"),
+        "/api/v1/parties".to_owned(),
     ] {
         let a = app.get_as(token, &path).await;
         assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.json());
@@ -120,6 +126,8 @@ enum Body {
     Json(Value),
     /// A track file with `{officer}`, `{device}` and `{name}` to fill.
     File(&'static str, String),
+    /// A binary file (a photo): no text in it, its query walked.
+    Raw(&'static str, Vec<u8>),
 }
 
 fn query_string(query: &[(String, String)]) -> String {
@@ -140,7 +148,7 @@ async fn send(app: &TestApp, token: &str, r: &Request, query: &str, body: Vec<u8
     let content_type = match &r.body {
         Body::Json(_) if r.op == "PATCH /api/v1/projects/{id}" => "application/merge-patch+json",
         Body::Json(_) => "application/json",
-        Body::File(ct, _) => ct,
+        Body::File(ct, _) | Body::Raw(ct, _) => ct,
     };
     app.request(method, &uri, Some(token), Some((content_type, body)))
         .await
@@ -314,7 +322,56 @@ officer05,2026-11-03T01:01:00Z,121.2206,31.0302\nofficer05,2026-11-03T01:02:00Z,
         },
     ];
     all.extend(track_uploads());
+    all.extend(case_file_writes(app, token, work_id).await);
     (all, work_id)
+}
+
+/// The case file's writes on the work: a party to name (registered here,
+/// its code checked), a record, a photo.
+async fn case_file_writes(app: &TestApp, token: &str, work_id: i64) -> Vec<Request> {
+    let party = app
+        .post_json(
+            token,
+            "/api/v1/parties",
+            &json!({"name": "上海松建装饰工程有限公司", "uscc": "91350100M000100Y43"}),
+        )
+        .await;
+    assert_eq!(party.status, StatusCode::CREATED, "{}", party.json());
+    let party_id = party.json()["id"].as_i64().expect("party id");
+    let project = work_id.to_string();
+    let photo = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 0xFF, 0xD9,
+    ];
+    vec![
+        Request {
+            op: "POST /api/v1/parties",
+            path: "/api/v1/parties".into(),
+            query: Vec::new(),
+            body: Body::Json(
+                json!({"name": "上海茸城建筑安装工程有限公司", "uscc": "91310000MA1FL6KQ30",
+                                    "contact": "李强", "phone": "021-57810000"}),
+            ),
+        },
+        Request {
+            op: "POST /api/v1/projects/{id}/parties",
+            path: format!("/api/v1/projects/{work_id}/parties"),
+            query: Vec::new(),
+            body: Body::Json(json!({"party_id": party_id, "role": "builder"})),
+        },
+        Request {
+            op: "POST /api/v1/projects/{id}/records",
+            path: format!("/api/v1/projects/{work_id}/records"),
+            query: Vec::new(),
+            body: Body::Json(json!({"entry": {"kind": "notice", "recipients": ["张伟"],
+                                              "served_on": "2026-09-28"}, "note": "书面告知"})),
+        },
+        Request {
+            op: "POST /api/v1/attachments",
+            path: "/api/v1/attachments".into(),
+            query: q(&[("project", project.as_str()), ("name", "现场照片.jpg")]),
+            body: Body::Raw("image/jpeg", photo),
+        },
+    ]
 }
 
 async fn every_write(store: DynStore) {
@@ -343,6 +400,7 @@ async fn every_write(store: DynStore) {
         let body = match &r.body {
             Body::Json(v) => v.to_string().into_bytes(),
             Body::File(_, t) => fill(t, "", "").into_bytes(),
+            Body::Raw(_, b) => b.clone(),
         };
         for (i, (k, _)) in r.query.iter().enumerate() {
             let mut query = r.query.clone();
@@ -365,6 +423,7 @@ async fn every_write(store: DynStore) {
                     sent += 1;
                 }
             }
+            Body::Raw(..) => {}
             Body::File(ct, template) => {
                 for field in ["officer", "device", "name"] {
                     // the file's own officer and device count when the

@@ -15,7 +15,8 @@ fn work(name: &str, lon: f64, lat: f64) -> Value {
 }
 
 /// Writes of works: role first (403), then the scope (404 for an id the
-/// caller cannot see, 403 for a work placed outside it).
+/// caller cannot see, 403 for a work placed outside it). Grid managers and
+/// officers may only register discovered works in their scope.
 #[expect(
     clippy::too_many_lines,
     reason = "one matrix of roles and cases, read top to bottom"
@@ -41,9 +42,11 @@ async fn project_writes_follow_role_and_scope(store: DynStore) {
     for (user, create_in, create_out, patch_in, patch_out) in [
         ("admin", 201, 201, 200, 200),
         ("town-yy", 201, 403, 200, 404),
-        ("gm-grid", 403, 403, 403, 403),
-        ("gm-zone", 403, 403, 403, 403),
-        ("officer01", 403, 403, 403, 403),
+        // grid managers and officers register works found on patrol
+        // (status discovered) inside their scope, and edit none
+        ("gm-grid", 201, 403, 403, 403),
+        ("gm-zone", 201, 403, 403, 403),
+        ("officer01", 201, 403, 403, 403),
         ("viewer-yy", 403, 403, 403, 403),
         ("viewer-district", 403, 403, 403, 403),
     ] {

@@ -163,6 +163,73 @@ pub fn photo_meta(bytes: &[u8]) -> PhotoMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use exif::experimental::Writer;
+    use exif::{Field, Rational};
+
+    /// A JPEG holding only an EXIF segment: taken 2026-11-20 09:30 (Beijing)
+    /// at 岳阳街道 (121.2287 E, 31.0159 N).
+    pub(crate) fn exif_jpeg() -> Vec<u8> {
+        let r = |num, denom| Rational { num, denom };
+        let ascii = |s: &str| Value::Ascii(vec![s.as_bytes().to_vec()]);
+        let fields = [
+            Field {
+                tag: Tag::DateTimeOriginal,
+                ifd_num: In::PRIMARY,
+                value: ascii("2026:11:20 09:30:00"),
+            },
+            Field {
+                tag: Tag::GPSLatitudeRef,
+                ifd_num: In::PRIMARY,
+                value: ascii("N"),
+            },
+            Field {
+                tag: Tag::GPSLatitude,
+                ifd_num: In::PRIMARY,
+                value: Value::Rational(vec![r(31, 1), r(0, 1), r(5724, 100)]),
+            },
+            Field {
+                tag: Tag::GPSLongitudeRef,
+                ifd_num: In::PRIMARY,
+                value: ascii("E"),
+            },
+            Field {
+                tag: Tag::GPSLongitude,
+                ifd_num: In::PRIMARY,
+                value: Value::Rational(vec![r(121, 1), r(13, 1), r(4332, 100)]),
+            },
+        ];
+        let mut w = Writer::new();
+        for f in &fields {
+            w.push_field(f);
+        }
+        let mut tiff = Cursor::new(Vec::new());
+        w.write(&mut tiff, false).expect("tiff");
+        let tiff = tiff.into_inner();
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        let len = u16::try_from(tiff.len() + 8).expect("small");
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(b"Exif\0\0");
+        out.extend_from_slice(&tiff);
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn a_photo_keeps_its_exif_time_and_position() {
+        let bytes = exif_jpeg();
+        assert_eq!(sniff(&bytes), Some(MediaType::Jpeg));
+        let m = photo_meta(&bytes);
+        assert_eq!(
+            m.taken_at.map(crate::time::iso).as_deref(),
+            Some("2026-11-20T01:30:00Z"),
+            "EXIF time without an offset is Beijing time"
+        );
+        let (lon, lat) = (m.lon.expect("lon"), m.lat.expect("lat"));
+        assert!(
+            (lon - 121.2287).abs() < 1e-4 && (lat - 31.0159).abs() < 1e-4,
+            "{lon} {lat}"
+        );
+    }
 
     #[test]
     fn files_are_known_by_their_bytes() {

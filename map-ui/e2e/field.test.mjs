@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startServer, launchBrowser } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { BIN, startServer, launchBrowser } from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
 // the screenshots of docs/screenshots are taken with SCREENSHOTS=1; otherwise they go to a temporary folder
@@ -20,10 +21,15 @@ const START = { longitude: 121.2249, latitude: 31.0135 };
 
 let server;
 let browser;
+/** An officer of 岳阳街道, created with the command line as an administrator would. */
+let officer;
 
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
+  const made = spawnSync(BIN, ['--database-url', server.databaseUrl, 'user', 'add', 'officer07', '--role', 'officer', '--scope', 'town:310117001'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  officer = made.stdout.trim();
 });
 
 after(async () => {
@@ -65,7 +71,7 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
 
   // sign in with a token
   await page.goto(server.url + '/field/');
-  await page.fill('#f-token', server.token);
+  await page.fill('#f-token', officer);
   await page.click('#f-signin-form button[type=submit]');
   await page.waitForSelector('body[data-ready="true"]');
   await page.waitForSelector('#f-routes');
@@ -103,8 +109,7 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   await page.click('#f-stop');
   await page.waitForSelector('#f-start');
   await waitQueue(page, 0);
-  const me = await api('/api/v1/me');
-  const tracks = await api(`/api/v1/tracks?officer=${encodeURIComponent(me.user)}&limit=10`);
+  const tracks = await api('/api/v1/tracks?officer=officer07&limit=10');
   assert.equal(tracks.features.length, 1, 'one track');
   const track = tracks.features[0];
   assert.ok(track.properties.point_count >= 30, `points: ${track.properties.point_count}`);
@@ -126,13 +131,20 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   await page.waitForSelector('#f-inspect-form');
   const workName = await page.textContent('#f-inspect-form h2');
   assert.match(await page.textContent('#f-distance'), /我距工地 \d/);
-  await page.check('input[name=finding][value=extension_board]');
+  // the checklist: a failed item brings its finding along
+  await page.selectOption('select[name=check-switch_box]', 'pass');
+  await page.selectOption('select[name=check-no_extension_board]', 'fail');
+  assert.ok(await page.isChecked('input[name=finding][value=extension_board]'));
   await page.check('input[name=finding][value=no_safety_briefing]');
   await page.check('input[name=fixed-no_safety_briefing]');
+  await page.fill('input[name=parties]', '施工单位 项目负责人 李强');
+  // a photo from the camera, made smaller on the phone
+  await page.setInputFiles('input[name=photos]', resolve(new URL('.', import.meta.url).pathname, '../public/field/icon-512.png'));
+  await page.waitForSelector('.f-photos img');
   await noHorizontalScroll(page, 'inspect');
   await page.screenshot({ path: `${SHOTS}/field-inspect.png`, fullPage: true });
   await page.click('#f-inspect-form button[type=submit]');
-  await waitQueue(page, 1);
+  await waitQueue(page, 2);
   await page.goto(server.url + '/field/#report').catch(() => undefined);
   await page.waitForSelector('#f-report-form');
   await page.fill('#f-report-form input[name=name]', '人民北路 18 号店铺装修（巡查发现）');
@@ -141,12 +153,12 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   await noHorizontalScroll(page, 'report');
   await page.screenshot({ path: `${SHOTS}/field-report.png` });
   await page.click('#f-report-form button[type=submit]');
-  await waitQueue(page, 2);
+  await waitQueue(page, 3);
 
   // a reload while offline loses nothing
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
-  await waitQueue(page, 2);
+  await waitQueue(page, 3);
   await page.goto(server.url + '/field/#queue');
   await page.waitForSelector('#f-queue-list li[data-state="waiting"]');
   await noHorizontalScroll(page, 'queue');
@@ -175,8 +187,17 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   const inspected = works.features.find((f) => f.properties.name === workName);
   const inspections = await api(`/api/v1/projects/${inspected.id ?? inspected.properties.id}/inspections`);
   assert.equal(inspections.count, 1, 'the inspection is stored once');
-  assert.equal(inspections.items[0].hazards.length, 2, 'with its two findings');
-  assert.match(inspections.items[0].note, /检查人距工地 \d+ 米/);
+  const stored = inspections.items[0];
+  assert.equal(stored.inspector, 'officer07');
+  assert.equal(stored.hazards.length, 2, 'with its two findings');
+  assert.equal(stored.hazards.filter((z) => z.closed_at).length, 1, 'the on-the-spot fix is closed at once');
+  assert.deepEqual(stored.detail.checklist.map((c) => `${c.item}:${c.result}`).sort(), ['no_extension_board:fail', 'switch_box:pass']);
+  assert.deepEqual(stored.detail.parties_present, ['施工单位 项目负责人 李强']);
+  assert.ok(stored.detail.distance_m > 0, `distance ${stored.detail.distance_m}`);
+  assert.equal(stored.detail.photos.length, 1, 'one photo');
+  const photo = await fetch(`${server.url}/api/v1/attachments/${stored.detail.photos[0]}`, { headers: { Authorization: `Bearer ${officer}` } });
+  assert.equal(photo.status, 200);
+  assert.equal(photo.headers.get('content-type'), 'image/jpeg');
   const reported = works.features.filter((f) => f.properties.name === '人民北路 18 号店铺装修（巡查发现）');
   assert.equal(reported.length, 1, 'the discovered work is stored once');
   assert.equal(reported[0].properties.status, 'discovered');

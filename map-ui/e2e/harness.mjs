@@ -101,7 +101,7 @@ export async function startServer({ timeoutMs = Number(process.env.GRIDPATROL_E2
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { url, token, get, post, stop, log: () => log };
+  return { url, token, get, post, stop, log: () => log, databaseUrl: `sqlite://${join(dir, 'e2e.db')}` };
 }
 
 /** The page's probes for endpoints the OpenAPI document does not list (src/api.ts). */

@@ -18,7 +18,29 @@ interface WorkFeature {
   properties: { id?: number; name: string; category: Category; funding: Funding; status: string };
 }
 
-/** The checklist: the committee's four areas, each item a hazard of the notice's list. */
+/** A checklist item of `GET /api/v1/checklist`. */
+interface CheckItemDef {
+  area: string;
+  area_zh: string;
+  item: string;
+  label_zh: string;
+}
+
+/** Checklist items whose 不符合 is a hazard of the notice's list. */
+const ITEM_HAZARD: Record<string, HazardKind> = {
+  scaffold_guardrail: 'scaffold_guardrail_missing',
+  scaffold_pole_spacing: 'scaffold_pole_spacing',
+  no_ladder_at_height: 'ladder_at_height',
+  switch_box: 'no_switch_box',
+  no_power_from_secondary_box: 'power_from_secondary_box',
+  no_extension_board: 'extension_board',
+  safety_briefing: 'no_safety_briefing',
+  construction_plan: 'missing_plan',
+  hot_work_permit: 'hot_work_without_permit',
+  insulation_filed: 'insulation_material',
+};
+
+/** The findings a checklist can lead to, in the committee's four areas. */
 export const CHECKLIST: Array<{ area: string; items: HazardKind[] }> = [
   { area: '安全生产', items: ['scaffold_guardrail_missing', 'scaffold_pole_spacing', 'ladder_at_height', 'no_switch_box', 'power_from_secondary_box', 'extension_board'] },
   { area: '消防安全', items: ['hot_work_without_permit', 'insulation_material'] },
@@ -85,10 +107,41 @@ async function inspectionForm(work: WorkFeature, me: Me, pos: [number, number] |
     h('label', {}, '检查情况', h('textarea', { name: 'note', rows: '2', placeholder: '现场情况、在场人员' })),
   );
   const deadline = beijingDate(Date.now() + 7 * 86_400_000);
+  const findingBoxes = new Map<HazardKind, HTMLInputElement>();
+  const checklist = (await cachedGet<CheckItemDef[]>('/api/v1/checklist')) ?? [];
+  if (checklist.length) {
+    const areas = [...new Set(checklist.map((c) => c.area_zh))];
+    form.append(h('h3', { text: '检查表' }));
+    for (const area of areas) {
+      const box = h('details', { class: 'f-finding', open: area === areas[0] }, h('summary', { text: area }));
+      for (const c of checklist.filter((x) => x.area_zh === area)) {
+        const select = h(
+          'select',
+          { name: `check-${c.item}` },
+          h('option', { value: '', text: '未检查' }),
+          h('option', { value: 'pass', text: '符合' }),
+          h('option', { value: 'fail', text: '不符合' }),
+          h('option', { value: 'not_applicable', text: '不涉及' }),
+        );
+        select.addEventListener('change', () => {
+          const kind = ITEM_HAZARD[c.item];
+          const finding = kind ? findingBoxes.get(kind) : undefined;
+          if (finding && select.value === 'fail' && !finding.checked) {
+            finding.checked = true;
+            finding.dispatchEvent(new Event('change'));
+          }
+        });
+        box.append(h('label', {}, c.label_zh, select));
+      }
+      form.append(box);
+    }
+  }
+  form.append(h('h3', { text: '发现的问题' }));
   for (const group of CHECKLIST) {
-    form.append(h('h3', { text: group.area }));
+    form.append(h('h3', { class: 'f-muted', text: group.area }));
     for (const kind of group.items) {
       const box = h('input', { type: 'checkbox', name: 'finding', value: kind });
+      findingBoxes.set(kind, box);
       const detail = h(
         'div',
         { class: 'f-finding', hidden: true },
@@ -97,9 +150,10 @@ async function inspectionForm(work: WorkFeature, me: Me, pos: [number, number] |
         h('label', { class: 'f-check' }, h('input', { type: 'checkbox', name: `fixed-${kind}` }), '当场整改'),
       );
       box.addEventListener('change', () => (detail.hidden = !box.checked));
-      form.append(h('label', { class: 'f-check' }, box, `发现问题：${tv('hazard', kind)}`), detail);
+      form.append(h('label', { class: 'f-check' }, box, tv('hazard', kind)), detail);
     }
   }
+  form.append(h('label', {}, '在场人员', h('input', { name: 'parties', placeholder: '如：施工单位 项目负责人 李强；建设单位 王芳（用；分隔）' })));
   const photos: Blob[] = [];
   if (withPhotos) {
     const strip = h('div', { class: 'f-photos' });
@@ -117,30 +171,45 @@ async function inspectionForm(work: WorkFeature, me: Me, pos: [number, number] |
   form.append(h('button', { type: 'submit', class: 'f-primary', text: '保存检查记录' }));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    void submitInspection(form, work, me, distance, photos);
+    void submitInspection(form, work, me, photos);
   });
   return form;
 }
 
-async function submitInspection(form: HTMLFormElement, work: WorkFeature, me: Me, distance: number | null, photos: Blob[]): Promise<void> {
+async function submitInspection(form: HTMLFormElement, work: WorkFeature, me: Me, photos: Blob[]): Promise<void> {
   const data = new FormData(form);
   const findings = data.getAll('finding').map((k) => {
     const kind = String(k) as HazardKind;
-    const fixed = data.get(`fixed-${kind}`) === 'on';
-    return { kind, severity: String(data.get(`severity-${kind}`) ?? 'general'), deadline: String(data.get(`deadline-${kind}`) ?? beijingDate()), note: fixed ? '当场整改' : '' };
+    return {
+      kind,
+      severity: String(data.get(`severity-${kind}`) ?? 'general'),
+      deadline: String(data.get(`deadline-${kind}`) ?? beijingDate()),
+      fixed_on_spot: data.get(`fixed-${kind}`) === 'on',
+    };
   });
-  const notes = [String(data.get('note') ?? '').trim()];
-  if (distance !== null) notes.push(`检查人距工地 ${Math.round(distance)} 米`);
+  const checklist: Array<{ item: string; result: string }> = [];
+  for (const [name, value] of data.entries()) {
+    if (name.startsWith('check-') && value) checklist.push({ item: name.slice('check-'.length), result: String(value) });
+  }
+  const parties = String(data.get('parties') ?? '')
+    .split(/[;；]/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const pos = here();
+  const id = workId(work);
   const photoRefs: string[] = [];
   for (const [i, photo] of photos.entries()) {
-    const id = newId();
-    photoRefs.push(id);
-    await enqueue({ id, label: `${work.properties.name} 现场照片 ${i + 1}`, method: 'POST', path: '/api/v1/attachments', contentType: 'image/jpeg', body: photo });
+    const ref = newId();
+    photoRefs.push(ref);
+    const name = encodeURIComponent(`现场照片-${beijingDate()}-${i + 1}.jpg`);
+    await enqueue({ id: ref, label: `${work.properties.name} 现场照片 ${i + 1}`, method: 'POST', path: `/api/v1/attachments?project=${id}&name=${name}`, contentType: 'image/jpeg', body: photo });
   }
-  const body: Record<string, unknown> = { inspected_at: beijingIso(), inspector: me.user, note: notes.filter(Boolean).join('；'), findings };
+  const body: Record<string, unknown> = { inspected_at: beijingIso(), inspector: me.user, note: String(data.get('note') ?? '').trim(), findings, checklist, parties_present: parties };
+  if (pos) body.position = { lon: Number(pos[0].toFixed(7)), lat: Number(pos[1].toFixed(7)) };
   if (photoRefs.length) body.photos = photoRefs.map((r) => `{ref:${r}}`);
+  // a photo's id is known once it is stored: `{ref:ID}` is replaced when sent
   const text = JSON.stringify(body).replace(/"\{ref:([0-9a-f-]{36})\}"/g, '{ref:$1}');
-  await enqueue({ label: `检查 ${work.properties.name}（${findings.length} 个问题）`, method: 'POST', path: `/api/v1/projects/${workId(work)}/inspections`, contentType: 'application/json', body: text });
+  await enqueue({ label: `检查 ${work.properties.name}（${findings.length} 个问题）`, method: 'POST', path: `/api/v1/projects/${id}/inspections`, contentType: 'application/json', body: text });
   toast(navigator.onLine ? '检查记录已保存，正在发送' : '检查记录已保存在手机上，联网后发送');
   location.hash = '#queue';
 }

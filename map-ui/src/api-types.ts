@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/basemap/place": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Names a point or a cell after the nearest named place and its grid. */
+        get: operations["namePlace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/basemap/roads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The road lines in a box, for the base map at street zoom. */
+        get: operations["listBaseMapRoads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/blindspots/cells": {
         parameters: {
             query?: never;
@@ -716,6 +750,16 @@ export interface components {
             numberMatched: number;
             numberReturned: number;
         };
+        /** @description A road line of the base map. */
+        BaseRoadProperties: {
+            /** @description How the map draws it: `main` (bus roads, OSM roads) or `minor`. */
+            class: string;
+            /**
+             * @description Where the line comes from: `road` (OpenStreetMap), `bus_route` or
+             *     `lattice` (the demo network's bus roads and invented local streets).
+             */
+            kind: string;
+        };
         /** @description A blind-spot cell, ranked by risk, with its reasons. */
         BlindCellProperties: {
             /** @description H3 cell (hex). */
@@ -724,12 +768,22 @@ export interface components {
             commercial_district?: string | null;
             /** Format: int64 */
             grid_id: number;
+            /** @description The grid's name. */
+            grid_name?: string | null;
             last_patrolled?: string | null;
             never_patrolled: boolean;
             overdue: boolean;
+            /**
+             * @description What people call the cell: the nearest named place and the grid,
+             *     "文翔路70号附近 · 岳阳街道 第1网格".
+             */
+            place: string;
+            /** @description The same in English (names stay as they are). */
+            place_en: string;
             projects: number;
             rank: number;
-            reasons: string[];
+            /** @description Why the cell matters, each in English and Chinese (`text`, `text_zh`). */
+            reasons: components["schemas"]["Reason"][];
             /** Format: double */
             risk: number;
             town: string;
@@ -952,6 +1006,18 @@ export interface components {
          */
         FeatureCollectionType: "FeatureCollection";
         /** @description A page of features with the OGC API - Features counts. */
+        FeatureCollection_BaseRoadProperties: {
+            features: components["schemas"]["Feature_BaseRoadProperties"][];
+            /**
+             * Format: int64
+             * @description Features matching the query.
+             */
+            numberMatched: number;
+            /** @description Features in this page. */
+            numberReturned: number;
+            type: components["schemas"]["FeatureCollectionType"];
+        };
+        /** @description A page of features with the OGC API - Features counts. */
         FeatureCollection_BlindCellProperties: {
             features: components["schemas"]["Feature_BlindCellProperties"][];
             /**
@@ -1124,6 +1190,22 @@ export interface components {
          */
         FeatureType: "Feature";
         /** @description A GeoJSON Feature of properties `P`. */
+        Feature_BaseRoadProperties: {
+            geometry?: null | components["schemas"]["Geometry"];
+            id: components["schemas"]["FeatureId"];
+            /** @description A road line of the base map. */
+            properties: {
+                /** @description How the map draws it: `main` (bus roads, OSM roads) or `minor`. */
+                class: string;
+                /**
+                 * @description Where the line comes from: `road` (OpenStreetMap), `bus_route` or
+                 *     `lattice` (the demo network's bus roads and invented local streets).
+                 */
+                kind: string;
+            };
+            type: components["schemas"]["FeatureType"];
+        };
+        /** @description A GeoJSON Feature of properties `P`. */
         Feature_BlindCellProperties: {
             geometry?: null | components["schemas"]["Geometry"];
             id: components["schemas"]["FeatureId"];
@@ -1135,12 +1217,22 @@ export interface components {
                 commercial_district?: string | null;
                 /** Format: int64 */
                 grid_id: number;
+                /** @description The grid's name. */
+                grid_name?: string | null;
                 last_patrolled?: string | null;
                 never_patrolled: boolean;
                 overdue: boolean;
+                /**
+                 * @description What people call the cell: the nearest named place and the grid,
+                 *     "文翔路70号附近 · 岳阳街道 第1网格".
+                 */
+                place: string;
+                /** @description The same in English (names stay as they are). */
+                place_en: string;
                 projects: number;
                 rank: number;
-                reasons: string[];
+                /** @description Why the cell matters, each in English and Chinese (`text`, `text_zh`). */
+                reasons: components["schemas"]["Reason"][];
                 /** Format: double */
                 risk: number;
                 town: string;
@@ -1604,7 +1696,11 @@ export interface components {
         LeftOut: {
             /** @description `grid_cell`, `project` or `road`. */
             kind: string;
+            /** @description What people call the target (see [`RouteStop`]). */
+            place?: string | null;
             reason: string;
+            /** @description The reason in Chinese. */
+            reason_zh?: string | null;
             target_id: string;
         };
         /** @description Who the token belongs to. */
@@ -1662,6 +1758,22 @@ export interface components {
             stops_reached?: number | null;
             /** @description Routes with a track of their date. */
             tracked: number;
+        };
+        /** @description What people call a point. */
+        PlaceName: {
+            /**
+             * Format: double
+             * @description Metres to it.
+             */
+            distance_m?: number | null;
+            /** @description "near 文翔路70号 · 岳阳街道 第1网格". */
+            en: string;
+            /** @description The grid the point lies in, among the caller's grids. */
+            grid?: string | null;
+            /** @description The nearest named place within 3 km. */
+            place?: string | null;
+            /** @description "文翔路70号附近 · 岳阳街道 第1网格". */
+            zh: string;
         };
         /** @description The planning answer: the route's fields with its line as `geometry`. */
         PlannedRoute: components["schemas"]["RouteProperties"] & {
@@ -1914,10 +2026,20 @@ export interface components {
             lon: number;
             /** Format: int32 */
             order: number;
+            /**
+             * @description What people call the stop: a work's name, or the nearest named place
+             *     and the grid of a cell ("文翔路70号附近 · 岳阳街道 第1网格").
+             */
+            place: string;
+            /** @description The same in English (names stay as they are). */
+            place_en: string;
             /** Format: double */
             priority: number;
-            /** @description Why the stop is on the route. */
-            reasons: string[];
+            /**
+             * @description Why the stop is on the route, each reason in English and Chinese
+             *     (`text`, `text_zh`); routes planned before Chinese reasons hold strings.
+             */
+            reasons: components["schemas"]["Reason"][];
             target_id: string;
         };
         /** @description A scope as the API shows it (`GET /api/v1/me`). */
@@ -2238,6 +2360,128 @@ export interface operations {
                 };
             };
             /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    namePlace: {
+        parameters: {
+            query?: {
+                /** @description WGS-84 longitude, degrees. */
+                lon?: number;
+                /** @description WGS-84 latitude, degrees. */
+                lat?: number;
+                /** @description An H3 cell (hex); its centre is named. */
+                cell?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the point's name for people */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceName"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description neither a cell nor lon and lat, or invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBaseMapRoads: {
+        parameters: {
+            query?: {
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84), at most 0.12° each way. */
+                bbox?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GeoJSON FeatureCollection of road lines touching the box (`numberMatched` counts them all; at most 20,000 returned); empty without a road network */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCollection_BaseRoadProperties"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, invalid or too large bbox */
             422: {
                 headers: {
                     [name: string]: unknown;

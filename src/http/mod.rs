@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod basemap;
 pub mod blindspots;
 pub mod coverage;
 pub mod error;
@@ -121,6 +122,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(blindspots::router())
         .merge(scorecard::router())
         .merge(routes::router())
+        .merge(basemap::router())
         .merge(auth::router())
         .merge(audit::router())
 }

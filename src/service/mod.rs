@@ -2,6 +2,7 @@
 //! readers and the store, shared by the HTTP API and the CLI so that both
 //! behave the same (validation, town assignment, one transaction per file).
 
+pub mod basemap;
 pub mod blindspots;
 pub mod cache;
 pub mod coverage;

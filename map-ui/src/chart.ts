@@ -94,7 +94,8 @@ export function lineChartSvg(labels: string[], series: Series[], opts: LineChart
   });
   const step = Math.max(1, Math.ceil(labels.length / 10));
   const xTicks = labels
-    .map((l, i) => (i % step === 0 || i === labels.length - 1 ? `<text x="${x(i).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${escapeXml(l)}</text>` : ''))
+    // the last label too, unless it would sit on the one before
+    .map((l, i) => (i % step === 0 || (i === labels.length - 1 && i % step >= step / 2) ? `<text x="${x(i).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle" class="tick">${escapeXml(l)}</text>` : ''))
     .join('');
   const lines = series
     .map((s, si) => {

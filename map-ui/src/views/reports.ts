@@ -219,7 +219,7 @@ export class ReportsView {
         { label: t('reports.closed'), values: recent.map((w) => w.closed), color: '#1b9e77' },
         { label: t('reports.open'), values: recent.map((w) => w.open), color: '#7570b3' },
       ],
-      { title: t('reports.hazard_trend') },
+      { title: t('reports.hazard_trend'), format: (v) => String(Math.round(v)) },
     );
     const zh = lang() === 'zh';
     const work = (hz: Hazard) => this.works.get(hz.project_id);

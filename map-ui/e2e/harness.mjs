@@ -152,11 +152,11 @@ export async function launchBrowser() {
 }
 
 /** A page that records console errors and page errors; signed in when a token exists. */
-export async function openPage(browser, server, { viewport = { width: 1440, height: 900 }, signedIn = true, uiConfig = null } = {}) {
+export async function openPage(browser, server, { viewport = { width: 1440, height: 900 }, signedIn = true, uiConfig = null, timezoneId = 'Asia/Shanghai' } = {}) {
   // With a tile source of the test's own, the page's CSP (made for the
   // server's configuration, which has none) is bypassed; http::ui's unit
   // tests check the CSP that a configured server sends.
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true, deviceScaleFactor: 1, bypassCSP: !!uiConfig });
+  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId, acceptDownloads: true, deviceScaleFactor: 1, bypassCSP: !!uiConfig });
   // The base map as `serve` would announce it with GRIDPATROL_TILES* set.
   if (uiConfig) await context.route('**/ui-config.json', (route) => route.fulfill({ json: { ui_built: true, max_zoom: 18, attribution: null, ...uiConfig } }));
   if (signedIn && server.token) {

@@ -4,7 +4,7 @@
 import type { Feature, FeatureCollection, Geometry } from 'geojson';
 import { MapView } from './map';
 import { lang, t, onLangChange, type MessageKey } from './i18n';
-import { addDays, esc, formatValue, h, isoDate, propLabel, townName } from './util';
+import { addDays, addDaysIso, esc, formatValue, h, isoDate, propLabel, townName } from './util';
 import { api, isNotAvailable, offers } from './api';
 import { caseFileSection } from './views/casefile';
 
@@ -49,7 +49,7 @@ export class App {
 
   /** The window as API parameters: `to` is exclusive there (the day after). */
   windowParams(): { from: string; to: string } {
-    return { from: this.window.from, to: isoDate(addDays(new Date(`${this.window.to}T00:00:00`), 1)) };
+    return { from: this.window.from, to: addDaysIso(this.window.to, 1) };
   }
 
   toast(message: string, ms = 4000): void {
@@ -82,7 +82,8 @@ export class App {
     el.hidden = false;
     el.dataset.kind = kind;
     el.dataset.id = String(feature.id ?? p.id ?? p.cell ?? '');
-    const title = String(p.name ?? p.cell ?? p.code ?? p.officer ?? feature.id ?? '');
+    const place = lang() === 'en' && typeof p.place_en === 'string' ? p.place_en : p.place;
+    const title = String(place ?? p.name ?? p.cell ?? p.code ?? p.officer ?? feature.id ?? '');
     const close = h('button', { class: 'close', type: 'button', title: t('common.close'), 'aria-label': t('common.close') }, '×');
     close.addEventListener('click', () => this.hideDetails());
     el.replaceChildren(
@@ -90,13 +91,14 @@ export class App {
       this.kvTable(p, kind),
     );
     if (feature.geometry) this.mapView.highlight(feature.geometry);
+    if (kind === 'cell' && place === undefined && typeof p.cell === 'string') await this.nameCell(p.cell, feature);
     if (kind === 'project' && feature.id !== undefined) await this.projectExtras(Number(feature.id));
     if (kind === 'project' && feature.id !== undefined) this.detailsEl.append(await caseFileSection(Number(feature.id), (e) => this.toast(this.errorText(e))));
   }
 
   private kvTable(p: Props, kind: DetailsKind): HTMLTableElement {
     const layer = kind === 'venue' ? 'venues' : kind === 'town' ? 'towns' : kind;
-    const hidden = new Set(['cells', 'center', 'geometry', 'times', 'coordTimes', 'source_crs_note', 'reasons']);
+    const hidden = new Set(['cells', 'center', 'geometry', 'times', 'coordTimes', 'source_crs_note', 'reasons', 'place', 'place_en']);
     const table = h('table', { class: 'kv' });
     const order = FIELD_ORDER[kind] ?? [];
     const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
@@ -104,9 +106,25 @@ export class App {
     for (const [k, v] of entries) {
       if (hidden.has(k) || (k === 'name' && kind !== 'cell')) continue;
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) continue;
-      table.append(h('tr', {}, h('th', { text: propLabel(k) }), h('td', { text: formatValue(k, v, layer) })));
+      table.append(h('tr', {}, h('th', { text: propLabel(k) }), h('td', { text: formatValue(k, v, layer), class: ID_KEYS.has(k) ? 'id' : undefined })));
     }
     return table;
+  }
+
+  /**
+   * A cell of the coverage map is named for people from the server
+   * ("文翔路70号附近 · 岳阳街道 第1网格"); the H3 id stays in the table.
+   */
+  private async nameCell(cell: string, feature: Feature<Geometry | null, Props>): Promise<void> {
+    if (!offers('/api/v1/basemap/place')) return;
+    try {
+      const n = await api<{ zh: string; en: string; grid?: string | null }>(`/api/v1/basemap/place?cell=${encodeURIComponent(cell)}`);
+      if (this.lastDetails?.feature !== feature) return;
+      const props = { ...feature.properties, place: n.zh, place_en: n.en, grid_name: n.grid ?? undefined };
+      await this.showDetails('cell', { ...feature, properties: props });
+    } catch {
+      // The title stays the cell's id.
+    }
   }
 
   /** Inspections and hazards of a project, when the server offers them. */
@@ -156,6 +174,9 @@ export class App {
   }
 }
 
+/** Ids and codes, kept in the details for the curious (an H3 cell, a code). */
+const ID_KEYS = new Set(['code', 'cell', 'grid_id', 'project_code', 'venue_code', 'device']);
+
 /** The order in which a person reads the attributes of each kind of feature. */
 const FIELD_ORDER: Partial<Record<DetailsKind, string[]>> = {
   project: [
@@ -163,8 +184,8 @@ const FIELD_ORDER: Partial<Record<DetailsKind, string[]>> = {
     'above_limit', 'hot_work', 'insulation', 'steel_mezzanine', 'insured', 'address', 'town',
   ],
   cell: [
-    'cell', 'rank', 'risk', 'patrolled', 'patrolled_share', 'last_patrolled', 'days_since_patrol', 'days_since', 'visits',
-    'overdue', 'overdue_share', 'interval_days', 'never_patrolled', 'projects', 'venues_near', 'commercial_district', 'grid_id', 'town',
+    'grid_name', 'rank', 'risk', 'patrolled', 'patrolled_share', 'last_patrolled', 'days_since_patrol', 'days_since', 'visits',
+    'overdue', 'overdue_share', 'interval_days', 'never_patrolled', 'projects', 'venues_near', 'commercial_district', 'town', 'cell', 'grid_id',
   ],
   venue: ['code', 'kind', 'town', 'proxy', 'source'],
   district: ['code', 'one_stop_plan', 'type', 'human_traffic'],

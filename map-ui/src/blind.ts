@@ -117,6 +117,10 @@ export function normalizeBlind(kind: BlindKind, data: unknown, lang: 'zh' | 'en'
     const project = isObj(props.project) ? props.project : undefined;
     const venue = isObj(props.venue) ? props.venue : undefined;
     let title = String(props.name ?? props.project_name ?? project?.name ?? props.cell ?? props.code ?? id ?? `#${i + 1}`);
+    if (kind === 'cells' && typeof props.place === 'string' && props.place) {
+      // "文翔路70号附近 · 岳阳街道 第1网格": the place, not the H3 id (kept in the details)
+      title = lang === 'en' && typeof props.place_en === 'string' ? props.place_en : props.place;
+    }
     if (kind === 'near_venues') {
       const v = props.venue_name ?? venue?.name;
       const p = props.project_name ?? project?.name ?? props.name;

@@ -14,9 +14,12 @@ import { CoverageView } from './views/coverage';
 import { BlindspotView } from './views/blindspots';
 import { RouteView } from './views/routes';
 import { ScorecardView } from './views/scorecard';
+import { BaseMap, loadPlaces } from './basemap';
+import { SearchBox, openOnOwnArea } from './search';
+import { ReportsView } from './views/reports';
 
-type ViewName = 'map' | 'blindspots' | 'routes' | 'scorecard';
-const VIEWS: ViewName[] = ['map', 'blindspots', 'routes', 'scorecard'];
+type ViewName = 'map' | 'blindspots' | 'routes' | 'scorecard' | 'reports';
+const VIEWS: ViewName[] = ['map', 'blindspots', 'routes', 'scorecard', 'reports'];
 
 async function loadConfig(): Promise<UiConfig> {
   try {
@@ -174,18 +177,22 @@ async function start(): Promise<void> {
   blind.init();
   routes.init();
   scorecard.init();
+  const reports = new ReportsView(app, $('#reports'));
+  reports.init();
 
   const show = (name: ViewName) => {
     document.querySelectorAll<HTMLAnchorElement>('.tabs a').forEach((a) => a.classList.toggle('active', a.dataset.view === name));
     document.querySelectorAll<HTMLElement>('.sidebar .panel').forEach((p) => (p.hidden = p.dataset.panel !== name));
     $('#scorecard').hidden = name !== 'scorecard';
+    $('#reports').hidden = name !== 'reports';
+    if (name === 'reports') reports.show();
     if (document.body.dataset.view && document.body.dataset.view !== name) app.hideDetails();
     document.body.dataset.view = name;
     if (name === 'routes') routes.show();
     else routes.hide();
     if (name === 'blindspots') blind.show();
     if (name === 'scorecard') scorecard.show();
-    else mapView.map.invalidateSize();
+    else if (name !== 'reports') mapView.map.invalidateSize();
   };
   const fromHash = (): ViewName => {
     const v = location.hash.replace(/^#\/?/, '') as ViewName;
@@ -239,8 +246,13 @@ async function start(): Promise<void> {
   };
   (window as unknown as { gridpatrol: typeof testHook }).gridpatrol = testHook;
 
+  const basemap = new BaseMap(mapView, mapEl);
+  basemap.init();
   show(fromHash());
   await coverage.init();
+  await openOnOwnArea(app, me?.scope);
+  await new SearchBox(app).init();
+  await loadPlaces(basemap);
   testHook.ready = true;
   document.body.dataset.ready = 'true';
 }

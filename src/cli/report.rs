@@ -190,11 +190,10 @@ pub(super) async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow:
                 cov::ranked_blind_cells(&store, &everything, &area, from, to, limit)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut w = csv::Writer::from_writer(Vec::new());
             let json_rows: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|b| {
-                    serde_json::json!({"cell": b.cell.to_string(), "grid_id": b.grid, "town": b.town, "risk": b.risk,
+                    serde_json::json!({"cell": b.cell.to_string(), "place": b.place.as_ref().map(|l| &l.zh), "grid_id": b.grid, "town": b.town, "risk": b.risk,
                         "never_patrolled": b.never_patrolled, "overdue": b.overdue,
                         "last_patrolled": b.last_patrolled_ms.map(iso_ms), "reasons": b.reasons})
                 })
@@ -203,32 +202,48 @@ pub(super) async fn coverage_command(url: &str, cmd: CoverageCommand) -> anyhow:
                 ReportFormat::Json => serde_json::to_string_pretty(
                     &serde_json::json!({"total": total, "cells": json_rows}),
                 )?,
-                ReportFormat::Csv => {
-                    w.write_record([
-                        "rank",
-                        "cell",
-                        "grid_id",
-                        "town",
-                        "risk",
-                        "last_patrolled",
-                        "reasons",
-                    ])?;
-                    for (i, b) in rows.iter().enumerate() {
-                        w.write_record([
-                            (i + 1).to_string(),
-                            b.cell.to_string(),
-                            b.grid.to_string(),
-                            b.town.clone(),
-                            b.risk.to_string(),
-                            b.last_patrolled_ms.map(iso_ms).unwrap_or_default(),
-                            b.reasons.join("; "),
-                        ])?;
-                    }
-                    String::from_utf8(w.into_inner()?)?
-                }
+                ReportFormat::Csv => blind_cells_csv(&rows)?,
             }
         }
     };
     write_stdout(&out);
     Ok(())
+}
+
+/// The ranked blind cells as CSV for people: Chinese headers, the place
+/// before the ids, Beijing time, the reasons in Chinese.
+fn blind_cells_csv(rows: &[service::coverage::BlindCell]) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "排名",
+        "地点",
+        "网格",
+        "街镇代码",
+        "风险",
+        "最近巡查（北京时间）",
+        "原因",
+        "H3 单元格",
+        "网格编号",
+    ])?;
+    for (i, b) in rows.iter().enumerate() {
+        let place = b.place.as_ref();
+        w.write_record([
+            (i + 1).to_string(),
+            place.map(|l| l.zh.clone()).unwrap_or_default(),
+            place.and_then(|l| l.grid.clone()).unwrap_or_default(),
+            b.town.clone(),
+            b.risk.to_string(),
+            b.last_patrolled_ms
+                .map(crate::time::beijing_text_ms)
+                .unwrap_or_default(),
+            b.reasons
+                .iter()
+                .map(|r| r.text_zh.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+            b.cell.to_string(),
+            b.grid.to_string(),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
 }

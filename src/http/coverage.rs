@@ -68,6 +68,13 @@ pub struct BlindCellProperties {
     rank: usize,
     /// H3 cell (hex).
     cell: String,
+    /// What people call the cell: the nearest named place and the grid,
+    /// "文翔路70号附近 · 岳阳街道 第1网格".
+    place: String,
+    /// The same in English (names stay as they are).
+    place_en: String,
+    /// The grid's name.
+    grid_name: Option<String>,
     grid_id: i64,
     town: String,
     risk: f64,
@@ -78,7 +85,8 @@ pub struct BlindCellProperties {
     venues_near: usize,
     /// The commercial district the cell lies in, if any.
     commercial_district: Option<String>,
-    reasons: Vec<String>,
+    /// Why the cell matters, each in English and Chinese (`text`, `text_zh`).
+    reasons: Vec<crate::blindspots::Reason>,
 }
 
 /// The coverage over a window.
@@ -291,9 +299,13 @@ pub async fn blind_cells(
         .iter()
         .enumerate()
         .map(|(i, b)| {
+            let place = b.place.as_ref();
             let p = BlindCellProperties {
                 rank: i + 1,
                 cell: b.cell.to_string(),
+                place: place.map_or_else(|| b.cell.to_string(), |l| l.zh.clone()),
+                place_en: place.map_or_else(|| b.cell.to_string(), |l| l.en.clone()),
+                grid_name: place.and_then(|l| l.grid.clone()),
                 grid_id: b.grid,
                 town: b.town.clone(),
                 risk: b.risk,

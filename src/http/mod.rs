@@ -6,6 +6,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod basemap;
 pub mod blindspots;
 pub mod casefile;
 pub mod coverage;
@@ -125,6 +126,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(blindspots::router())
         .merge(scorecard::router())
         .merge(routes::router())
+        .merge(basemap::router())
         .merge(auth::router())
         .merge(audit::router())
         .merge(casefile::router())

@@ -6,7 +6,27 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::geojson_types::{Feature, Geometry};
+use crate::service::routes::stop_place;
 use crate::store::routes::{Adherence, RouteRecord};
+
+/// The targets left out, each with what people call it.
+fn left_out(details: &Value) -> Value {
+    let mut list = details.get("left_out").cloned().unwrap_or(Value::Null);
+    if let Some(items) = list.as_array_mut() {
+        for item in items {
+            let id = item
+                .get("target_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if let (Some(id), Some(obj)) = (id, item.as_object_mut())
+                && details.get("places").and_then(|p| p.get(&id)).is_some()
+            {
+                obj.insert("place".to_owned(), Value::String(stop_place(details, &id)));
+            }
+        }
+    }
+    list
+}
 
 /// One stop of a route.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -21,8 +41,14 @@ pub struct RouteStop {
     arrival_s: f64,
     departure_s: f64,
     priority: f64,
-    /// Why the stop is on the route.
-    #[schema(value_type = Vec<String>)]
+    /// What people call the stop: a work's name, or the nearest named place
+    /// and the grid of a cell ("文翔路70号附近 · 岳阳街道 第1网格").
+    place: String,
+    /// The same in English (names stay as they are).
+    place_en: String,
+    /// Why the stop is on the route, each reason in English and Chinese
+    /// (`text`, `text_zh`); routes planned before Chinese reasons hold strings.
+    #[schema(value_type = Vec<crate::blindspots::Reason>)]
     reasons: Value,
 }
 
@@ -60,6 +86,10 @@ pub struct LeftOut {
     /// `grid_cell`, `project` or `road`.
     kind: String,
     reason: String,
+    /// The reason in Chinese.
+    reason_zh: Option<String>,
+    /// What people call the target (see [`RouteStop`]).
+    place: Option<String>,
 }
 
 /// A route's fields, without its line.
@@ -118,10 +148,17 @@ pub fn properties(r: &RouteRecord) -> RouteProperties {
     let route = &r.route;
     let reasons = route.details.get("stop_reasons");
     let detail = |k: &str| route.details.get(k).cloned().unwrap_or(Value::Null);
+    let place_en = |id: &str| {
+        let entry = route.details.get("places").and_then(|p| p.get(id));
+        let text = |k: &str| entry.and_then(|e| e.get(k)).and_then(Value::as_str);
+        text("name").or_else(|| text("en")).unwrap_or(id).to_owned()
+    };
     let stops = route
         .stops
         .iter()
         .map(|s| RouteStop {
+            place: stop_place(&route.details, &s.target_id),
+            place_en: place_en(&s.target_id),
             order: s.order,
             kind: s.kind.clone(),
             target_id: s.target_id.clone(),
@@ -157,7 +194,7 @@ pub fn properties(r: &RouteRecord) -> RouteProperties {
         new_cells: detail("new_cells"),
         new_cell_count: route.new_cells,
         overdue_cells: detail("overdue_cells"),
-        left_out: detail("left_out"),
+        left_out: left_out(&route.details),
         road_network: route.road_network,
         sweep: (route.kind == "sweep").then(|| SweepDetails {
             swept_cells: detail("swept_cells"),

@@ -14,12 +14,14 @@ use h3o::{CellIndex, Resolution};
 use serde::Serialize;
 
 use super::ServiceError;
+use crate::blindspots::Reason;
 use crate::blindspots::cells::PatrolState;
 pub use crate::blindspots::cells::RiskContext;
 use crate::coverage::CoverageError;
 use crate::coverage::analysis::{self, CoverageReport, PatrolIntervals, TimeWindow, VisitRow};
 use crate::domain::{District, Grid, Project, Stored, Venue, Zone};
 use crate::ingest::IngestError;
+use crate::naming::{Gazetteer, PlaceLabel};
 use crate::store::{DynStore, ListQuery, StoreError, typed};
 
 /// Which cells a question is about.
@@ -447,7 +449,10 @@ pub struct BlindCell {
     pub projects: usize,
     pub venues_near: usize,
     pub in_commercial_district: Option<String>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
+    /// What people call the cell ("文翔路70号附近 · 岳阳街道 第1网格"); named
+    /// by [`ranked_blind_cells`] for the cells it answers, `None` before.
+    pub place: Option<PlaceLabel>,
 }
 
 /// Ranks the cells that were never patrolled in the window or are overdue,
@@ -485,6 +490,7 @@ pub fn blind_cells(
                 venues_near: r.venues_near,
                 in_commercial_district: r.in_commercial_district,
                 reasons: r.reasons,
+                place: None,
             }
         })
         .collect();
@@ -587,7 +593,7 @@ pub async fn ranked_blind_cells(
     to_ms: i64,
     limit: usize,
 ) -> Result<(Vec<BlindCell>, usize), ServiceError> {
-    let (_, cells, data) = load_area(store, access, scope, from_ms, to_ms).await?;
+    let (grids, cells, data) = load_area(store, access, scope, from_ms, to_ms).await?;
     let projects = typed::all::<Project>(store).await?;
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;
@@ -598,6 +604,10 @@ pub async fn ranked_blind_cells(
         let mut ranked = blind_cells(&cells, &st, &ctx, to_ms);
         let total = ranked.len();
         ranked.truncate(limit);
+        let names = Gazetteer::from_layers(&venues, &projects, &districts, &grids.grids);
+        for b in &mut ranked {
+            b.place = Some(names.label_cell(b.cell));
+        }
         Ok((ranked, total))
     })
     .await

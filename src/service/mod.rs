@@ -3,6 +3,7 @@
 //! behave the same (validation, town assignment, one transaction per file).
 
 pub mod attachments;
+pub mod basemap;
 pub mod blindspots;
 pub mod cache;
 pub mod casefile;

@@ -30,6 +30,7 @@ mod inspections_api;
 mod instances;
 mod openapi;
 mod openapi_bounds;
+mod places_api;
 mod read_cache;
 mod routes_api;
 mod routes_cli;

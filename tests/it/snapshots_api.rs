@@ -68,7 +68,7 @@ async fn a_planned_route_as_gpx() {
 
 /// The route id in the titles and the metadata time (when it was planned).
 fn redact_gpx(gpx: &str, id: i64) -> String {
-    let gpx = gpx.replace(&format!("gridpatrol route {id} "), "gridpatrol route [id] ");
+    let gpx = gpx.replace(&format!("编号 {id}）"), "编号 [id]）");
     // The creation time is the first <time> of the document, inside <metadata>.
     let metadata_end = gpx.find("</metadata>").expect("the GPX has metadata");
     match (gpx.find("<time>"), gpx.find("</time>")) {

@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod domain;
 pub mod ingest;
 pub mod inspection;
+pub mod naming;
 pub mod routing;
 pub mod spatial;
 pub mod time;

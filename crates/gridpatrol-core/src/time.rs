@@ -48,6 +48,21 @@ pub fn iso_ms(ms: i64) -> String {
     iso(DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default())
 }
 
+/// An instant as people read it, in Beijing time to the minute
+/// (`2026-11-02 09:30`), for exports and labels; machines get [`iso`].
+#[must_use]
+pub fn beijing_text(t: DateTime<Utc>) -> String {
+    t.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Milliseconds since the Unix epoch as [`beijing_text`].
+#[must_use]
+pub fn beijing_text_ms(ms: i64) -> String {
+    beijing_text(DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default())
+}
+
 /// Parses an RFC 3339 time, or a date `YYYY-MM-DD` (midnight, Beijing
 /// time), into milliseconds since the epoch.
 #[must_use]

@@ -6,7 +6,8 @@ import type { App, Props } from '../app';
 import { api, offers, withQuery } from '../api';
 import { BLIND_KINDS, blindEndpoint, normalizeBlind, type BlindItem, type BlindKind } from '../blind';
 import { applyI18n, lang, onLangChange, t, type MessageKey } from '../i18n';
-import { h, townName } from '../util';
+import { downloadButtons } from '../download';
+import { formatDateTime, h, isoDate, townName } from '../util';
 
 export class BlindspotView {
   private readonly app: App;
@@ -151,7 +152,30 @@ export class BlindspotView {
       });
       ul.append(li);
     }
-    body.replaceChildren(ul);
+    body.replaceChildren(this.downloads(), ul);
+  }
+
+  /** CSV and GeoJSON of the list as shown (town and flag filters applied). */
+  private downloads(): HTMLElement {
+    const { template, params } = blindEndpoint(this.kind, { town: this.town || undefined, ...this.app.windowParams() });
+    const zh = lang() === 'zh';
+    return downloadButtons<BlindItem>({
+      name: `${t(`blind.${this.kind}` as MessageKey)}-${isoDate(new Date())}`,
+      rows: () => this.visibleItems(),
+      columns: () => [
+        { label: t('prop.rank'), value: (i) => this.visibleItems().indexOf(i) + 1 },
+        { label: t('prop.name'), value: (i) => i.title },
+        { label: t('common.town'), value: (i) => (i.town ? townName(i.town) : '') },
+        { label: t('prop.risk'), value: (i) => i.raw.risk },
+        { label: t('prop.distance_m'), value: (i) => (i.distance === undefined ? '' : Math.round(i.distance)) },
+        { label: t('prop.last_patrolled'), value: (i) => (typeof i.raw.last_patrolled === 'string' ? formatDateTime(i.raw.last_patrolled) : '') },
+        { label: t('blind.reasons'), value: (i) => i.reasons.join(zh ? '；' : '; ') },
+        { label: t('prop.code'), value: (i) => i.raw.cell ?? i.raw.project_code ?? i.raw.code ?? '' },
+      ],
+      geometry: (i) => i.geometry,
+      server: { path: template, params },
+      onError: (e) => this.app.toast(this.app.errorText(e)),
+    });
   }
 
   private async zoomTo(item: BlindItem): Promise<void> {

@@ -27,7 +27,7 @@ import {
   officerColor,
   TRACK_COLORS,
 } from '../colors';
-import { addDays, esc, h, isoDate, setTownNames } from '../util';
+import { addDays, addDaysIso, esc, h, isoDate, setTownNames } from '../util';
 
 type FC = FeatureCollection<Geometry, Props>;
 type F = Feature<Geometry, Props>;
@@ -55,7 +55,7 @@ const LAYERS: LayerDef[] = [
 const PAGE = 10000;
 
 /** Every feature of a layer (pages of 10,000). */
-async function loadAll(path: string, params: Record<string, string> = {}): Promise<FC> {
+export async function loadAll(path: string, params: Record<string, string> = {}): Promise<FC> {
   const features: F[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const page = await api<FC & { numberMatched?: number }>(withQuery(path, { ...params, limit: PAGE, offset }));
@@ -63,6 +63,13 @@ async function loadAll(path: string, params: Record<string, string> = {}): Promi
     if (page.features.length < PAGE || (page.numberMatched ?? 0) <= features.length) break;
   }
   return { type: 'FeatureCollection', features };
+}
+
+/** The area of an H3 cell at Songjiang's latitude, in hectares (a resolution is 7× finer than the one before). */
+function cellArea(res: number): string {
+  const ha = 1.15 * 7 ** (10 - res);
+  const n = ha >= 10 ? Math.round(ha) : Math.round(ha * 100) / 100;
+  return t('unit.ha', { n });
 }
 
 let gridsPromise: Promise<FC> | null = null;
@@ -254,14 +261,20 @@ export class CoverageView {
     if (to) to.value = this.app.window.to;
   }
 
-  private noteState = new Map<string, { key?: MessageKey; text?: string; na?: boolean }>();
+  private noteState = new Map<string, { key?: MessageKey; text?: string; na?: boolean; tip?: { key: MessageKey; params: Record<string, string | number> } }>();
 
-  private setNote(layer: string, state: { key?: MessageKey; text?: string; na?: boolean; params?: Record<string, string | number> }): void {
+  private setNote(
+    layer: string,
+    state: { key?: MessageKey; text?: string; na?: boolean; params?: Record<string, string | number>; tip?: { key: MessageKey; params: Record<string, string | number> } },
+  ): void {
     const text = state.key ? t(state.key, state.params) : (state.text ?? '');
     this.noteState.set(layer, state);
     const el = this.notes.get(layer);
     if (!el) return;
     el.textContent = text;
+    // The jargon (H3, resolution) is in the tooltip for the curious.
+    if (state.tip) el.title = t(state.tip.key, { ...state.tip.params, area: cellArea(Number(state.tip.params.n)) });
+    else el.removeAttribute('title');
     el.classList.toggle('na', !!state.na);
     this.mapEl.dataset[`${layer}State`] = state.na ? 'na' : 'ok';
   }
@@ -500,7 +513,7 @@ export class CoverageView {
           if (input) input.value = latest;
         }
       }
-      const to = isoDate(addDays(new Date(`${this.trackDay}T00:00:00`), 1));
+      const to = addDaysIso(this.trackDay, 1);
       const fc = await loadAll('/api/v1/tracks', { from: this.trackDay, to });
       // A white casing keeps the line readable over any cell colour.
       const casing = mv.geo(fc, { interactive: false, style: () => ({ color: '#ffffff', weight: 6, opacity: 0.85, renderer: mv.renderer }) });
@@ -632,7 +645,7 @@ export class CoverageView {
     this.mapEl.dataset.cellsRes = String(res);
     this.coverageRes = res;
     this.coverageNote = { key: 'coverage.stats', params: { cells: all.length, patrolled, overdue } };
-    this.setNote('coverage', { key: res >= 10 ? 'coverage.res' : 'coverage.res_agg', params: { n: res } });
+    this.setNote('coverage', { key: res >= 10 ? 'coverage.res' : 'coverage.res_agg', params: { n: res }, tip: { key: 'coverage.res_tip', params: { n: res } } });
     this.renderStats();
   }
 

@@ -9,7 +9,7 @@ import { api, apiBlob, offers, type Schemas } from '../api';
 import { applyI18n, lang, onLangChange, t, tv } from '../i18n';
 import { reasonText } from '../blind';
 import { ROUTE_COLOR } from '../colors';
-import { addDays, formatDateTime, h, isoDate, townName } from '../util';
+import { addDays, formatTime, h, isoDate, townName } from '../util';
 import { loadGrids } from './coverage';
 
 export type RouteStop = Schemas['RouteStop'];
@@ -268,7 +268,8 @@ export class RouteView {
     const stops = h('ol', { class: 'stops', id: 'route-stops' });
     for (const s of a.stops) {
       const kind = tv('stop', s.kind);
-      const why = (s.reasons ?? []).map((r) => reasonText(r, lang())).join('; ');
+      const why = (s.reasons ?? []).map((r) => reasonText(r, lang())).join(lang() === 'zh' ? '；' : '; ');
+      const place = stopPlace(s);
       stops.append(
         h(
           'li',
@@ -277,8 +278,8 @@ export class RouteView {
           h(
             'div',
             {},
-            h('span', { text: `${kind} ${String(s.target_id)}` }),
-            s.eta ? h('span', { class: 'small muted', text: ` · ${t('route.eta')} ${formatDateTime(s.eta)}` }) : null,
+            h('span', { class: 'stop-place', title: String(s.target_id), text: `${kind} · ${place}` }),
+            s.eta ? h('span', { class: 'small muted', text: ` · ${t('route.eta')} ${formatTime(s.eta)}` }) : null,
             why ? h('div', { class: 'small muted', text: why }) : null,
           ),
         ),
@@ -287,7 +288,12 @@ export class RouteView {
     const left = h(
       'ul',
       { class: 'reasons', id: 'route-left-out' },
-      ...leftOut.slice(0, 200).map((l) => h('li', { text: `${l.kind ? `${tv('stop', l.kind)} ` : ''}${String(l.target_id)}: ${reasonText(l.reason, lang())}` })),
+      ...leftOut.slice(0, 200).map((l) => {
+        const o = l as unknown as Record<string, unknown>;
+        const why = lang() === 'zh' && typeof o.reason_zh === 'string' ? o.reason_zh : reasonText(l.reason, lang());
+        const place = typeof o.place === 'string' && o.place ? o.place : String(l.target_id);
+        return h('li', { title: String(l.target_id), text: `${l.kind ? `${tv('stop', l.kind)} · ` : ''}${place}${lang() === 'zh' ? '：' : ': '}${why}` });
+      }),
     );
     result.replaceChildren(
       summary,
@@ -304,7 +310,7 @@ export class RouteView {
     try {
       const blob = await apiBlob(`/api/v1/routes/${id}.gpx`);
       const url = URL.createObjectURL(blob);
-      const a = h('a', { href: url, download: `route-${id}.gpx` });
+      const a = h('a', { href: url, download: `${t('route.file')}-${id}.gpx` });
       document.body.append(a);
       a.click();
       a.remove();
@@ -316,3 +322,9 @@ export class RouteView {
 }
 
 export type { Props };
+
+/** What people call a stop: its place in the current language, the id for routes planned before places. */
+function stopPlace(s: { place?: string; place_en?: string; target_id: unknown }): string {
+  const name = lang() === 'zh' ? s.place : (s.place_en ?? s.place);
+  return name ? String(name) : String(s.target_id);
+}

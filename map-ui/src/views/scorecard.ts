@@ -5,6 +5,7 @@ import { api, offers, withQuery } from '../api';
 import { barChartSvg } from '../chart';
 import { applyI18n, hasKey, onLangChange, t } from '../i18n';
 import { defaultMetric, isRatio, metricsOf, scoreRows, type ScoreRow } from '../score';
+import { downloadButtons } from '../download';
 import { formatNumber, h, townName } from '../util';
 
 export class ScorecardView {
@@ -124,7 +125,17 @@ export class ScorecardView {
       h('tbody', {}, ...rows.map((r) => h('tr', {}, h('td', { text: nameOf(r) }), ...metrics.map((m) => h('td', { text: this.format(m, r.values[m]) }))))),
     );
     const metricField = h('label', { class: 'field', style: 'max-width:360px' }, h('span', { text: t('score.metric') }), select);
-    this.el.replaceChildren(title, h('div', { class: 'card' }, metricField, chartBox), h('div', { class: 'card', style: 'overflow-x:auto' }, table));
+    const downloads = downloadButtons<ScoreRow>({
+      name: `${t('score.title')}-${this.app.window.from}-${this.app.window.to}`,
+      rows: () => rows,
+      columns: () => [
+        { label: t('score.town'), value: (r) => nameOf(r) },
+        ...metrics.map((m) => ({ label: this.label(m), value: (r: ScoreRow) => this.format(m, r.values[m]) })),
+      ],
+      server: { path: '/api/v1/scorecard', params: this.app.windowParams() },
+      onError: (e) => this.app.toast(this.app.errorText(e)),
+    });
+    this.el.replaceChildren(title, h('div', { class: 'card' }, metricField, chartBox), h('div', { class: 'card', style: 'overflow-x:auto' }, downloads, table));
     applyI18n(this.el);
   }
 }

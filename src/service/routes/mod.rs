@@ -160,6 +160,8 @@ struct Resolved {
     grid_code: Option<String>,
     zone_code: String,
     town_code: String,
+    /// The grid's or zone's name, for people.
+    area_name: String,
     cells: Vec<ScopeCell>,
 }
 
@@ -186,6 +188,7 @@ async fn resolve(store: &DynStore, scope: &Scope, area: Area) -> Result<Resolved
                 grid_code: Some(g.value.code.clone()),
                 zone_code: g.value.zone.clone(),
                 town_code: g.value.town.clone(),
+                area_name: g.value.name.clone(),
                 cells: scope_cells(&[g]),
             })
         }
@@ -205,6 +208,7 @@ async fn resolve(store: &DynStore, scope: &Scope, area: Area) -> Result<Resolved
                 grid_code: None,
                 zone_code: z.value.code.clone(),
                 town_code: z.value.town.clone(),
+                area_name: z.value.name.clone(),
                 cells: scope_cells(&picked),
             })
         }
@@ -386,42 +390,93 @@ pub async fn assign(
 /// A route as GPX 1.1 ([`crate::routing::gpx`]): the stops as waypoints
 /// with their ETA and why each is one, the route from the start through the
 /// stops to the end, and the path along the roads as a track, in full
-/// precision.
+/// precision. Names and descriptions are in Chinese, with times of day in
+/// Beijing time: a phone shows them as they are.
 #[must_use]
 pub fn to_gpx(r: &RouteRecord) -> String {
     let route = &r.route;
-    let reasons = route.details.get("stop_reasons");
     let stops = route
         .stops
         .iter()
-        .map(|s| GpxStop {
-            order: s.order,
-            kind: s.kind.clone(),
-            target_id: s.target_id.clone(),
-            position: s.position,
-            eta: s.eta,
-            description: reasons
-                .and_then(|m| m.get(&s.target_id))
-                .and_then(serde_json::Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(serde_json::Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .unwrap_or_default(),
+        .map(|s| {
+            let place = stop_place(&route.details, &s.target_id);
+            let eta = s.eta.with_timezone(&crate::time::beijing()).format("%H:%M");
+            GpxStop {
+                order: s.order,
+                kind: kind_zh(&s.kind).to_owned(),
+                target_id: s.target_id.clone(),
+                name: format!("{}. {eta} {place}", s.order),
+                position: s.position,
+                eta: s.eta,
+                description: stop_description(&route.details, &s.target_id),
+            }
         })
         .collect();
+    let area = route
+        .details
+        .get("area_name")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_else(|| route.grid_code.as_deref().unwrap_or(&route.zone_code));
+    let kind = if route.kind == "sweep" {
+        "扫街"
+    } else {
+        "巡查"
+    };
     write_route_gpx(&GpxRoute {
         title: format!(
-            "gridpatrol route {} ({} {}, {})",
-            r.id,
-            route.grid_code.as_deref().unwrap_or(&route.zone_code),
-            route.kind,
-            route.date
+            "{area} {kind}路线 {}（{}，编号 {}）",
+            route.date,
+            route.officer.as_deref().unwrap_or("未指派"),
+            r.id
         ),
         created_at: r.created_at,
         line: route.geometry.clone(),
         stops,
     })
+}
+
+/// A stop's kind in Chinese.
+fn kind_zh(kind: &str) -> &str {
+    match kind {
+        "cell" => "巡查单元格",
+        "work" => "工程",
+        other => other,
+    }
+}
+
+/// A target's name for people from the route's details: a work's name, a
+/// cell's place ("文翔路70号附近 · 岳阳街道 第1网格"); the id when the route was
+/// planned before places were named.
+#[must_use]
+pub fn stop_place(details: &serde_json::Value, target_id: &str) -> String {
+    let entry = details.get("places").and_then(|p| p.get(target_id));
+    let text = |k: &str| {
+        entry
+            .and_then(|e| e.get(k))
+            .and_then(serde_json::Value::as_str)
+    };
+    match (text("name"), text("zh")) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(zh)) => zh.to_owned(),
+        (None, None) => target_id.to_owned(),
+    }
+}
+
+/// Why a stop is one, in Chinese (joined by "；"); a route planned before
+/// reasons had Chinese keeps its English text.
+fn stop_description(details: &serde_json::Value, target_id: &str) -> String {
+    details
+        .get("stop_reasons")
+        .and_then(|m| m.get(target_id))
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| {
+                    r.as_str()
+                        .or_else(|| r.get("text_zh").and_then(serde_json::Value::as_str))
+                })
+                .collect::<Vec<_>>()
+                .join("；")
+        })
+        .unwrap_or_default()
 }

@@ -13,6 +13,7 @@ use super::{
     shift_start, statuses,
 };
 use crate::auth::Scope;
+use crate::naming::Gazetteer;
 use crate::routing::{PlanOptions, PlanRequest, RoutePlan, ServiceTimes, TargetKind, plan_route};
 use crate::service::{ServiceError, task_failed};
 use crate::store::DynStore;
@@ -51,8 +52,10 @@ pub async fn plan(
     let cells = area.cells;
     let cells_total = cells.len();
     let plan_input = input.clone();
-    let (plan, targets) = tokio::task::spawn_blocking(move || {
+    let (plan, targets, places) = tokio::task::spawn_blocking(move || {
         let targets = choose_targets(&data, &cells, &status, starts_at);
+        let gazetteer =
+            Gazetteer::from_layers(&data.venues, &data.projects, &data.districts, &data.grids);
         let req = PlanRequest {
             start: plan_input.start,
             end: plan_input.end,
@@ -68,13 +71,18 @@ pub async fn plan(
                 .map(|c| c.target.clone())
                 .collect(),
         };
-        plan_route(graph.as_deref(), &req, &PlanOptions::default()).map(|p| (p, targets))
+        plan_route(graph.as_deref(), &req, &PlanOptions::default()).map(|p| {
+            let places = place_names(&gazetteer, &targets);
+            (p, targets, places)
+        })
     })
     .await
     .map_err(task_failed("planning"))?
     .map_err(routing_error)?;
     let new_cells = covered_cells(&plan.route, &targets.overdue);
     let mut details = patrol_details(&plan, &targets, &new_cells);
+    details["places"] = places;
+    details["area_name"] = json!(area.area_name);
     details["area_cells"] = json!(cells_total);
     details["start"] = json!(input.start);
     details["end"] = json!(input.end);
@@ -135,12 +143,13 @@ fn patrol_details(plan: &RoutePlan, t: &Targets, new_cells: &[CellIndex]) -> ser
         .iter()
         .map(|l| {
             json!({"target_id": l.id, "kind": kind_name(t.candidates[l.target].target.kind),
-                   "reason": l.reason.to_string()})
+                   "reason": l.reason.to_string(), "reason_zh": l.reason.text_zh()})
         })
         .collect();
     left_out.extend(t.skipped.iter().map(|c| {
         json!({"target_id": c.target.id, "kind": kind_name(c.target.kind),
-               "reason": format!("not considered: only the {MAX_TARGETS} targets of highest priority are planned")})
+               "reason": format!("not considered: only the {MAX_TARGETS} targets of highest priority are planned"),
+               "reason_zh": format!("未纳入规划：只规划优先级最高的 {MAX_TARGETS} 个目标")})
     }));
     let reasons: serde_json::Map<String, serde_json::Value> = plan
         .stops
@@ -155,6 +164,24 @@ fn patrol_details(plan: &RoutePlan, t: &Targets, new_cells: &[CellIndex]) -> ser
         "stop_reasons": reasons,
         "total_priority": round1(plan.total_priority),
     })
+}
+
+/// Every target (stops and those left out) named for people, by target id:
+/// `zh` and `en` labels of its place, and a work's own name.
+fn place_names(gazetteer: &Gazetteer, t: &Targets) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = t
+        .candidates
+        .iter()
+        .chain(&t.skipped)
+        .map(|c| {
+            let l = gazetteer.label(c.target.position);
+            (
+                c.target.id.clone(),
+                json!({"zh": l.zh, "en": l.en, "name": c.name}),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(map)
 }
 
 fn kind_name(k: TargetKind) -> &'static str {

@@ -130,6 +130,7 @@ pub async fn sweep(
         .unwrap_or_else(|| (duration_s / 60.0).ceil().max(1.0));
     let mut details = sweep_details(&sweep, &new_cells, overdue.len());
     details["swept_cells"] = json!(swept);
+    details["area_name"] = json!(area.area_name);
     details["fits_shift"] = json!(duration_s <= shift_minutes * 60.0);
     details["start"] = json!(input.start);
     details["start_time"] = json!(input.start_time.format("%H:%M").to_string());

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use h3o::{CellIndex, LatLng};
 
 use super::{INSPECTION_DAYS, MAX_TARGETS, WORK_PRIORITY};
-use crate::blindspots::{Dataset, Window, near_venues, site_cell, works};
+use crate::blindspots::{Dataset, Reason, Window, near_venues, site_cell, works};
 use crate::domain::{Project, Stored};
 use crate::routing::{Target, TargetKind};
 use crate::service::coverage::{CellStatus, RiskContext, ScopeCell, blind_cells};
@@ -18,7 +18,9 @@ use crate::spatial::LonLat;
 #[derive(Debug, Clone)]
 pub(super) struct Candidate {
     pub target: Target,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
+    /// A work's name; a cell has none (it is named after its place).
+    pub name: Option<String>,
 }
 
 /// Overdue cells as targets, riskiest first.
@@ -42,6 +44,7 @@ fn cell_targets(
                     priority: 1.0 + b.risk,
                 },
                 reasons: b.reasons,
+                name: None,
             })
         })
         .collect()
@@ -89,11 +92,11 @@ fn work_targets(data: &Dataset, cells: &HashSet<CellIndex>, at: DateTime<Utc>) -
                 reasons: Vec::new(),
                 position,
                 code: p.value.code.clone(),
+                name: p.value.name.clone(),
             };
             if p.value.hot_work || p.value.insulation {
                 w.priority += WORK_PRIORITY;
-                w.reasons
-                    .push("hot work or insulation materials on site".to_owned());
+                w.reasons.push(fire_risk_reason());
             }
             w
         });
@@ -117,10 +120,8 @@ fn work_targets(data: &Dataset, cells: &HashSet<CellIndex>, at: DateTime<Utc>) -
         if near_done.insert(id) {
             e.priority += WORK_PRIORITY;
         }
-        e.reasons.push(format!(
-            "near crowded venue {} ({:.0} m), not inspected within {INSPECTION_DAYS} days",
-            n.venue_name, n.distance_m
-        ));
+        e.reasons
+            .push(near_venue_reason(&n.venue_name, n.distance_m));
     }
     for (id, w) in due_ids {
         let Some(e) = out.get_mut(&id) else { continue };
@@ -130,7 +131,7 @@ fn work_targets(data: &Dataset, cells: &HashSet<CellIndex>, at: DateTime<Utc>) -
         if w.kinds.contains(&works::WorkGap::Unfiled) {
             e.priority += WORK_PRIORITY / 4.0;
         }
-        e.reasons.extend(w.reasons.iter().map(|r| r.text.clone()));
+        e.reasons.extend(w.reasons.iter().cloned());
     }
     let mut list: Vec<(i64, WorkTarget)> = out.into_iter().collect();
     list.sort_by(|a, b| b.1.priority.total_cmp(&a.1.priority).then(a.0.cmp(&b.0)));
@@ -143,16 +144,38 @@ fn work_targets(data: &Dataset, cells: &HashSet<CellIndex>, at: DateTime<Utc>) -
                 priority: w.priority,
             },
             reasons: w.reasons,
+            name: Some(w.name),
         })
         .collect()
+}
+
+/// Why a work with hot work or insulation materials is a target.
+fn fire_risk_reason() -> Reason {
+    Reason::new(
+        "fire_risk_on_site",
+        "hot work or insulation materials on site".to_owned(),
+        "现场有动火作业或保温材料".to_owned(),
+    )
+}
+
+/// Why a work near a crowded venue is a target.
+fn near_venue_reason(venue: &str, distance_m: f64) -> Reason {
+    Reason::new(
+        "near_venue_uninspected",
+        format!(
+            "near crowded venue {venue} ({distance_m:.0} m), not inspected within {INSPECTION_DAYS} days"
+        ),
+        format!("临近人员密集场所{venue}（{distance_m:.0} 米），{INSPECTION_DAYS} 天内未检查"),
+    )
 }
 
 /// A work being made a target.
 struct WorkTarget {
     priority: f64,
-    reasons: Vec<String>,
+    reasons: Vec<Reason>,
     position: LonLat,
     code: String,
+    name: String,
 }
 
 /// The targets of a plan: those handed to the planner, highest priority

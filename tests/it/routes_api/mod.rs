@@ -405,8 +405,10 @@ async fn the_gpx_opens_in_the_gpx_crate_with_the_same_points(store: DynStore) {
         let time = w.time.map(|t| t.format().expect("time")).expect("a time");
         let time = chrono::DateTime::parse_from_rfc3339(&time).expect("RFC 3339");
         assert_eq!(time.timestamp(), s.eta.timestamp());
+        // named for people ("3. 08:36 新松江路318号附近 · …"), the id kept in `cmt`
         let name = w.name.as_deref().expect("name");
-        assert!(name.contains(&s.target_id), "{name}");
+        assert!(name.starts_with(&format!("{}. ", s.order)), "{name}");
+        assert_eq!(w.comment.as_deref(), Some(s.target_id.as_str()), "{name}");
     }
     assert_eq!(doc.tracks.len(), 1);
     let track: Vec<(f64, f64)> = doc.tracks[0].segments[0]

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use geo::{Centroid, Contains, Point};
 use h3o::{CellIndex, LatLng, Resolution};
 
+use super::Reason;
 use crate::domain::{District, Project, ProjectStatus, Stored, Venue};
 
 const DAY_MS: i64 = 86_400_000;
@@ -52,7 +53,7 @@ pub struct CellRisk {
     pub venues_near: usize,
     /// The commercial district the cell's centre lies in.
     pub in_commercial_district: Option<String>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
 }
 
 impl RiskContext {
@@ -107,45 +108,77 @@ impl RiskContext {
         let mut risk = 0.0;
         match s.last_patrolled_ms {
             None => {
-                reasons.push("never patrolled".to_owned());
+                reasons.push(Reason::new(
+                    "never_patrolled",
+                    "never patrolled".to_owned(),
+                    "从未巡查".to_owned(),
+                ));
                 risk += 2.0;
             }
             Some(l) if s.overdue => {
                 let days = (to_ms - l) / DAY_MS;
-                reasons.push(format!(
-                    "last patrolled {days} days ago, interval {} days",
-                    s.interval_days
-                ));
                 #[expect(clippy::cast_precision_loss, reason = "day counts are small")]
-                let late = days as f64 / f64::from(s.interval_days.max(1));
+                let measured = days as f64;
+                reasons.push(
+                    Reason::new(
+                        "overdue",
+                        format!(
+                            "last patrolled {days} days ago, interval {} days",
+                            s.interval_days
+                        ),
+                        format!("{days} 天前最后巡查，巡查周期 {} 天", s.interval_days),
+                    )
+                    .measured(measured, f64::from(s.interval_days)),
+                );
+                let late = measured / f64::from(s.interval_days.max(1));
                 risk += late.min(3.0);
             }
-            Some(_) => reasons.push("not patrolled in the window".to_owned()),
+            Some(_) => reasons.push(Reason::new(
+                "not_in_window",
+                "not patrolled in the window".to_owned(),
+                "统计期内未巡查".to_owned(),
+            )),
         }
         let works = self.projects.get(&s.cell).map_or(&[][..], Vec::as_slice);
         if !works.is_empty() {
-            reasons.push(format!("{} active works inside", works.len()));
+            reasons.push(Reason::new(
+                "active_works",
+                format!("{} active works inside", works.len()),
+                format!("单元格内有 {} 个在管工程", works.len()),
+            ));
             #[expect(clippy::cast_precision_loss, reason = "small counts")]
             let n = works.len() as f64;
             risk += 2.0 * n;
         }
         let fire = works.iter().filter(|(f, _)| *f).count();
         if fire > 0 {
-            reasons.push(format!("{fire} with hot work or insulation"));
+            reasons.push(Reason::new(
+                "fire_risk_works",
+                format!("{fire} with hot work or insulation"),
+                format!("其中 {fire} 个有动火作业或保温材料"),
+            ));
             #[expect(clippy::cast_precision_loss, reason = "small counts")]
             let n = fire as f64;
             risk += 2.0 * n;
         }
         let unfiled = works.iter().filter(|(_, u)| *u).count();
         if unfiled > 0 {
-            reasons.push(format!("{unfiled} discovered but not filed"));
+            reasons.push(Reason::new(
+                "unfiled_works",
+                format!("{unfiled} discovered but not filed"),
+                format!("{unfiled} 个巡查发现未备案"),
+            ));
             #[expect(clippy::cast_precision_loss, reason = "small counts")]
             let n = unfiled as f64;
             risk += n;
         }
         let venues = self.venues.get(&s.cell).map_or(&[][..], Vec::as_slice);
         if !venues.is_empty() {
-            reasons.push(format!("near crowded venue {}", venues[0]));
+            reasons.push(Reason::new(
+                "near_venue",
+                format!("near crowded venue {}", venues[0]),
+                format!("临近人员密集场所{}", venues[0]),
+            ));
             risk += 2.0;
         }
         let centre = LatLng::from(s.cell);
@@ -156,7 +189,11 @@ impl RiskContext {
             .find(|(_, g)| g.contains(&p))
             .map(|(n, _)| n.clone());
         if let Some(d) = &district {
-            reasons.push(format!("in commercial district {d}"));
+            reasons.push(Reason::new(
+                "in_district",
+                format!("in commercial district {d}"),
+                format!("位于{d}商圈内"),
+            ));
             risk += 1.5;
         }
         CellRisk {
@@ -191,7 +228,10 @@ mod tests {
             0,
         );
         assert!((r.risk - 2.0).abs() < f64::EPSILON);
-        assert_eq!(r.reasons, ["never patrolled"]);
+        let codes: Vec<&str> = r.reasons.iter().map(|x| x.code).collect();
+        assert_eq!(codes, ["never_patrolled"]);
+        assert_eq!(r.reasons[0].text, "never patrolled");
+        assert_eq!(r.reasons[0].text_zh, "从未巡查");
     }
 
     #[test]

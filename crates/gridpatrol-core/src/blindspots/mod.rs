@@ -52,7 +52,9 @@ pub struct Reason {
 }
 
 impl Reason {
-    fn new(code: &'static str, text: String, text_zh: String) -> Self {
+    /// A reason in both languages, without a measure.
+    #[must_use]
+    pub fn new(code: &'static str, text: String, text_zh: String) -> Self {
         Self {
             code,
             text,
@@ -62,7 +64,9 @@ impl Reason {
         }
     }
 
-    fn measured(mut self, value: f64, threshold: f64) -> Self {
+    /// The measured value and the threshold it was compared with.
+    #[must_use]
+    pub fn measured(mut self, value: f64, threshold: f64) -> Self {
         self.value = Some(value);
         self.threshold = Some(threshold);
         self

@@ -1,6 +1,7 @@
 //! A planned route as GPX 1.1, written by the `gpx` crate's writer (so
 //! names and descriptions are escaped by an XML writer, not by hand): the
-//! stops as waypoints (`wpt`, with their ETA), the route as a `rte` from the
+//! stops as waypoints (`wpt`, with their ETA; named for people, the cell or
+//! work id in `cmt`), the route as a `rte` from the
 //! start through the stops to the end, and the path along the roads as a
 //! `trk`. Coordinates are written in full precision (Rust's shortest
 //! round-trip form), so a reader gets exactly the same points back; times
@@ -17,10 +18,12 @@ use crate::spatial::LonLat;
 pub struct GpxStop {
     /// 1-based order along the route.
     pub order: u32,
-    /// `cell` or `work`.
+    /// What the stop is, for the waypoint's type (巡查单元, 工程).
     pub kind: String,
     /// The cell or the work's code.
     pub target_id: String,
+    /// The waypoint's name as people read it, e.g. "1. 08:30 文翔路70号附近".
+    pub name: String,
     pub position: LonLat,
     pub eta: DateTime<Utc>,
     /// Why the stop is one, for the waypoint's description.
@@ -67,12 +70,10 @@ pub fn route_gpx(route: &GpxRoute) -> Gpx {
         .stops
         .iter()
         .map(|s| {
-            let mut w = point(
-                s.position.lon(),
-                s.position.lat(),
-                text(&format!("{}. {} {}", s.order, s.kind, s.target_id)),
-            );
+            let mut w = point(s.position.lon(), s.position.lat(), text(&s.name));
             w.time = time(s.eta);
+            // the id for the curious and for machines: the name is for people
+            w.comment = Some(text(&s.target_id));
             w.description = Some(text(&s.description));
             w.type_ = Some(text(&s.kind));
             w
@@ -81,17 +82,16 @@ pub fn route_gpx(route: &GpxRoute) -> Gpx {
     let mut rte = Route::new();
     rte.name = Some(title.clone());
     if let Some(c) = route.line.0.first() {
-        rte.points.push(point(c.x, c.y, "start".to_owned()));
+        rte.points.push(point(c.x, c.y, "起点".to_owned()));
     }
-    rte.points.extend(route.stops.iter().map(|s| {
-        point(
-            s.position.lon(),
-            s.position.lat(),
-            text(&format!("{}. {}", s.order, s.target_id)),
-        )
-    }));
+    rte.points.extend(
+        route
+            .stops
+            .iter()
+            .map(|s| point(s.position.lon(), s.position.lat(), text(&s.name))),
+    );
     if let Some(c) = route.line.0.last() {
-        rte.points.push(point(c.x, c.y, "end".to_owned()));
+        rte.points.push(point(c.x, c.y, "终点".to_owned()));
     }
     let mut segment = TrackSegment::new();
     segment.points = route
@@ -149,8 +149,9 @@ mod tests {
             .into(),
             stops: vec![GpxStop {
                 order: 1,
-                kind: "work".to_owned(),
+                kind: "工程".to_owned(),
                 target_id: "SJ-2026-001".to_owned(),
+                name: "1. 09:15 文翔路70号口腔诊所装修".to_owned(),
                 position: LonLat::new(121.224_1, 31.032).expect("valid"),
                 eta: at(1, 15),
                 description: description.to_owned(),
@@ -175,14 +176,16 @@ mod tests {
         let eta = w.time.map(|t| t.format().expect("time")).expect("a time");
         let eta = DateTime::parse_from_rfc3339(&eta).expect("RFC 3339");
         assert_eq!(eta, at(1, 15));
-        assert_eq!(w.name.as_deref(), Some("1. work SJ-2026-001"));
+        assert_eq!(w.name.as_deref(), Some("1. 09:15 文翔路70号口腔诊所装修"));
+        assert_eq!(w.type_.as_deref(), Some("工程"));
+        assert_eq!(w.comment.as_deref(), Some("SJ-2026-001"));
         let rte = &doc.routes[0];
         let names: Vec<&str> = rte
             .points
             .iter()
             .filter_map(|p| p.name.as_deref())
             .collect();
-        assert_eq!(names, ["start", "1. SJ-2026-001", "end"]);
+        assert_eq!(names, ["起点", "1. 09:15 文翔路70号口腔诊所装修", "终点"]);
         let meta = doc.metadata.expect("metadata");
         assert_eq!(meta.name.as_deref(), Some("route 1"));
     }

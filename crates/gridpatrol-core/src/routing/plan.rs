@@ -164,6 +164,18 @@ impl std::fmt::Display for LeftOutReason {
     }
 }
 
+impl LeftOutReason {
+    /// The reason in Chinese, for people.
+    #[must_use]
+    pub fn text_zh(&self) -> String {
+        match self {
+            Self::DoesNotFit => "班次时间内排不下".to_owned(),
+            Self::Unreachable => "路网上无法到达".to_owned(),
+            Self::OffNetwork { distance_m } => format!("距最近道路 {distance_m:.0} 米"),
+        }
+    }
+}
+
 /// A target left off the route.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeftOut {

@@ -16,6 +16,7 @@ pub mod hexagons;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
+pub mod ogc;
 pub mod openapi;
 pub mod params;
 pub mod projects;
@@ -25,6 +26,7 @@ pub mod routes_answer;
 pub mod routes_request;
 pub mod scorecard;
 pub mod shared_rate;
+pub mod tiles;
 pub mod tracks;
 pub mod ui;
 
@@ -123,6 +125,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(routes::router())
         .merge(auth::router())
         .merge(audit::router())
+        .merge(ogc::router())
+        .merge(tiles::router())
 }
 
 /// The whole application router.

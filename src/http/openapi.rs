@@ -31,6 +31,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
          (name = "access", description = "The caller and the audit trail"),
          (name = "inspections", description = "Inspections, hazards and the ledger: the closed loop 发现 → 查处 → 整改 → 销项"),
          (name = "blindspots", description = "Blind spots of supervision and the town scorecard"),
+         (name = "features", description = "OGC API - Features: the landing page, conformance, collections and their items (GIS clients: QGIS, GDAL)"),
          (name = "routes", description = "Patrol routes on the road network: planning, street sweeping (扫街), GPX, assignment and adherence"))
 )]
 pub struct ApiDoc;

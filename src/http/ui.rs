@@ -1,7 +1,8 @@
 //! The map UI: the files of `map-ui/dist`, embedded at build time by
-//! `build.rs`, served at `/` with their content types. Any other path that
-//! is not the API falls back to `index.html`, so the UI's own routes load;
-//! `/api/...` paths that no route matched stay problem+json 404s.
+//! `build.rs`, served at `/` with their content types. The page's own
+//! routes ([`UI_ROUTES`]) answer `index.html`; any other path is a plain 404
+//! (`/collections` and `/conformance` redirect to the OGC API at
+//! `/api/v1`); `/api/...` paths that no route matched stay problem+json 404s.
 //!
 //! The page asks `/ui-config.json` for its base map: a tile URL template and
 //! whether that source uses GCJ-02 (the page then shifts our WGS-84 data for
@@ -155,10 +156,16 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
     if let Some(asset) = find(path) {
         return asset_response(asset, head);
     }
-    // A missing file (it has an extension) is a plain 404; any other path
-    // is one of the page's own routes.
-    let last = path.rsplit('/').next().unwrap_or_default();
-    if last.contains('.') {
+    // OGC API clients given the server's root look for these two here
+    if path == "/collections" || path == "/conformance" {
+        let to = match uri.query() {
+            Some(q) => format!("/api/v1{path}?{q}"),
+            None => format!("/api/v1{path}"),
+        };
+        return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response();
+    }
+    // The page's own routes load the page; any other path is a plain 404.
+    if !UI_ROUTES.contains(&path.trim_end_matches('/')) && path != "/" {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     match find("/index.html") {
@@ -166,6 +173,9 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
+
+/// The paths of the page's views (it navigates by `#view`; these load it too).
+const UI_ROUTES: [&str; 5] = ["/map", "/coverage", "/blindspots", "/routes", "/scorecard"];
 
 #[cfg(test)]
 mod tests {
@@ -232,6 +242,34 @@ mod tests {
                 .get(MISSING_HEADER)
                 .and_then(|v| v.to_str().ok()),
             Some("1")
+        );
+    }
+
+    #[tokio::test]
+    async fn other_paths_are_404_not_the_page() {
+        for path in ["/nothing-here", "/admin", "/collections/towns", "/api-docs"] {
+            let res = get(path).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+            assert!(!content_type(&res).starts_with("text/html"), "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn ogc_paths_at_the_root_redirect_to_the_api() {
+        let res = get("/collections?f=json").await;
+        assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(
+            res.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/api/v1/collections?f=json")
+        );
+        let res = get("/conformance").await;
+        assert_eq!(
+            res.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/api/v1/conformance")
         );
     }
 

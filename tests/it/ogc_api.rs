@@ -474,3 +474,12 @@ async fn paths_outside_the_api_and_the_page_are_404() {
     // the API's landing page needs a token like every other read
     assert_eq!(app.get("/api/v1").await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_format_the_coverage_does_not_serve_is_refused_not_ignored() {
+    let store = common::sqlite_store().await;
+    let app = TestApp::new(&store);
+    let token = common::admin_token(&store).await;
+    let a = app.get_as(&token, "/api/v1/coverage?format=csv").await;
+    common::assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("format"));
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what it needs (PostGIS,
-# Chromium and CJK fonts for the map tests), makes sure PostgreSQL runs,
+# Chromium and CJK fonts for the map tests, GDAL for the OGC API tests), makes sure PostgreSQL runs,
 # then runs cargo test (PostGIS tests included), schemathesis against the
 # served OpenAPI document and the map-ui tests.
 set -euo pipefail
@@ -10,6 +10,8 @@ need=()
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+# GDAL is the GIS client of the OGC API tests (tests/it/ogc_gdal.rs)
+command -v ogrinfo >/dev/null || need+=(gdal-bin)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   apt-get update -qq

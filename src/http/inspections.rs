@@ -163,7 +163,7 @@ pub struct EventOut {
     note: String,
 }
 
-fn hazard_out(h: Hazard, history: Option<Vec<HazardEvent>>) -> HazardOut {
+pub(crate) fn hazard_out(h: Hazard, history: Option<Vec<HazardEvent>>) -> HazardOut {
     let today = local_day(Utc::now());
     HazardOut {
         id: h.id,

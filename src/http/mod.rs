@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
+pub mod ogc;
 pub mod openapi;
 pub mod params;
 pub mod projects;
@@ -30,6 +31,7 @@ pub mod routes_answer;
 pub mod routes_request;
 pub mod scorecard;
 pub mod shared_rate;
+pub mod tiles;
 pub mod tracks;
 pub mod ui;
 
@@ -132,6 +134,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(casefile::router())
         .merge(attachments::router())
         .merge(dossier::router())
+        .merge(ogc::router())
+        .merge(tiles::router())
 }
 
 /// The whole application router.

@@ -34,6 +34,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
          (name = "inspections", description = "Inspections, hazards and the ledger: the closed loop 发现 → 查处 → 整改 → 销项"),
          (name = "blindspots", description = "Blind spots of supervision and the town scorecard"),
          (name = "routes", description = "Patrol routes on the road network: planning, street sweeping (扫街), GPX, assignment and adherence"),
+         (name = "features", description = "OGC API - Features: the landing page, conformance, collections and their items (GIS clients: QGIS, GDAL)"),
          (name = "casefile", description = "The case file of every work (一工地一档): parties, filings, notices, enforcement, hand-overs, insurance, permits, attachments, the 台账 workbook and the dossier"))
 )]
 pub struct ApiDoc;

@@ -64,7 +64,7 @@ pub struct TrackProperties {
 
 /// A track as a feature: a MultiLineString (one line per GPS segment) with
 /// `coordTimes` per vertex when `with_times`.
-fn track_feature(t: &TrackRecord, with_times: bool) -> Feature<TrackProperties> {
+pub(crate) fn track_feature(t: &TrackRecord, with_times: bool) -> Feature<TrackProperties> {
     let coord_times = with_times.then(|| {
         segments_coord_times(&t.track.segments)
             .into_iter()

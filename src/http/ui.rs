@@ -1,9 +1,10 @@
 //! The map UI: the files of `map-ui/dist`, embedded at build time by
 //! `build.rs`, served at `/` with their content types, and the officers'
-//! field app at `/field/` (an installable page with a service worker). Any
-//! other path that is not the API falls back to `index.html` (under
-//! `/field`, to the field app's page), so the UIs' own routes load;
-//! `/api/...` paths that no route matched stay problem+json 404s.
+//! field app at `/field/` (an installable page with a service worker). The
+//! pages' own routes ([`UI_ROUTES`], and every path under `/field/`) answer
+//! their `index.html`; any other path is a plain 404 (`/collections` and
+//! `/conformance` redirect to the OGC API at `/api/v1`); `/api/...` paths
+//! that no route matched stay problem+json 404s.
 //!
 //! The page asks `/ui-config.json` for its base map: a tile URL template and
 //! whether that source uses GCJ-02 (the page then shifts our WGS-84 data for
@@ -157,23 +158,34 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
     if let Some(asset) = find(path) {
         return asset_response(asset, head);
     }
-    // A missing file (it has an extension) is a plain 404; any other path
-    // is one of the page's own routes.
-    let last = path.rsplit('/').next().unwrap_or_default();
-    if last.contains('.') {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
+    // OGC API clients given the server's root look for these two here
+    if path == "/collections" || path == "/conformance" {
+        let to = match uri.query() {
+            Some(q) => format!("/api/v1{path}?{q}"),
+            None => format!("/api/v1{path}"),
+        };
+        return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response();
     }
-    // the field app (`/field/`) is a page of its own
-    let page = if path == "/field" || path.starts_with("/field/") {
+    // the field app's scope is `/field/`: its service worker controls that
+    if path == "/field" {
+        return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, "/field/")]).into_response();
+    }
+    // The pages' own routes load their page; any other path is a plain 404.
+    let page = if path.starts_with("/field/") {
         "/field/index.html"
-    } else {
+    } else if UI_ROUTES.contains(&path.trim_end_matches('/')) || path == "/" {
         "/index.html"
+    } else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     match find(page) {
         Some(index) => asset_response(index, head),
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
+
+/// The paths of the page's views (it navigates by `#view`; these load it too).
+const UI_ROUTES: [&str; 5] = ["/map", "/coverage", "/blindspots", "/routes", "/scorecard"];
 
 #[cfg(test)]
 mod tests {
@@ -240,6 +252,34 @@ mod tests {
                 .get(MISSING_HEADER)
                 .and_then(|v| v.to_str().ok()),
             Some("1")
+        );
+    }
+
+    #[tokio::test]
+    async fn other_paths_are_404_not_the_page() {
+        for path in ["/nothing-here", "/admin", "/collections/towns", "/api-docs"] {
+            let res = get(path).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+            assert!(!content_type(&res).starts_with("text/html"), "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn ogc_paths_at_the_root_redirect_to_the_api() {
+        let res = get("/collections?f=json").await;
+        assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(
+            res.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/api/v1/collections?f=json")
+        );
+        let res = get("/conformance").await;
+        assert_eq!(
+            res.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/api/v1/conformance")
         );
     }
 

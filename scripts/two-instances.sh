@@ -53,7 +53,8 @@ start() {
   echo $! >"$work/$name.pid"
 }
 healthy() {
-  for _ in $(seq 600); do
+  # the demo loads first: a minute or more on a busy 2-core machine
+  for _ in $(seq 3000); do
     curl -fs "http://127.0.0.1:$1/health" >/dev/null && return 0
     sleep 0.1
   done

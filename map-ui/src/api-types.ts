@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The landing page of the features service. */
+        get: operations["getLandingPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/attachments": {
         parameters: {
             query?: never;
@@ -45,6 +62,40 @@ export interface paths {
         };
         /** The audit trail, for admins. */
         get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/basemap/place": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Names a point or a cell after the nearest named place and its grid. */
+        get: operations["namePlace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/basemap/roads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The road lines in a box, for the base map at street zoom. */
+        get: operations["listBaseMapRoads"];
         put?: never;
         post?: never;
         delete?: never;
@@ -126,6 +177,108 @@ export interface paths {
             cookie?: never;
         };
         get: operations["getChecklist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every collection. */
+        get: operations["getCollections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One collection. */
+        get: operations["describeCollection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collectionId}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The features of a collection, a page at a time. */
+        get: operations["getFeatures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collectionId}/items/{featureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One feature of a collection. */
+        get: operations["getFeature"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collectionId}/queryables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The properties of a collection a filter may name (a JSON Schema). */
+        get: operations["getQueryables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conformance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conformance classes the service implements. */
+        get: operations["getConformance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -607,6 +760,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tiles/{layer}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A `TileJSON` 3.0 document of a layer. */
+        get: operations["getTileJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tiles/{layer}/{z}/{x}/{y}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One vector tile of a layer. */
+        get: operations["getTile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/towns": {
         parameters: {
             query?: never;
@@ -903,6 +1090,16 @@ export interface components {
             numberMatched: number;
             numberReturned: number;
         };
+        /** @description A road line of the base map. */
+        BaseRoadProperties: {
+            /** @description How the map draws it: `main` (bus roads, OSM roads) or `minor`. */
+            class: string;
+            /**
+             * @description Where the line comes from: `road` (OpenStreetMap), `bus_route` or
+             *     `lattice` (the demo network's bus roads and invented local streets).
+             */
+            kind: string;
+        };
         /** @description A blind-spot cell, ranked by risk, with its reasons. */
         BlindCellProperties: {
             /** @description H3 cell (hex). */
@@ -911,12 +1108,22 @@ export interface components {
             commercial_district?: string | null;
             /** Format: int64 */
             grid_id: number;
+            /** @description The grid's name. */
+            grid_name?: string | null;
             last_patrolled?: string | null;
             never_patrolled: boolean;
             overdue: boolean;
+            /**
+             * @description What people call the cell: the nearest named place and the grid,
+             *     "文翔路70号附近 · 岳阳街道 第1网格".
+             */
+            place: string;
+            /** @description The same in English (names stay as they are). */
+            place_en: string;
             projects: number;
             rank: number;
-            reasons: string[];
+            /** @description Why the cell matters, each in English and Chinese (`text`, `text_zh`). */
+            reasons: components["schemas"]["Reason"][];
             /** Format: double */
             risk: number;
             town: string;
@@ -1230,6 +1437,18 @@ export interface components {
          */
         FeatureCollectionType: "FeatureCollection";
         /** @description A page of features with the OGC API - Features counts. */
+        FeatureCollection_BaseRoadProperties: {
+            features: components["schemas"]["Feature_BaseRoadProperties"][];
+            /**
+             * Format: int64
+             * @description Features matching the query.
+             */
+            numberMatched: number;
+            /** @description Features in this page. */
+            numberReturned: number;
+            type: components["schemas"]["FeatureCollectionType"];
+        };
+        /** @description A page of features with the OGC API - Features counts. */
         FeatureCollection_BlindCellProperties: {
             features: components["schemas"]["Feature_BlindCellProperties"][];
             /**
@@ -1402,6 +1621,22 @@ export interface components {
          */
         FeatureType: "Feature";
         /** @description A GeoJSON Feature of properties `P`. */
+        Feature_BaseRoadProperties: {
+            geometry?: null | components["schemas"]["Geometry"];
+            id: components["schemas"]["FeatureId"];
+            /** @description A road line of the base map. */
+            properties: {
+                /** @description How the map draws it: `main` (bus roads, OSM roads) or `minor`. */
+                class: string;
+                /**
+                 * @description Where the line comes from: `road` (OpenStreetMap), `bus_route` or
+                 *     `lattice` (the demo network's bus roads and invented local streets).
+                 */
+                kind: string;
+            };
+            type: components["schemas"]["FeatureType"];
+        };
+        /** @description A GeoJSON Feature of properties `P`. */
         Feature_BlindCellProperties: {
             geometry?: null | components["schemas"]["Geometry"];
             id: components["schemas"]["FeatureId"];
@@ -1413,12 +1648,22 @@ export interface components {
                 commercial_district?: string | null;
                 /** Format: int64 */
                 grid_id: number;
+                /** @description The grid's name. */
+                grid_name?: string | null;
                 last_patrolled?: string | null;
                 never_patrolled: boolean;
                 overdue: boolean;
+                /**
+                 * @description What people call the cell: the nearest named place and the grid,
+                 *     "文翔路70号附近 · 岳阳街道 第1网格".
+                 */
+                place: string;
+                /** @description The same in English (names stay as they are). */
+                place_en: string;
                 projects: number;
                 rank: number;
-                reasons: string[];
+                /** @description Why the cell matters, each in English and Chinese (`text`, `text_zh`). */
+                reasons: components["schemas"]["Reason"][];
                 /** Format: double */
                 risk: number;
                 town: string;
@@ -1971,7 +2216,11 @@ export interface components {
         LeftOut: {
             /** @description `grid_cell`, `project` or `road`. */
             kind: string;
+            /** @description What people call the target (see [`RouteStop`]). */
+            place?: string | null;
             reason: string;
+            /** @description The reason in Chinese. */
+            reason_zh?: string | null;
             target_id: string;
         };
         /** @description Who the token belongs to. */
@@ -2091,6 +2340,22 @@ export interface components {
          * @enum {string}
          */
         PartyRole: "builder" | "contractor" | "safety_service";
+        /** @description What people call a point. */
+        PlaceName: {
+            /**
+             * Format: double
+             * @description Metres to it.
+             */
+            distance_m?: number | null;
+            /** @description "near 文翔路70号 · 岳阳街道 第1网格". */
+            en: string;
+            /** @description The grid the point lies in, among the caller's grids. */
+            grid?: string | null;
+            /** @description The nearest named place within 3 km. */
+            place?: string | null;
+            /** @description "文翔路70号附近 · 岳阳街道 第1网格". */
+            zh: string;
+        };
         /** @description The planning answer: the route's fields with its line as `geometry`. */
         PlannedRoute: components["schemas"]["RouteProperties"] & {
             geometry: components["schemas"]["Geometry"];
@@ -2385,10 +2650,20 @@ export interface components {
             lon: number;
             /** Format: int32 */
             order: number;
+            /**
+             * @description What people call the stop: a work's name, or the nearest named place
+             *     and the grid of a cell ("文翔路70号附近 · 岳阳街道 第1网格").
+             */
+            place: string;
+            /** @description The same in English (names stay as they are). */
+            place_en: string;
             /** Format: double */
             priority: number;
-            /** @description Why the stop is on the route. */
-            reasons: string[];
+            /**
+             * @description Why the stop is on the route, each reason in English and Chinese
+             *     (`text`, `text_zh`); routes planned before Chinese reasons hold strings.
+             */
+            reasons: components["schemas"]["Reason"][];
             target_id: string;
         };
         /** @description A scope as the API shows it (`GET /api/v1/me`). */
@@ -2688,6 +2963,74 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getLandingPage: {
+        parameters: {
+            query?: {
+                /** @description json (the only format) */
+                f?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the landing page: links to the API definition, the conformance classes and the collections */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     uploadAttachment: {
         parameters: {
             query?: {
@@ -2696,7 +3039,10 @@ export interface operations {
                 /** @description The file's name, e.g. `现场照片1.jpg` (a multipart part's own name otherwise). */
                 name?: string;
             };
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2750,6 +3096,15 @@ export interface operations {
             };
             /** @description unknown work, or outside the caller's scope */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2912,6 +3267,128 @@ export interface operations {
                 };
             };
             /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    namePlace: {
+        parameters: {
+            query?: {
+                /** @description WGS-84 longitude, degrees. */
+                lon?: number;
+                /** @description WGS-84 latitude, degrees. */
+                lat?: number;
+                /** @description An H3 cell (hex); its centre is named. */
+                cell?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the point's name for people */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceName"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description neither a cell nor lon and lat, or invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBaseMapRoads: {
+        parameters: {
+            query?: {
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84), at most 0.12° each way. */
+                bbox?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GeoJSON FeatureCollection of road lines touching the box (`numberMatched` counts them all; at most 20,000 returned); empty without a road network */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCollection_BaseRoadProperties"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, invalid or too large bbox */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3303,6 +3780,488 @@ export interface operations {
             };
             /** @description no valid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCollections: {
+        parameters: {
+            query?: {
+                /** @description json (the only format) */
+                f?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the collections with their CRSs and links */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    describeCollection: {
+        parameters: {
+            query?: {
+                /** @description json (the only format) */
+                f?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the collection's id */
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the collection with its CRSs and links */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown collection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFeatures: {
+        parameters: {
+            query?: {
+                /** @description minLon,minLat,maxLon,maxLat in `bbox-crs` (CRS84 by default). */
+                bbox?: string;
+                /** @description The CRS of `bbox`: CRS84, EPSG:4326 or EPSG:4490 (URI). */
+                "bbox-crs"?: string;
+                /** @description An instant, or `start/end` with `..` for an open end (RFC 3339 or YYYY-MM-DD). */
+                datetime?: string;
+                /** @description Page size, default 100; above the maximum 10000 is served as 10000 (not refused). */
+                limit?: number;
+                /** @description Items to skip (the `next` link carries it). */
+                offset?: number;
+                /** @description The CRS of the answer: CRS84 (default), EPSG:4326 or EPSG:4490 (URI). */
+                crs?: string;
+                /** @description A CQL2 text filter: property comparisons, AND/OR/NOT, `S_INTERSECTS(geometry, …)`. */
+                filter?: string;
+                /** @description cql2-text (the only language). */
+                "filter-lang"?: string;
+                /** @description The CRS of the filter's geometries: CRS84 only. */
+                "filter-crs"?: string;
+                /** @description json (the only format). */
+                f?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the collection's id */
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links */
+            200: {
+                headers: {
+                    /** @description the CRS of the coordinates */
+                    "Content-Crs"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": Record<string, never>;
+                };
+            };
+            /** @description invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown collection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFeature: {
+        parameters: {
+            query?: {
+                /** @description CRS84 (default), EPSG:4326 or EPSG:4490 (URI) */
+                crs?: string;
+                /** @description json (the only format) */
+                f?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the collection's id */
+                collectionId: string;
+                /** @description the feature's id (an H3 cell for the cell collections) */
+                featureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a GeoJSON Feature */
+            200: {
+                headers: {
+                    /** @description the CRS of the coordinates */
+                    "Content-Crs"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": Record<string, never>;
+                };
+            };
+            /** @description invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown collection or feature, or outside the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getQueryables: {
+        parameters: {
+            query?: {
+                /** @description json (the only format) */
+                f?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the collection's id */
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a JSON Schema of the queryables */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/schema+json": Record<string, never>;
+                };
+            };
+            /** @description invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown collection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConformance: {
+        parameters: {
+            query?: {
+                /** @description json (the only format) */
+                f?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `conformsTo`: the URIs of the conformance classes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description invalid parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3870,7 +4829,10 @@ export interface operations {
     updateHazard: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -4220,7 +5182,10 @@ export interface operations {
     createParty: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4387,7 +5352,10 @@ export interface operations {
                 /** @description wgs84 (default), gcj02 or bd09. */
                 crs?: string;
             };
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4545,7 +5513,10 @@ export interface operations {
                 /** @description wgs84 (default), gcj02 or bd09. */
                 crs?: string;
             };
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -4596,6 +5567,15 @@ export interface operations {
             };
             /** @description unknown id, or outside the caller's scope */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4833,7 +5813,10 @@ export interface operations {
     createInspection: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description the work */
                 id: number;
@@ -4885,6 +5868,15 @@ export interface operations {
             };
             /** @description unknown work, or outside the caller's scope */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5068,7 +6060,10 @@ export interface operations {
     nameProjectParty: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description the work */
                 id: number;
@@ -5127,6 +6122,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description the request body is too large */
             413: {
                 headers: {
@@ -5168,7 +6172,10 @@ export interface operations {
     addProjectRecord: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description the work */
                 id: number;
@@ -5220,6 +6227,15 @@ export interface operations {
             };
             /** @description unknown work, or outside the caller's scope */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5388,7 +6404,10 @@ export interface operations {
     createRoute: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5558,7 +6577,10 @@ export interface operations {
     createSweep: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5715,7 +6737,10 @@ export interface operations {
     assignRoute: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -5765,6 +6790,15 @@ export interface operations {
             };
             /** @description unknown id, or outside the caller's scope */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5840,6 +6874,188 @@ export interface operations {
             };
             /** @description no valid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTileJson: {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 or YYYY-MM-DD (coverage, tracks) */
+                from?: string;
+                /** @description RFC 3339 or YYYY-MM-DD (coverage, tracks) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description coverage, works, venues, districts, grids or tracks */
+                layer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description TileJSON 3.0.0 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description unknown parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown layer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid or unknown query parameter, named in the problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTile: {
+        parameters: {
+            query?: {
+                /** @description RFC 3339 or YYYY-MM-DD (coverage, tracks) */
+                from?: string;
+                /** @description RFC 3339 or YYYY-MM-DD (coverage, tracks) */
+                to?: string;
+            };
+            header?: {
+                /** @description an earlier ETag: 304 while the tile is the same */
+                "If-None-Match"?: string | null;
+            };
+            path: {
+                /** @description coverage, works, venues, districts, grids or tracks */
+                layer: string;
+                /** @description zoom, 0 to 20 */
+                z: string;
+                /** @description the column */
+                x: string;
+                /** @description the row, `Y.mvt` */
+                y: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a Mapbox Vector Tile */
+            200: {
+                headers: {
+                    /** @description the tile's content hash */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.mapbox-vector-tile": number[];
+                };
+            };
+            /** @description not modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description unknown parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown layer or tile */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6101,7 +7317,10 @@ export interface operations {
                 /** @description Refuse the whole file when one of its tracks is refused. */
                 strict?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6152,6 +7371,15 @@ export interface operations {
             };
             /** @description outside the caller's role or scope */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6321,7 +7549,10 @@ export interface operations {
                 /** @description Close the track after this batch. */
                 close?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: number;
             };

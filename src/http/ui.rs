@@ -168,7 +168,11 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
     }
     // the field app's scope is `/field/`: its service worker controls that
     if path == "/field" {
-        return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, "/field/")]).into_response();
+        return (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, "/field/")],
+        )
+            .into_response();
     }
     // The pages' own routes load their page; any other path is a plain 404.
     let page = if path.starts_with("/field/") {

@@ -97,6 +97,7 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   // patrol along the street at e-bike speed: 40 fixes, 2.4 m apart, 400 ms apart
   await page.goto(server.url + '/field/#patrol');
   await page.waitForSelector('#f-start');
+  const patrolStart = Date.now();
   await page.click('#f-start');
   await page.waitForSelector('#f-stop');
   for (let i = 1; i <= 40; i++) {
@@ -109,9 +110,11 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   await page.click('#f-stop');
   await page.waitForSelector('#f-start');
   await waitQueue(page, 0);
-  const tracks = await api('/api/v1/tracks?officer=officer07&limit=10');
-  assert.equal(tracks.features.length, 1, 'one track');
-  const track = tracks.features[0];
+  const tracks = await api('/api/v1/tracks?officer=officer07&limit=1000');
+  // the demo's own tracks of officer07 are older
+  const mine = tracks.features.filter((f) => Date.parse(f.properties.ended_at) >= patrolStart - 5_000);
+  assert.equal(mine.length, 1, 'one track');
+  const track = mine[0];
   assert.ok(track.properties.point_count >= 30, `points: ${track.properties.point_count}`);
   assert.equal(track.properties.open, false, 'closed when the patrol stopped');
   const cells = await api(`/api/v1/tracks/${track.id ?? track.properties.id}/cells`);
@@ -201,6 +204,28 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   const reported = works.features.filter((f) => f.properties.name === '人民北路 18 号店铺装修（巡查发现）');
   assert.equal(reported.length, 1, 'the discovered work is stored once');
   assert.equal(reported[0].properties.status, 'discovered');
+
+  // follow up an overdue hazard of my town: an officer sends a re-inspection with a rectification photo
+  await page.unroute('**/api/v1/projects/*/inspections');
+  await page.goto(server.url + '/field/#today');
+  await page.waitForSelector('#f-overdue a');
+  const hazardId = (await page.getAttribute('#f-overdue a', 'href')).split('/')[1];
+  await page.click('#f-overdue a');
+  await page.waitForSelector('#f-followup-form');
+  assert.equal(await page.locator('#f-followup-form [data-move]').count(), 0, 'an officer does not move hazards');
+  await page.setInputFiles('#f-followup-form input[name=photos]', resolve(new URL('.', import.meta.url).pathname, '../public/field/icon-192.png'));
+  await page.waitForSelector('#f-followup-form .f-photos img');
+  await page.fill('#f-followup-form textarea[name=note]', '插线板已拆除');
+  await noHorizontalScroll(page, 'follow-up');
+  await page.screenshot({ path: `${SHOTS}/field-followup.png` });
+  await page.click('#f-followup-submit');
+  await page.waitForFunction(() => window.location.hash === '#queue');
+  await waitQueue(page, 0);
+  const hazard = await api(`/api/v1/hazards/${hazardId}`);
+  const visits = await api(`/api/v1/projects/${hazard.project_id}/inspections`);
+  const followUps = visits.items.filter((i) => i.note.startsWith(`复查隐患 #${hazardId}`));
+  assert.equal(followUps.length, 1, 'one re-inspection');
+  assert.equal(followUps[0].detail.photos.length, 1, 'with its photo');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -453,7 +453,7 @@ async fn coverage_reflects_the_uploaded_patrols() {
         if patrolled.contains(p["cell"].as_str().unwrap_or("")) {
             assert_eq!(p["overdue"], true, "{p}");
             assert!(
-                p["reasons"][0]
+                p["reasons"][0]["text"]
                     .as_str()
                     .is_some_and(|r| r.starts_with("last patrolled")),
                 "{p}"

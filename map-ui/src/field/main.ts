@@ -11,8 +11,9 @@ import { onPatrol, sendPending, watchPosition } from './patrol';
 import { cachedGet, type Me, toast } from './net';
 import { renderPatrol, renderQueue, renderToday } from './views';
 import { renderInspect, renderReport } from './forms';
+import { renderFollowUp } from './followup';
 
-const VIEWS = ['today', 'patrol', 'inspect', 'report', 'queue'] as const;
+const VIEWS = ['today', 'patrol', 'inspect', 'report', 'queue', 'hazard'] as const;
 type View = (typeof VIEWS)[number];
 
 let me: Me | null = null;
@@ -26,7 +27,7 @@ async function show(): Promise<void> {
   if (!me) return;
   const view = current();
   for (const a of document.querySelectorAll<HTMLAnchorElement>('#f-tabs a')) {
-    if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
+    if (a.dataset.view === (view === 'hazard' ? 'today' : view)) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   for (const s of document.querySelectorAll<HTMLElement>('.f-view')) s.hidden = s.dataset.view !== view;
@@ -35,6 +36,7 @@ async function show(): Promise<void> {
   else if (view === 'patrol') renderPatrol(root);
   else if (view === 'inspect') await renderInspect(root, me, location.hash.split('/')[1]);
   else if (view === 'report') renderReport(root, me);
+  else if (view === 'hazard') await renderFollowUp(root, me, location.hash.split('/')[1] ?? '');
   else await renderQueue(root, () => sync(true));
   document.body.dataset.view = view;
 }
@@ -94,6 +96,7 @@ async function start(): Promise<void> {
     void sync();
   });
   window.addEventListener('offline', network);
+  window.addEventListener('gridpatrol:queued', () => void sync());
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/field/sw.js', { scope: '/field/' }).catch((e) => console.warn('service worker', e));
   }
@@ -106,6 +109,9 @@ async function start(): Promise<void> {
   }
   if (!me) return;
   $('#f-user').textContent = me.user;
+  // what the forms need, kept for use offline
+  void cachedGet('/api/v1/checklist');
+  void cachedGet('/api/v1/openapi.json');
   $('#f-tabs').hidden = false;
   watchPosition(me.user);
   onChange(() => void badge().then(() => (current() === 'queue' ? show() : undefined)));

@@ -85,6 +85,8 @@ export async function enqueue(w: Omit<QueuedWrite, 'id' | 'seq' | 'createdAt' | 
   const full: QueuedWrite = { ...w, id: w.id ?? newId(), seq, createdAt: Date.now(), state: 'waiting' };
   await put(full);
   changed();
+  // the app sends it at once when it can (main.ts listens)
+  globalThis.dispatchEvent?.(new Event('gridpatrol:queued'));
   return full;
 }
 

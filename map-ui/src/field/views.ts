@@ -97,7 +97,7 @@ export async function renderToday(root: HTMLElement, me: Me): Promise<void> {
   const hazardCard = h('div', { class: 'f-card', id: 'f-overdue' }, h('h3', { text: `逾期未整改隐患（${late.length}）` }));
   const hazardList = h('ul', { class: 'f-list' });
   for (const z of late.slice(0, 30)) {
-    hazardList.append(item(z.kind_zh, `${z.severity_zh} · 期限 ${z.deadline} · 逾期 ${z.days_overdue} 天 · ${z.status_zh}`, h('a', { href: `#inspect/${z.project_id}`, text: '复查' })));
+    hazardList.append(item(z.kind_zh, `${z.severity_zh} · 期限 ${z.deadline} · 逾期 ${z.days_overdue} 天 · ${z.status_zh}`, h('a', { href: `#hazard/${z.id}`, text: '跟踪' })));
   }
   if (!late.length) hazardList.append(h('li', { class: 'f-muted', text: '没有逾期隐患' }));
   hazardCard.append(hazardList);

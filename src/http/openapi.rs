@@ -55,6 +55,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
 /// 422 with query parameters; 404 with a path id), and makes every error
 /// `application/problem+json` with the `Problem` schema.
 fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    doc = open_composed(doc);
     doc.components
         .get_or_insert_with(Default::default)
         .add_security_scheme(
@@ -86,6 +87,43 @@ fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             .flatten()
             {
                 idempotency_key(op);
+            }
+        }
+    }
+    doc
+}
+
+/// A schema composed into another (`allOf`: a flattened struct, a variant
+/// of a tagged enum) cannot also forbid other properties, or no value
+/// satisfies the composition: those schemas lose `additionalProperties:
+/// false` (the server still refuses unknown fields of a request, 422).
+fn open_composed(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    fn composed(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Array(parts)) = m.get("allOf") {
+                    for r in parts.iter().filter_map(|p| p.get("$ref")?.as_str()) {
+                        out.insert(r.rsplit('/').next().unwrap_or(r).to_owned());
+                    }
+                }
+                m.values().for_each(|x| composed(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| composed(x, out)),
+            _ => {}
+        }
+    }
+    let Ok(v) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    let mut names = std::collections::BTreeSet::new();
+    composed(&v, &mut names);
+    let mut doc = doc;
+    if let Some(components) = doc.components.as_mut() {
+        for name in &names {
+            if let Some(RefOr::T(utoipa::openapi::schema::Schema::Object(o))) =
+                components.schemas.get_mut(name)
+            {
+                o.additional_properties = None;
             }
         }
     }

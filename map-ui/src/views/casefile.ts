@@ -83,7 +83,7 @@ export async function caseFileSection(id: number, onError: (e: unknown) => void)
   links.append(
     fileLink(zh() ? '打印档案' : 'Printable dossier', `/api/v1/projects/${id}/dossier`, `dossier-${id}.html`, onError),
     ' · ',
-    fileLink('Word', `/api/v1/projects/${id}/dossier?format=docx`, `dossier-${id}.docx`, onError),
+    fileLink(lang() === 'zh' ? '可编辑文档' : 'Word', `/api/v1/projects/${id}/dossier?format=docx`, `dossier-${id}.docx`, onError),
     ' · ',
     fileLink(zh() ? '告知书' : 'Notice (告知书)', `/api/v1/projects/${id}/notice.docx`, `notice-${id}.docx`, onError),
   );

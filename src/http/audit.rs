@@ -62,7 +62,8 @@ impl IntoResponseParts for Audited {
     }
 }
 
-fn is_write(m: &Method) -> bool {
+/// `POST`, `PUT`, `PATCH` and `DELETE`: the methods that write.
+pub(super) fn is_write(m: &Method) -> bool {
     matches!(
         *m,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE

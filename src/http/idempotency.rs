@@ -116,10 +116,7 @@ fn header_text(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
 /// The middleware (inside authentication, which provides the caller, and
 /// outside the audit trail, so a replay is not recorded as a second write).
 pub async fn honour(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let is_write = matches!(
-        *req.method(),
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
+    let is_write = super::audit::is_write(req.method());
     let Some(value) = req.headers().get(&IDEMPOTENCY_KEY).cloned() else {
         return next.run(req).await;
     };

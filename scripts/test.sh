@@ -38,10 +38,11 @@ fi
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 psql "$DATABASE_URL" -qAtc "select 1" >/dev/null
 
-# the 台账 workbook test opens the xlsx with openpyxl (tests/it/casefile_workbook.rs)
-if ! target/xlsx-venv/bin/python -c 'import openpyxl' 2>/dev/null; then
+# the 台账 workbook test opens the xlsx with openpyxl (tests/it/casefile_workbook.rs),
+# the evaluation's draft 通报 with python-docx (tests/it/evaluation_api.rs)
+if ! target/xlsx-venv/bin/python -c 'import openpyxl, docx' 2>/dev/null; then
   python3 -m venv target/xlsx-venv
-  target/xlsx-venv/bin/pip install -q openpyxl
+  target/xlsx-venv/bin/pip install -q openpyxl python-docx
 fi
 
 cargo test --workspace --locked

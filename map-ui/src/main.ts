@@ -17,9 +17,10 @@ import { ScorecardView } from './views/scorecard';
 import { BaseMap, loadPlaces } from './basemap';
 import { SearchBox, openOnOwnArea } from './search';
 import { ReportsView } from './views/reports';
+import { EvaluationView } from './views/evaluation';
 
-type ViewName = 'map' | 'blindspots' | 'routes' | 'scorecard' | 'reports';
-const VIEWS: ViewName[] = ['map', 'blindspots', 'routes', 'scorecard', 'reports'];
+type ViewName = 'map' | 'blindspots' | 'routes' | 'scorecard' | 'reports' | 'evaluation';
+const VIEWS: ViewName[] = ['map', 'blindspots', 'routes', 'scorecard', 'reports', 'evaluation'];
 
 async function loadConfig(): Promise<UiConfig> {
   try {
@@ -179,20 +180,24 @@ async function start(): Promise<void> {
   scorecard.init();
   const reports = new ReportsView(app, $('#reports'));
   reports.init();
+  const evaluation = new EvaluationView(app, $('#evaluation'), () => me);
+  evaluation.init();
 
   const show = (name: ViewName) => {
     document.querySelectorAll<HTMLAnchorElement>('.tabs a').forEach((a) => a.classList.toggle('active', a.dataset.view === name));
     document.querySelectorAll<HTMLElement>('.sidebar .panel').forEach((p) => (p.hidden = p.dataset.panel !== name));
     $('#scorecard').hidden = name !== 'scorecard';
     $('#reports').hidden = name !== 'reports';
+    $('#evaluation').hidden = name !== 'evaluation';
     if (name === 'reports') reports.show();
+    if (name === 'evaluation') void evaluation.show();
     if (document.body.dataset.view && document.body.dataset.view !== name) app.hideDetails();
     document.body.dataset.view = name;
     if (name === 'routes') routes.show();
     else routes.hide();
     if (name === 'blindspots') blind.show();
     if (name === 'scorecard') scorecard.show();
-    else if (name !== 'reports') mapView.map.invalidateSize();
+    else if (name !== 'reports' && name !== 'evaluation') mapView.map.invalidateSize();
   };
   const fromHash = (): ViewName => {
     const v = location.hash.replace(/^#\/?/, '') as ViewName;

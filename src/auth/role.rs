@@ -48,8 +48,8 @@ impl Role {
     #[must_use]
     pub fn may(self, action: Action) -> bool {
         use Action::{
-            ManageUsers, ReadAudit, RegisterDiscovered, WriteCaseFile, WriteHazard,
-            WriteInspection, WriteLayer, WriteProject, WriteRoute, WriteTrack,
+            Evaluate, ManageUsers, ReadAudit, RegisterDiscovered, SelfAssess, WriteCaseFile,
+            WriteHazard, WriteInspection, WriteLayer, WriteProject, WriteRoute, WriteTrack,
         };
         match self {
             Self::Admin => true,
@@ -62,6 +62,7 @@ impl Role {
                     | WriteHazard
                     | WriteTrack
                     | WriteRoute
+                    | SelfAssess
             ),
             Self::GridManager => matches!(
                 action,
@@ -72,9 +73,8 @@ impl Role {
             Self::Officer => matches!(action, WriteTrack | WriteInspection | RegisterDiscovered),
             Self::Viewer => match action {
                 WriteProject | RegisterDiscovered | WriteCaseFile | WriteInspection
-                | WriteHazard | WriteTrack | WriteRoute | WriteLayer | ReadAudit | ManageUsers => {
-                    false
-                }
+                | WriteHazard | WriteTrack | WriteRoute | WriteLayer | ReadAudit | ManageUsers
+                | SelfAssess | Evaluate => false,
             },
         }
     }
@@ -127,6 +127,11 @@ pub enum Action {
     ReadAudit,
     /// Create and revoke users and tokens.
     ManageUsers,
+    /// Fill in and submit the town's self-assessment (自评).
+    SelfAssess,
+    /// Run the district's evaluation: open a period, pick the towns, draw
+    /// works on site, record findings, check declarations.
+    Evaluate,
 }
 
 impl Action {
@@ -143,6 +148,8 @@ impl Action {
             Self::WriteLayer => "change towns, zones, grids, districts or venues",
             Self::ReadAudit => "read the audit trail",
             Self::ManageUsers => "manage users",
+            Self::SelfAssess => "fill in the self-assessment",
+            Self::Evaluate => "run the evaluation",
         }
     }
 }
@@ -170,6 +177,8 @@ mod tests {
             Action::WriteLayer,
             Action::ReadAudit,
             Action::ManageUsers,
+            Action::SelfAssess,
+            Action::Evaluate,
         ] {
             assert!(!Role::Viewer.may(a));
             assert!(Role::Admin.may(a));

@@ -14,6 +14,7 @@ use crate::spatial::Crs;
 use crate::store::{self, DEFAULT_DATABASE_URL};
 
 mod casefile;
+mod evaluation;
 mod import;
 mod report;
 mod route;
@@ -220,6 +221,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Report(ReportCommand::Dossier(args)) => {
             casefile::dossier(&cli.database_url, args).await
+        }
+        Command::Report(ReportCommand::Evaluation(args)) => {
+            evaluation::evaluation(&cli.database_url, args).await
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum ReportCommand {
     Ledger(super::casefile::LedgerArgs),
     /// One work's 一工地一档 (HTML or DOCX) or its 告知书 (DOCX).
     Dossier(super::casefile::DossierArgs),
+    /// A half-year's evaluation: the draft 通报 (DOCX or HTML), the
+    /// workbook (XLSX) or JSON.
+    Evaluation(super::evaluation::EvaluationArgs),
 }
 
 /// The format of a report.

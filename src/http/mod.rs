@@ -12,6 +12,7 @@ pub mod casefile;
 pub mod coverage;
 pub mod dossier;
 pub mod error;
+pub mod evaluation;
 pub mod extract;
 pub mod features;
 pub mod geojson_types;
@@ -134,6 +135,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(casefile::router())
         .merge(attachments::router())
         .merge(dossier::router())
+        .merge(evaluation::router())
         .merge(ogc::router())
         .merge(tiles::router())
 }

@@ -17,7 +17,8 @@ use super::inspections::csv_response;
 use super::params::Params;
 use crate::auth::Caller;
 use crate::blindspots::scorecard::{self, ScoreRow};
-use crate::service::blindspots as svc;
+use crate::evaluation::TownScore;
+use crate::service::evaluation as svc;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_scorecard))
@@ -32,6 +33,10 @@ pub struct Scorecard {
     coverage_known: bool,
     count: usize,
     items: Vec<ScoreRow>,
+    /// The evaluation table's items per town (机构设置, 开工（竣工）备案,
+    /// 告知承诺, 全面纳管, 监督检查, 项目管理 and 管理创新), each with its
+    /// Chinese label, measured over the window.
+    evaluation: Vec<TownScore>,
 }
 
 crate::query_params! {
@@ -67,7 +72,7 @@ pub async fn get_scorecard(
         ));
     }
     let towns = towns_param(&q);
-    let (rows, coverage_known) = svc::scorecard(&st.store, &caller.scope, w).await?;
+    let (rows, coverage_known, scores) = svc::scorecard(&st.store, &caller, w).await?;
     let items: Vec<ScoreRow> = rows
         .into_iter()
         .filter(|r| towns.as_ref().is_none_or(|t| t.contains(&r.town)))
@@ -84,6 +89,10 @@ pub async fn get_scorecard(
         to: w.to(),
         coverage_known,
         count: items.len(),
+        evaluation: scores
+            .into_iter()
+            .filter(|s| items.iter().any(|r| r.town == s.town))
+            .collect(),
         items,
     })
     .into_response())

@@ -283,6 +283,18 @@ pub async fn scorecard(
     scope: &Scope,
     window: Window,
 ) -> Result<(Vec<scorecard::ScoreRow>, bool), AnalysisError> {
+    let (_, report, known) = analysed(store, scope, window).await?;
+    Ok((report.scorecard, known))
+}
+
+/// The scoped dataset and every analysis of it over a window (the
+/// evaluation reads the works' gaps, the works near venues, the districts
+/// and the scorecard's rates), and whether coverage was at hand.
+pub async fn analysed(
+    store: &DynStore,
+    scope: &Scope,
+    window: Window,
+) -> Result<(Arc<Dataset>, blindspots::Report, bool), AnalysisError> {
     let params = ReportParams {
         window,
         districts: districts::Thresholds::default(),
@@ -296,6 +308,7 @@ pub async fn scorecard(
     let data = load_scoped(store, scope).await?;
     let cov = coverage(store, &data, &params.window).await?;
     let known = !matches!(cov, Coverage::Unknown);
-    let rows = blocking(move || blindspots::report(&data, &cov, &params).scorecard).await?;
-    Ok((rows, known))
+    let d = Arc::clone(&data);
+    let report = blocking(move || blindspots::report(&d, &cov, &params)).await?;
+    Ok((data, report, known))
 }

@@ -141,6 +141,51 @@ pub fn write(blocks: &[Block]) -> Result<Vec<u8>, zip::result::ZipError> {
     Ok(z.finish()?.into_inner())
 }
 
+/// The blocks as a printable A4 HTML page (the same text as the .docx).
+#[must_use]
+pub fn to_html(title: &str, blocks: &[Block]) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{}</title>\
+<style>@page{{size:A4;margin:20mm}}body{{font-family:'Noto Serif CJK SC','SimSun',serif;font-size:12pt;line-height:1.7;color:#111;max-width:170mm;margin:auto;padding:8mm 0}}\
+h1{{text-align:center;font-size:18pt;margin:6mm 0}}h2{{font-size:13pt;margin:5mm 0 2mm}}p{{text-indent:2em;margin:1.5mm 0}}p.b{{font-weight:bold}}\
+p.r{{text-align:right;text-indent:0}}table{{border-collapse:collapse;width:100%;margin:2mm 0;font-size:10.5pt}}td,th{{border:1px solid #444;padding:1mm 2mm;text-align:left}}th{{background:#eee}}</style></head><body>",
+        esc(title)
+    );
+    for b in blocks {
+        match b {
+            Block::Title(t) => {
+                let _ = write!(h, "<h1>{}</h1>", esc(t));
+            }
+            Block::Heading(t) => {
+                let _ = write!(h, "<h2>{}</h2>", esc(t));
+            }
+            Block::Para { text, bold } => {
+                let class = if *bold { " class=\"b\"" } else { "" };
+                let _ = write!(h, "<p{class}>{}</p>", esc(text).replace('\n', "<br>"));
+            }
+            Block::Right(t) => {
+                let _ = write!(h, "<p class=\"r\">{}</p>", esc(t));
+            }
+            Block::Table(rows) => {
+                h.push_str("<table>");
+                for (i, row) in rows.iter().enumerate() {
+                    let tag = if i == 0 { "th" } else { "td" };
+                    h.push_str("<tr>");
+                    for c in row {
+                        let _ = write!(h, "<{tag}>{}</{tag}>", esc(c));
+                    }
+                    h.push_str("</tr>");
+                }
+                h.push_str("</table>");
+            }
+        }
+    }
+    h.push_str("</body></html>");
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

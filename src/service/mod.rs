@@ -10,6 +10,8 @@ pub mod casefile;
 pub mod coverage;
 pub mod docx;
 pub mod dossier;
+pub mod evaluation;
+pub mod evaluation_report;
 pub mod inspections;
 pub mod queries;
 pub mod routes;

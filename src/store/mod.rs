@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod casefile;
+pub mod evaluation;
 pub mod idempotency;
 pub mod inspection;
 pub mod layer;
@@ -30,6 +31,7 @@ use crate::spatial::Bbox;
 
 pub use access::AccessStore;
 pub use casefile::CaseFileStore;
+pub use evaluation::EvaluationStore;
 pub use idempotency::IdempotencyStore;
 pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
@@ -275,6 +277,7 @@ pub trait Store:
     + RouteStore
     + IdempotencyStore
     + CaseFileStore
+    + EvaluationStore
     + Send
     + Sync
     + 'static

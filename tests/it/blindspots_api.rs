@@ -71,12 +71,18 @@ async fn districts(admin: &Api) {
             .iter()
             .all(|r| r["patrol_coverage"].is_number())
     );
-    assert!(
-        items(&list)
+    // lacking a one-stop plan flags a district only when asked for
+    let plan_reason = |list: &Value| {
+        items(list)
             .iter()
             .flat_map(|r| r["reasons"].as_array().into_iter().flatten())
             .any(|x| x["code"] == "no_one_stop_plan")
-    );
+    };
+    assert!(!plan_reason(&list));
+    let (_, _, asked) = admin
+        .get("/api/v1/blindspots/districts?require_one_stop_plan=true")
+        .await;
+    assert!(plan_reason(&asked));
     // thresholds are parameters: with these only coverage can flag
     let (_, _, lenient) = admin
         .get("/api/v1/blindspots/districts?min_coverage=1&require_one_stop_plan=false&max_unfiled=1000&min_social_filed=0&max_days_since_patrol=365")

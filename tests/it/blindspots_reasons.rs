@@ -241,12 +241,12 @@ fn window() -> Window {
 #[test]
 fn every_district_reason_fires_where_it_should() {
     let data = dataset();
-    let rows = districts::analyse(
-        &data,
-        &coverage(&data, 1),
-        &window(),
-        &Thresholds::default(),
-    );
+    // the plan is asked for here; by default it flags nothing (below)
+    let with_plan = Thresholds {
+        require_one_stop_plan: true,
+        ..Thresholds::default()
+    };
+    let rows = districts::analyse(&data, &coverage(&data, 1), &window(), &with_plan);
     let a = rows.iter().find(|r| r.code == "district-a").expect("A");
     assert!(a.flagged);
     assert_eq!(
@@ -278,6 +278,32 @@ fn every_district_reason_fires_where_it_should() {
     let b = rows.iter().find(|r| r.code == "district-b").expect("B");
     assert!(!b.flagged, "{:?}", b.reasons);
     assert!(b.reasons.is_empty());
+
+    // a district is unmanaged by its works and patrols, not for lacking a
+    // plan: by default A keeps every other reason, and B without its plan
+    // stays unflagged
+    let default = districts::analyse(
+        &data,
+        &coverage(&data, 1),
+        &window(),
+        &Thresholds::default(),
+    );
+    let a = default.iter().find(|r| r.code == "district-a").expect("A");
+    assert_eq!(codes(&a.reasons).len(), 4, "{:?}", a.reasons);
+    assert!(!codes(&a.reasons).contains("no_one_stop_plan"));
+    let mut planless = data.clone();
+    planless.districts[1].value.one_stop_plan = false;
+    let rows_planless = districts::analyse(
+        &planless,
+        &coverage(&planless, 1),
+        &window(),
+        &Thresholds::default(),
+    );
+    let b2 = rows_planless
+        .iter()
+        .find(|r| r.code == "district-b")
+        .expect("B");
+    assert!(!b2.flagged, "{:?}", b2.reasons);
     assert_eq!(b.filed_in_window.social, 1);
     assert_eq!(b.days_since_last_patrol, Some(1));
 

@@ -23,6 +23,8 @@ mod coverage_geometry;
 mod coverage_properties;
 mod crs;
 mod durability;
+mod evaluation_api;
+mod evaluation_measures;
 mod http_api;
 mod idempotency;
 mod import_text;

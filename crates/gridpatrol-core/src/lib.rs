@@ -11,6 +11,7 @@ pub mod blindspots;
 pub mod casefile;
 pub mod coverage;
 pub mod domain;
+pub mod evaluation;
 pub mod ingest;
 pub mod inspection;
 pub mod naming;

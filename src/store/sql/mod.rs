@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod casefile;
+pub mod evaluation;
 pub mod idempotency;
 pub mod inspections;
 pub mod layers;

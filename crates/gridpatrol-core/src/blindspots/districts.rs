@@ -1,9 +1,12 @@
 //! Commercial districts (商圈) whose works are not brought under management
 //! (未纳管). Shop fit-outs start there every week, mostly socially funded,
 //! so a district where no social work was filed, where works found on patrol
-//! stay unfiled, whose cells patrols do not reach, or that has no one-stop
-//! registration plan (一揽子纳管计划) is flagged, each time with the reason
-//! in words and the threshold it broke.
+//! stay unfiled, or whose cells patrols do not reach is flagged, each time
+//! with the reason in words and the threshold it broke. A district is
+//! unmanaged by the state of its works and patrols: lacking a one-stop
+//! registration plan (一揽子纳管计划) flags it only on request
+//! (`require_one_stop_plan`); the plan is a practice the evaluation scores
+//! under 管理创新.
 
 use chrono::{DateTime, Utc};
 use geo::{BoundingRect, Centroid, Contains, Intersects};
@@ -23,7 +26,8 @@ pub struct Thresholds {
     pub min_coverage: f64,
     /// Flag when the last patrol is older than this many days.
     pub max_days_since_patrol: u32,
-    /// Flag districts without a one-stop registration plan.
+    /// Also flag districts without a one-stop registration plan (off by
+    /// default: a plan is a praised practice, not a condition of management).
     pub require_one_stop_plan: bool,
 }
 
@@ -34,7 +38,7 @@ impl Default for Thresholds {
             max_unfiled: 0,
             min_coverage: 0.6,
             max_days_since_patrol: 7,
-            require_one_stop_plan: true,
+            require_one_stop_plan: false,
         }
     }
 }

@@ -336,6 +336,7 @@ const zh = {
   'score.cells': '单元格数',
   'score.patrolled_cells': '已巡查单元格',
   'score.blind_spots': '盲区数',
+  'score.evaluation_total': '评价得分',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -674,6 +675,7 @@ const en: Record<MessageKey, string> = {
   'score.cells': 'Cells',
   'score.patrolled_cells': 'Patrolled cells',
   'score.blind_spots': 'Blind spots',
+  'score.evaluation_total': 'Evaluation score',
 };
 
 export const messages: Record<Lang, Record<MessageKey, string>> = { zh, en };

@@ -49,7 +49,41 @@ export function isRatio(metric: string, rows: ScoreRow[]): boolean {
   return rows.every((r) => r.values[metric] === undefined || (r.values[metric] >= 0 && r.values[metric] <= 1));
 }
 
-/** The metric the chart shows first: coverage if present, else the first. */
+/** The metric the chart shows first: the evaluation's total, else coverage, else the first. */
 export function defaultMetric(metrics: string[]): string | undefined {
-  return metrics.find((m) => /coverage/.test(m)) ?? metrics.find((m) => /share|rate|ratio/.test(m)) ?? metrics[0];
+  return metrics.find((m) => m === 'evaluation_total') ?? metrics.find((m) => /coverage/.test(m)) ?? metrics.find((m) => /share|rate|ratio/.test(m)) ?? metrics[0];
+}
+
+export interface ItemLabel {
+  zh: string;
+  en: string;
+}
+
+interface TownItems {
+  town: string;
+  total: number;
+  bonus: number;
+  items: Array<{ item: string; label_zh: string; label_en: string; score: number }>;
+}
+
+/**
+ * The evaluation table's items per town (the answer's `evaluation`) as the
+ * first metrics of each row: `evaluation_total` (the six items and the
+ * bonus) and `item_<code>`. Returns the items' labels by metric.
+ */
+export function addEvaluation(rows: ScoreRow[], data: unknown): Map<string, ItemLabel> {
+  const labels = new Map<string, ItemLabel>();
+  const list = (data as { evaluation?: TownItems[] } | null)?.evaluation;
+  if (!Array.isArray(list)) return labels;
+  for (const r of rows) {
+    const e = list.find((x) => x.town === r.town);
+    if (!e) continue;
+    const first: Record<string, number> = { evaluation_total: e.total + e.bonus };
+    for (const i of e.items) {
+      first[`item_${i.item}`] = i.score;
+      labels.set(`item_${i.item}`, { zh: i.label_zh, en: i.label_en });
+    }
+    r.values = { ...first, ...r.values };
+  }
+  return labels;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { barChartSvg } from '../src/chart';
 import { blindEndpoint, normalizeBlind, reasonText } from '../src/blind';
-import { defaultMetric, isRatio, metricsOf, scoreRows } from '../src/score';
+import { addEvaluation, defaultMetric, isRatio, metricsOf, scoreRows } from '../src/score';
 
 describe('blind-spot lists', () => {
   it('read a FeatureCollection of cells with reasons', () => {
@@ -70,6 +70,21 @@ describe('scorecard', () => {
     expect(isRatio('social_share', rows)).toBe(true);
     expect(isRatio('hazards_found', rows)).toBe(false);
     expect(defaultMetric(metricsOf(rows))).toBe('patrol_coverage');
+  });
+});
+
+describe('scorecard with the evaluation', () => {
+  it('puts the evaluation total and the items first, labelled, and charts the total', () => {
+    const data = {
+      items: [{ town: '310117001', town_name: '岳阳街道', patrol_coverage: 0.4 }],
+      evaluation: [{ town: '310117001', total: 71.5, bonus: 2, items: [{ item: 'notice', label_zh: '告知承诺', label_en: 'Written notice', score: 7.5 }] }],
+    };
+    const rows = scoreRows(data);
+    const labels = addEvaluation(rows, data);
+    expect(metricsOf(rows)).toEqual(['evaluation_total', 'item_notice', 'patrol_coverage']);
+    expect(rows[0].values.evaluation_total).toBe(73.5);
+    expect(labels.get('item_notice')).toEqual({ zh: '告知承诺', en: 'Written notice' });
+    expect(defaultMetric(metricsOf(rows))).toBe('evaluation_total');
   });
 });
 

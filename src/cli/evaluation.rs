@@ -10,7 +10,9 @@ use anyhow::Context;
 use super::redact;
 use crate::auth::Caller;
 use crate::evaluation::Period;
-use crate::service::{docx, evaluation as svc, evaluation_report as report, workbook};
+use crate::service::{
+    docx, evaluation as svc, evaluation_report as report, evaluation_workbook, workbook,
+};
 use crate::store::{self, evaluation::EvaluationRow};
 
 /// What `report evaluation` writes.
@@ -66,7 +68,7 @@ pub(super) async fn evaluation(url: &str, a: EvaluationArgs) -> anyhow::Result<(
         EvaluationFormat::Html => {
             docx::to_html(&report::title(&o), &report::notice(&o, now)).into_bytes()
         }
-        EvaluationFormat::Xlsx => workbook::write_xlsx(&report::sheets(&o))?,
+        EvaluationFormat::Xlsx => workbook::write_xlsx(&evaluation_workbook::sheets(&o))?,
         EvaluationFormat::Json => {
             let mut b = serde_json::to_vec_pretty(&o)?;
             b.push(b'\n');

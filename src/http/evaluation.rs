@@ -22,9 +22,10 @@ use super::params::Params;
 use crate::auth::Caller;
 use crate::evaluation::{PROBLEMS, SelfAssessment, SiteFinding, Table};
 use crate::service::evaluation::{
-    self as svc, AssessmentView, DrawView, EvaluationView, Overview, ReviewEntry,
+    self as svc, AssessmentView, EvaluationView, Overview, ReviewEntry,
 };
-use crate::service::{docx, evaluation_report as report, workbook};
+use crate::service::evaluation_site::{self as site, DrawView};
+use crate::service::{docx, evaluation_report as report, evaluation_workbook, workbook};
 
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -188,7 +189,7 @@ pub async fn set_site_towns(
     Json(input): Json<SiteTowns>,
 ) -> ApiResult<(Audited, Json<EvaluationView>)> {
     let row = svc::find(&st.store, &id.to_string()).await?;
-    svc::set_site_towns(&st.store, &caller, &row, &input.towns).await?;
+    site::set_site_towns(&st.store, &caller, &row, &input.towns).await?;
     let row = svc::find(&st.store, &id.to_string()).await?;
     let v = svc::list(&st.store, Utc::now())
         .await?
@@ -291,7 +292,7 @@ pub async fn draw_works(
     Json(input): Json<DrawIn>,
 ) -> ApiResult<(StatusCode, Audited, Json<DrawView>)> {
     let row = svc::find(&st.store, &id.to_string()).await?;
-    let v = svc::draw(
+    let v = site::draw(
         &st.store,
         &caller,
         &row,
@@ -332,7 +333,8 @@ pub async fn record_finding(
     Json(finding): Json<SiteFinding>,
 ) -> ApiResult<(Audited, Json<FindingOut>)> {
     let row = svc::find(&st.store, &id.to_string()).await?;
-    let f = svc::record_finding(&st.store, &caller, &row, project_id, &finding, Utc::now()).await?;
+    let f =
+        site::record_finding(&st.store, &caller, &row, project_id, &finding, Utc::now()).await?;
     Ok((
         Audited::changed("site_finding", project_id, &f.finding),
         Json(FindingOut {
@@ -382,7 +384,8 @@ async fn answer(st: &AppState, caller: &Caller, id: i64, format: &str) -> ApiRes
     match format {
         "json" => Ok(Json(o).into_response()),
         "xlsx" => {
-            let bytes = blocking(move || workbook::write_xlsx(&report::sheets(&o))).await?;
+            let bytes =
+                blocking(move || workbook::write_xlsx(&evaluation_workbook::sheets(&o))).await?;
             Ok(download(bytes, XLSX, &format!("{name}.xlsx")))
         }
         "docx" => {

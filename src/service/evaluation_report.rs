@@ -1,23 +1,21 @@
-//! The evaluation's outputs: the draft 通报 in the structure of the
-//! committee's own notice (一、组织情况 二、自评情况 三、实地评价情况
-//! 四、抽查项目情况 五、下一步工作要求) with the facts and figures filled in
-//! from the data, as Word (.docx) or a printable page, ready for the staff
-//! to edit; and the evaluation as a workbook (one row per town and item,
-//! the measures, the self-assessments, the draws and findings).
+//! The draft 通报 in the structure of the committee's own notice
+//! (一、组织情况 二、自评情况 三、实地评价情况 四、抽查项目情况
+//! 五、下一步工作要求) with the facts and figures filled in from the data, as
+//! Word (.docx) or a printable page, ready for the staff to edit; the
+//! workbook is [`super::evaluation_workbook`].
 
 use std::collections::BTreeMap;
 
 use super::docx::Block;
 use super::evaluation::{Overview, TownEvaluation};
-use super::workbook::Sheet;
 use crate::evaluation::{ItemCode, PROBLEMS, Review, site::problem_label};
 use crate::time::{beijing_text, local_day};
 
-fn pct(v: Option<f64>) -> String {
+pub(crate) fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{:.0}%", v * 100.0))
 }
 
-fn score_text(v: f64) -> String {
+pub(crate) fn score_text(v: f64) -> String {
     let t = format!("{v:.1}");
     t.strip_suffix(".0").map_or(t.clone(), str::to_owned)
 }
@@ -219,6 +217,12 @@ fn on_site(o: &Overview, out: &mut Vec<Block>) {
             bold: false,
         });
     }
+    problem_classes(&pool, out);
+    out.push(score_table(o, &pool));
+}
+
+/// The three classes of problems of the notice's section 三, with the towns and figures.
+fn problem_classes(pool: &[&TownEvaluation], out: &mut Vec<Block>) {
     let weak = |f: &dyn Fn(&TownEvaluation) -> bool| {
         pool.iter().copied().filter(|t| f(t)).collect::<Vec<_>>()
     };
@@ -292,6 +296,10 @@ fn on_site(o: &Overview, out: &mut Vec<Block>) {
             parts.join("；")
         )
     }));
+}
+
+/// Every town's points per item.
+fn score_table(o: &Overview, pool: &[&TownEvaluation]) -> Block {
     let mut rows = vec![{
         let mut h = vec!["街镇".to_owned()];
         h.extend(
@@ -303,18 +311,18 @@ fn on_site(o: &Overview, out: &mut Vec<Block>) {
         h.push("合计".into());
         h
     }];
-    for t in &pool {
+    for t in pool {
         let mut r = vec![t.town_name.clone()];
         r.extend(t.measured.items.iter().map(|i| score_text(i.score)));
         r.push(score_text(t.measured.total + t.measured.bonus));
         rows.push(r);
     }
-    out.push(Block::Table(rows));
+    Block::Table(rows)
 }
 
 fn sampled(o: &Overview, out: &mut Vec<Block>) {
     out.push(Block::Heading("四、抽查项目情况".into()));
-    let draws: Vec<(&TownEvaluation, &super::evaluation::DrawView)> = o
+    let draws: Vec<(&TownEvaluation, &super::evaluation_site::DrawView)> = o
         .towns
         .iter()
         .filter_map(|t| t.draw.as_ref().map(|d| (t, d)))
@@ -403,17 +411,17 @@ fn next_steps(o: &Overview, out: &mut Vec<Block>) {
     };
     let (sn, sd) = total("social_managed");
     let (fn_, fd) = total("found_managed");
-    let (ins_n, ins_d) = total("inspected_after_filing");
+    let (checked_n, checked_d) = total("inspected_after_filing");
     let (hn, hd) = total("hazards_closed_in_time");
     let (hot_n, hot_d) = total("hot_work_permitted");
-    let (ins2_n, ins2_d) = total("insulation_filed");
+    let (foam_n, foam_d) = total("insulation_filed");
     let (pol_n, pol_d) = total("insured");
     let lines = [
         "1、切实提高认识、压实安全责任。各街镇（经开区）要严格落实小微工程属地安全生产监管责任，坚决防范安全事故的发生。".to_owned(),
         "2、充分完善制度、规范日常监督。建立“片区化 + 网格化”管理体系，实行“定期巡查 + 专项督导”制度，建立健全“发现、查处、整改、销项”全链条闭环管理机制。".to_owned(),
         format!("3、强化全面纳管、不留管理盲区。本期社会投资项目纳管{sn}/{sd}项，排摸发现工程纳管{fn_}/{fd}项；要加大排摸力度，做到“底数清、情况明、数字准、动态实”，限额以上工程及时登记并移交。"),
-        format!("4、加大监督检查、消除安全隐患。本期备案后检查{ins_n}/{ins_d}项，隐患按期整改{hn}/{hd}项；要当场督促整改并全程跟踪督办，规范完善检查台账。"),
-        format!("5、重点排查整治、强化风险防范。本期人员密集场所动火作业审批{hot_n}/{hot_d}项，保温材料备案{ins2_n}/{ins2_d}项；要对人员密集场所小微工程全覆盖监管。"),
+        format!("4、加大监督检查、消除安全隐患。本期备案后检查{checked_n}/{checked_d}项，隐患按期整改{hn}/{hd}项；要当场督促整改并全程跟踪督办，规范完善检查台账。"),
+        format!("5、重点排查整治、强化风险防范。本期人员密集场所动火作业审批{hot_n}/{hot_d}项，保温材料备案{foam_n}/{foam_d}项；要对人员密集场所小微工程全覆盖监管。"),
         format!("6、加强管理创新、提升管理效能。本期安全生产责任保险投保{pol_n}/{pol_d}项；要充分利用数字化手段，定期开展业务培训。"),
     ];
     out.extend(lines.into_iter().map(Block::para));
@@ -442,164 +450,4 @@ pub fn notice(o: &Overview, now: chrono::DateTime<chrono::Utc>) -> Vec<Block> {
         beijing_text(now)
     )));
     out
-}
-
-/// The evaluation as workbook sheets.
-#[must_use]
-pub fn sheets(o: &Overview) -> Vec<Sheet> {
-    let mut scores = Sheet {
-        name: "评价得分",
-        headers: vec![
-            "街镇",
-            "评价项目",
-            "满分",
-            "数据测得",
-            "自评得分",
-            "是否加分项",
-        ],
-        rows: Vec::new(),
-    };
-    let mut measures = Sheet {
-        name: "评价指标",
-        headers: vec![
-            "街镇",
-            "评价项目",
-            "指标",
-            "数值",
-            "分子",
-            "分母",
-            "申报",
-            "核实",
-            "分值",
-            "得分",
-        ],
-        rows: Vec::new(),
-    };
-    let mut claims = Sheet {
-        name: "自评",
-        headers: vec![
-            "街镇",
-            "状态",
-            "提交人",
-            "提交时间",
-            "评价项目",
-            "自评得分",
-            "存在问题",
-            "计划安排",
-            "改进措施",
-            "佐证材料",
-        ],
-        rows: Vec::new(),
-    };
-    let mut found = Sheet {
-        name: "现场抽查",
-        headers: vec![
-            "街镇",
-            "工程编号",
-            "工程名称",
-            "投资性质",
-            "工程类别",
-            "已备案",
-            "检查次数",
-            "现场发现问题",
-            "街镇台账已记录",
-            "街镇台账未记录",
-            "核查人",
-            "核查时间",
-        ],
-        rows: Vec::new(),
-    };
-    for t in &o.towns {
-        let sa = t.self_assessment.as_ref();
-        for i in &t.measured.items {
-            let claim = sa.and_then(|a| a.body.claim(i.item));
-            scores.rows.push(vec![
-                t.town_name.clone(),
-                i.label_zh.to_owned(),
-                score_text(i.points),
-                score_text(i.score),
-                claim.map(|c| score_text(c.score)).unwrap_or_default(),
-                if i.bonus { "是" } else { "否" }.to_owned(),
-            ]);
-            for m in &i.measures {
-                let v = match (m.unit, m.value) {
-                    ("share", Some(v)) => pct(Some(v)),
-                    (_, Some(v)) => score_text((v * 100.0).round() / 100.0),
-                    (_, None) => "—".to_owned(),
-                };
-                measures.rows.push(vec![
-                    t.town_name.clone(),
-                    i.label_zh.to_owned(),
-                    m.label_zh.to_owned(),
-                    v,
-                    m.numerator.map(|n| n.to_string()).unwrap_or_default(),
-                    m.denominator.map(|n| n.to_string()).unwrap_or_default(),
-                    m.declared
-                        .map(|d| if d { "已申报" } else { "未申报" }.to_owned())
-                        .unwrap_or_default(),
-                    m.review
-                        .map(|r| r.label_zh().to_owned())
-                        .unwrap_or_default(),
-                    score_text(m.points),
-                    score_text(m.score),
-                ]);
-            }
-        }
-        if let Some(a) = sa {
-            for c in &a.body.claims {
-                claims.rows.push(vec![
-                    t.town_name.clone(),
-                    a.status_zh.to_owned(),
-                    a.submitted_by.clone().unwrap_or_default(),
-                    a.submitted_at.map(beijing_text).unwrap_or_default(),
-                    c.item.label_zh().to_owned(),
-                    score_text(c.score),
-                    c.problems.clone(),
-                    c.plan.clone(),
-                    c.measures.clone(),
-                    c.evidence
-                        .iter()
-                        .map(|e| e.title.clone())
-                        .collect::<Vec<_>>()
-                        .join("；"),
-                ]);
-            }
-        }
-        for w in t.draw.iter().flat_map(|d| &d.works) {
-            let label = |v: &[String]| {
-                v.iter()
-                    .filter_map(|p| problem_label(p))
-                    .collect::<Vec<_>>()
-                    .join("、")
-            };
-            let found_text = w
-                .comparison
-                .found
-                .as_deref()
-                .map_or_else(|| "未核查".to_owned(), label);
-            let recorded: Vec<String> = w
-                .comparison
-                .found
-                .iter()
-                .flatten()
-                .filter(|p| !w.comparison.missed.contains(p))
-                .cloned()
-                .collect();
-            found.rows.push(vec![
-                t.town_name.clone(),
-                w.code.clone(),
-                w.name.clone(),
-                w.funding_zh.to_owned(),
-                w.category_zh.to_owned(),
-                if w.comparison.filed { "是" } else { "否" }.to_owned(),
-                w.comparison.inspections.to_string(),
-                found_text,
-                label(&recorded),
-                label(&w.comparison.missed),
-                w.recorded_by.clone().unwrap_or_default(),
-                w.recorded_at.map(beijing_text).unwrap_or_default(),
-            ]);
-        }
-    }
-    vec![scores, measures, claims, found]
 }

@@ -12,6 +12,8 @@ pub mod docx;
 pub mod dossier;
 pub mod evaluation;
 pub mod evaluation_report;
+pub mod evaluation_site;
+pub mod evaluation_workbook;
 pub mod inspections;
 pub mod queries;
 pub mod routes;

@@ -181,6 +181,31 @@ async fn scorecard(admin: &Api) {
     );
     let (_, csv, _) = admin.get("/api/v1/scorecard?format=csv").await;
     assert_eq!(csv.trim_start_matches('\u{feff}').lines().count(), 19);
+    // the evaluation's six items (and the bonus) per town, by Chinese label
+    let evaluation = card["evaluation"].as_array().expect("evaluation");
+    assert_eq!(evaluation.len(), 18);
+    for town in evaluation {
+        let labels: Vec<&str> = town["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["label_zh"].as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "机构设置",
+                "开工（竣工）备案",
+                "告知承诺",
+                "全面纳管",
+                "监督检查",
+                "项目管理",
+                "管理创新"
+            ]
+        );
+        let total = town["total"].as_f64().expect("total");
+        assert!((0.0..=100.0).contains(&total), "{town}");
+    }
 }
 
 /// A town's staff see their town only.
@@ -195,6 +220,7 @@ async fn town_scope(town: &Api) {
     let (_, _, card) = town.get("/api/v1/scorecard").await;
     assert_eq!(card["count"], 1);
     assert_eq!(items(&card)[0]["town"], YUEYANG);
+    assert_eq!(card["evaluation"].as_array().map(Vec::len), Some(1));
 }
 
 /// Bad parameters are problems naming the parameter.
@@ -241,6 +267,7 @@ fn command_line(url: &str, dir: &std::path::Path) {
     );
     let json: Value = serde_json::from_slice(&out.stdout).expect("json on stdout");
     assert_eq!(json["count"], 18);
+    evaluation_command(url, dir);
     let file = dir.join("scorecard.csv");
     let out = std::process::Command::new(bin)
         .args(["report", "scorecard", "--format", "csv"])
@@ -264,6 +291,54 @@ fn command_line(url: &str, dir: &std::path::Path) {
     let csv = std::fs::read_to_string(&file).expect("written");
     let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
     assert_eq!(reader.records().count(), 18);
+}
+
+/// `report evaluation` writes the half-year's workbook (a period not opened
+/// is measured all the same) and refuses a period that is none in one line.
+fn evaluation_command(url: &str, dir: &std::path::Path) {
+    let bin = env!("CARGO_BIN_EXE_gridpatrol");
+    let file = dir.join("evaluation.xlsx");
+    let out = std::process::Command::new(bin)
+        .args([
+            "report",
+            "evaluation",
+            "--period",
+            "2026H2",
+            "--format",
+            "xlsx",
+            "--database-url",
+            url,
+        ])
+        .arg("--out")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&file)
+            .expect("written")
+            .starts_with(b"PK\x03\x04")
+    );
+    let bad = std::process::Command::new(bin)
+        .args([
+            "report",
+            "evaluation",
+            "--period",
+            "2026Q3",
+            "--database-url",
+            url,
+        ])
+        .arg("--out")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("period") && err.contains("2026Q3"), "{err}");
 }
 
 #[tokio::test]

@@ -144,6 +144,7 @@ fn hazard(id: i64, project_id: i64, deadline_ago: i64, closed_ago: Option<i64>) 
 ///   7 social, still only found (discovered).
 /// - 8 social above the limit, found, handed over; 9 above the limit, found, not.
 /// - 10 completed 5 days ago (its 竣工备案 day), without parties named.
+///
 /// Hazards on 1: one closed in time, one closed late, one open past its
 /// deadline, one not yet due.
 fn dataset() -> (Dataset, Roles) {

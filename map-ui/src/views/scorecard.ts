@@ -3,8 +3,8 @@
 import type { App } from '../app';
 import { api, offers, withQuery } from '../api';
 import { barChartSvg } from '../chart';
-import { applyI18n, hasKey, onLangChange, t } from '../i18n';
-import { defaultMetric, isRatio, metricsOf, scoreRows, type ScoreRow } from '../score';
+import { applyI18n, hasKey, lang, onLangChange, t } from '../i18n';
+import { addEvaluation, defaultMetric, isRatio, metricsOf, scoreRows, type ItemLabel, type ScoreRow } from '../score';
 import { downloadButtons } from '../download';
 import { formatNumber, h, townName } from '../util';
 
@@ -12,6 +12,7 @@ export class ScorecardView {
   private readonly app: App;
   private readonly el: HTMLElement;
   private rows: ScoreRow[] = [];
+  private itemLabels = new Map<string, ItemLabel>();
   private metric: string | undefined;
   private sortBy: string | null = null;
   private sortDesc = true;
@@ -34,6 +35,8 @@ export class ScorecardView {
   }
 
   private label(metric: string): string {
+    const item = this.itemLabels.get(metric);
+    if (item) return lang() === 'zh' ? item.zh : item.en;
     const k = `score.${metric}`;
     return hasKey(k) ? t(k) : metric.replace(/_/g, ' ');
   }
@@ -59,6 +62,7 @@ export class ScorecardView {
     try {
       const data = await api<unknown>(withQuery('/api/v1/scorecard', w));
       this.rows = scoreRows(data);
+      this.itemLabels = addEvaluation(this.rows, data);
       this.metric ??= defaultMetric(metricsOf(this.rows));
       this.el.dataset.state = 'ready';
     } catch (e) {

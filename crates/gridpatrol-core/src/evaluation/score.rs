@@ -169,10 +169,10 @@ impl SelfAssessment {
     /// the towns whose report "明确了存在问题，且制定了计划安排和改进措施").
     #[must_use]
     pub fn has_problems_and_plan(&self) -> bool {
-        self.claims.iter().any(|c| {
-            !c.problems.trim().is_empty()
-                && !(c.plan.trim().is_empty() && c.measures.trim().is_empty())
-        })
+        let written = |t: &str| !t.trim().is_empty();
+        self.claims
+            .iter()
+            .any(|c| written(&c.problems) && (written(&c.plan) || written(&c.measures)))
     }
 }
 

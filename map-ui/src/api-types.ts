@@ -356,6 +356,182 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluation-table": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getEvaluationTable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listEvaluations"];
+        put?: never;
+        post: operations["createEvaluation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getEvaluation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/draws/{town}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["drawEvaluationWorks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/findings/{project_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["recordEvaluationFinding"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getEvaluationReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/report.docx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getEvaluationReportDocx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/self-assessments/{town}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["saveSelfAssessment"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/self-assessments/{town}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["reviewSelfAssessment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/self-assessments/{town}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["submitSelfAssessment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluations/{id}/site-towns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["setEvaluationSiteTowns"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/grids": {
         parameters: {
             query?: never;
@@ -1032,6 +1208,26 @@ export interface components {
             /** @description Per calendar week (Monday, China Standard Time) the share of the area's cells patrolled that week. */
             trend: components["schemas"]["WeekShare"][];
         };
+        /** @description A town's self-assessment as the API shows it. */
+        AssessmentView: {
+            body: components["schemas"]["SelfAssessment"];
+            /**
+             * Format: double
+             * @description The six items' claimed scores added up.
+             */
+            claimed_total: number;
+            /** @description Problems found and a plan or measures written down. */
+            has_problems_and_plan: boolean;
+            /** @description `draft` or `submitted`. */
+            status: string;
+            status_zh: string;
+            /** Format: date-time */
+            submitted_at?: string | null;
+            submitted_by?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            updated_by: string;
+        };
         /** @description An attachment's description (its bytes apart). */
         AttachmentMeta: {
             file_name: string;
@@ -1325,6 +1521,22 @@ export interface components {
             item: string;
             label_zh: string;
         };
+        /** @description A town's claim on one item. */
+        Claim: {
+            evidence?: components["schemas"]["Evidence"][];
+            item: components["schemas"]["ItemCode"];
+            /** @description 改进措施. */
+            measures?: string;
+            /** @description 计划安排. */
+            plan?: string;
+            /** @description 存在问题. */
+            problems?: string;
+            /**
+             * Format: double
+             * @description The score the town gives itself.
+             */
+            score: number;
+        };
         /** @description The cells of a scope as hexagons. */
         CoverageCollection: components["schemas"]["FeatureCollection_CoverageCellProperties"] & {
             from: string;
@@ -1337,6 +1549,27 @@ export interface components {
             areas: components["schemas"]["AreaSummary"][];
             from: string;
             to: string;
+        };
+        /** @description A town's declaration of a measure the records cannot show. */
+        Declaration: {
+            declared: boolean;
+            evidence?: components["schemas"]["Evidence"][];
+            /** @description A declared measure key of the table, e.g. `leading_group`. */
+            key: string;
+            /** @description Set by the district only. */
+            review?: components["schemas"]["Review"];
+            review_note?: string;
+        };
+        /** @description A claim that stands above what the records measure. */
+        Disagreement: {
+            /** Format: double */
+            claimed: number;
+            item: components["schemas"]["ItemCode"];
+            label_zh: string;
+            /** Format: double */
+            measured: number;
+            text: string;
+            text_zh: string;
         };
         /** @description A commercial district (商圈), with the properties it was imported with. */
         DistrictProperties: {
@@ -1382,6 +1615,48 @@ export interface components {
             /** @description Works inside the district, whatever their status. */
             works: number;
         };
+        /** @description How to draw. */
+        DrawIn: {
+            /**
+             * Format: int64
+             * @description The seed (below 2^53); made from the time and recorded without.
+             */
+            seed?: number | null;
+            /** @description Works to draw (default 5, at most 50). */
+            size?: number | null;
+        };
+        /** @description A town's on-site draw. */
+        DrawView: {
+            candidates: number;
+            /** Format: date-time */
+            drawn_at: string;
+            drawn_by: string;
+            /** @description Drawing again from the recorded candidates and seed gives this draw. */
+            redraws: boolean;
+            /** Format: int64 */
+            seed: number;
+            size: number;
+            strata: components["schemas"]["Stratum"][];
+            summary: components["schemas"]["TownComparison"];
+            works: components["schemas"]["DrawnWork"][];
+        };
+        /** @description A drawn work with the town's records beside the evaluators' findings. */
+        DrawnWork: {
+            address: string;
+            category: components["schemas"]["Category"];
+            category_zh: string;
+            code: string;
+            comparison: components["schemas"]["WorkComparison"];
+            finding?: null | components["schemas"]["SiteFinding"];
+            funding: components["schemas"]["Funding"];
+            funding_zh: string;
+            name: string;
+            /** Format: int64 */
+            project_id: number;
+            /** Format: date-time */
+            recorded_at?: string | null;
+            recorded_by?: string | null;
+        };
         /** @description 违法违规行为查处. */
         Enforcement: {
             /** Format: date */
@@ -1420,6 +1695,33 @@ export interface components {
             /** @enum {string} */
             kind: "out_of_scope";
         });
+        /** @description Every period. */
+        EvaluationList: {
+            count: number;
+            items: components["schemas"]["EvaluationView"][];
+        };
+        /** @description An evaluation period as the API shows it. */
+        EvaluationView: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /**
+             * Format: date-time
+             * @description The window measured: the half-year, up to now if it is not over.
+             */
+            from: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `2026H2`. */
+            period: string;
+            /** @description `2026年下半年`. */
+            period_zh: string;
+            /** @description The towns picked for the on-site evaluation. */
+            site_towns: string[];
+            table_version: string;
+            /** Format: date-time */
+            to: string;
+        };
         /** @description One change of a hazard. */
         EventOut: {
             /** Format: date-time */
@@ -1430,6 +1732,13 @@ export interface components {
             id: number;
             note: string;
             to: components["schemas"]["HazardStatus"];
+        };
+        /** @description A document that backs a declaration or a claim (a 文件, 记录, 照片). */
+        Evidence: {
+            /** @description Its number (文号), if it has one. */
+            number?: string;
+            /** @description The document's title, e.g. 关于成立小微工程管理工作领导小组的通知. */
+            title: string;
         };
         /**
          * @description `"FeatureCollection"`.
@@ -1935,6 +2244,16 @@ export interface components {
             note?: string;
             severity?: null | components["schemas"]["Severity"];
         };
+        /** @description A finding recorded. */
+        FindingOut: {
+            finding: components["schemas"]["SiteFinding"];
+            /** Format: int64 */
+            project_id: number;
+            /** Format: date-time */
+            recorded_at: string;
+            recorded_by: string;
+            town: string;
+        };
         /**
          * @description The fire rating of an insulation material (GB 8624).
          * @enum {string}
@@ -2171,6 +2490,23 @@ export interface components {
             /** @description The quantity with its unit, as written (e.g. "120 m²"). */
             quantity: string;
         };
+        /**
+         * @description The items of the table.
+         * @enum {string}
+         */
+        ItemCode: "organisation" | "filing" | "notice" | "full_management" | "supervision" | "project_management" | "innovation";
+        /** @description One item's points. */
+        ItemScore: {
+            bonus: boolean;
+            item: components["schemas"]["ItemCode"];
+            label_en: string;
+            label_zh: string;
+            measures: components["schemas"]["MeasureScore"][];
+            /** Format: double */
+            points: number;
+            /** Format: double */
+            score: number;
+        };
         /** @description The ledger as JSON. */
         Ledger: {
             count: number;
@@ -2234,6 +2570,24 @@ export interface components {
          * @enum {string}
          */
         Measure: "rectify_by_deadline" | "stop_work" | "warning" | "fine" | "other";
+        /** @description One measure's points. */
+        MeasureScore: {
+            /** @description For a declared measure: declared with evidence, and the check. */
+            declared?: boolean | null;
+            denominator?: number | null;
+            key: string;
+            label_en: string;
+            label_zh: string;
+            numerator?: number | null;
+            /** Format: double */
+            points: number;
+            review?: null | components["schemas"]["Review"];
+            /** Format: double */
+            score: number;
+            unit: string;
+            /** Format: double */
+            value?: number | null;
+        };
         /** @description A party named on a work in a role. */
         NamePartyIn: {
             /** Format: int64 */
@@ -2284,6 +2638,11 @@ export interface components {
             venue_kind: components["schemas"]["VenueKind"];
             venue_name: string;
         };
+        /** @description A new period. */
+        NewEvaluation: {
+            /** @description The half-year, e.g. `2026H2`. */
+            period: string;
+        };
         /**
          * @description 告知承诺: a written notice served on named recipients; the signed
          *     commitment (承诺书) comes back as an attachment, in a correction.
@@ -2320,6 +2679,15 @@ export interface components {
          */
         OutOfScope: {
             reason: string;
+        };
+        /** @description A period's evaluation of every town in the caller's scope. */
+        Overview: {
+            /** @description Whether patrol coverage was at hand (the sweep practice reads it). */
+            coverage_known: boolean;
+            evaluation: components["schemas"]["EvaluationView"];
+            submitted: number;
+            table: Record<string, never>;
+            towns: components["schemas"]["TownEvaluation"][];
         };
         /** @description A party as written: its name, code, contact person and phone. */
         Party: {
@@ -2510,6 +2878,17 @@ export interface components {
             reason: string;
             /** @description Which track of the file: its number, officer and name when known. */
             track: string;
+        };
+        /**
+         * @description The district's check of a declared measure.
+         * @enum {string}
+         */
+        Review: "pending" | "confirmed" | "rejected";
+        /** @description The district's check of one declaration. */
+        ReviewEntry: {
+            key: string;
+            note?: string;
+            review: components["schemas"]["Review"];
         };
         /** @description The road network the planner routes on. */
         RoadsInfo: {
@@ -2751,17 +3130,38 @@ export interface components {
             count: number;
             /** @description Whether patrol coverage was at hand (otherwise its columns are null). */
             coverage_known: boolean;
+            /**
+             * @description The evaluation table's items per town (机构设置, 开工（竣工）备案,
+             *     告知承诺, 全面纳管, 监督检查, 项目管理 and 管理创新), each with its
+             *     Chinese label, measured over the window.
+             */
+            evaluation: components["schemas"]["TownScore"][];
             /** Format: date-time */
             from: string;
             items: components["schemas"]["ScoreRow"][];
             /** Format: date-time */
             to: string;
         };
+        /** @description A town's self-assessment (自评) for a period. */
+        SelfAssessment: {
+            claims?: components["schemas"]["Claim"][];
+            declarations?: components["schemas"]["Declaration"][];
+            /** @description The town's summary of its work (工作汇报). */
+            summary?: string;
+        };
         /**
          * @description How serious a hazard is (一般 / 较大 / 重大隐患).
          * @enum {string}
          */
         Severity: "general" | "serious" | "major";
+        /** @description What the evaluators recorded on one drawn work. */
+        SiteFinding: {
+            note?: string;
+            /** @description The problem codes found (of [`PROBLEMS`]); empty: nothing wrong. */
+            problems?: string[];
+            /** @description Whether the work was found at all (closed, finished, not there). */
+            visited?: boolean;
+        };
         /** @description A Point, or a Polygon or MultiPolygon without self-intersections, inside the district */
         SiteGeometry: {
             /** @description [lon, lat] in WGS-84 degrees */
@@ -2777,6 +3177,15 @@ export interface components {
             /** @enum {string} */
             type: "MultiPolygon";
         };
+        /** @description A problem of the on-site checklist. */
+        SiteProblem: {
+            code: string;
+            label_zh: string;
+        };
+        /** @description The towns of the on-site evaluation. */
+        SiteTowns: {
+            towns: string[];
+        };
         /** @description A stored party. */
         StoredParty: components["schemas"]["Party"] & {
             /** Format: int64 */
@@ -2784,6 +3193,13 @@ export interface components {
             /** Format: date-time */
             recorded_at: string;
             recorded_by: string;
+        };
+        /** @description One stratum: its population and how many were drawn from it. */
+        Stratum: {
+            category: components["schemas"]["Category"];
+            drawn: number;
+            funding: components["schemas"]["Funding"];
+            population: number;
         };
         /** @description What a sweep adds to a route. */
         SweepDetails: {
@@ -2804,6 +3220,40 @@ export interface components {
              */
             walked_over_required: number;
         };
+        /** @description The evaluation table and the on-site checklist. */
+        TableOut: {
+            site_problems: components["schemas"]["SiteProblem"][];
+            table: Record<string, never>;
+        };
+        /** @description A town's drawn works, compared. */
+        TownComparison: {
+            drawn: number;
+            /** @description Drawn works the town had never inspected. */
+            never_inspected: number;
+            problems_found: number;
+            /** @description Of the problems found, those the town had recorded. */
+            problems_recorded: number;
+            /** @description Drawn works the town had not filed. */
+            unfiled: number;
+            visited: number;
+            /** @description Visited works with a problem found. */
+            with_problems: number;
+        };
+        /** @description One town's evaluation. */
+        TownEvaluation: {
+            /** @description Claims above what the records measure. */
+            disagreements: components["schemas"]["Disagreement"][];
+            draw?: null | components["schemas"]["DrawView"];
+            /**
+             * @description The table's items measured from the records (declared measures as
+             *     the town declared them, less those the district rejected).
+             */
+            measured: components["schemas"]["TownScore"];
+            on_site: boolean;
+            self_assessment?: null | components["schemas"]["AssessmentView"];
+            town: string;
+            town_name: string;
+        };
         /**
          * @description The kind of a town-level unit.
          * @enum {string}
@@ -2818,6 +3268,22 @@ export interface components {
             name: string;
             name_en: string;
             note: string;
+        };
+        /** @description A town's scores. */
+        TownScore: {
+            /**
+             * Format: double
+             * @description The bonus item's points.
+             */
+            bonus: number;
+            items: components["schemas"]["ItemScore"][];
+            /**
+             * Format: double
+             * @description The six items' sum, out of 100.
+             */
+            total: number;
+            town: string;
+            town_name: string;
         };
         /** @description One cell a track covered. */
         TrackCell: {
@@ -2910,6 +3376,24 @@ export interface components {
             /** Format: double */
             ratio: number;
             week_start: string;
+        };
+        /** @description One drawn work: the town's records beside the evaluators' findings. */
+        WorkComparison: {
+            /** @description Filed by the town (not only found). */
+            filed: boolean;
+            /** @description What the evaluators found; `None` before the visit. */
+            found?: string[] | null;
+            /** @description The town's inspections of the work before the visit. */
+            inspections: number;
+            /** @description Found on site but not in the town's records. */
+            missed: string[];
+            /** Format: int64 */
+            project_id: number;
+            /**
+             * @description The problems the town had recorded (as hazards, or a hand-over for
+             *     应报建未报建) before the visit.
+             */
+            recorded: string[];
         };
         /**
          * @description A way in which a work escapes management.
@@ -4549,6 +5033,1074 @@ export interface operations {
             };
             /** @description unknown id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvaluationTable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the current evaluation table (six items and 管理创新, their measures and points) and the on-site checklist */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableOut"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvaluations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every evaluation period, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationList"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createEvaluation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the half-year to evaluate */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEvaluation"];
+            };
+        };
+        responses: {
+            /** @description opened, scored against the current table */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationView"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only district staff run the evaluation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the period is open already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the period */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every town of the caller's scope: the items measured from the records, the self-assessment beside them and where it claims more, the on-site draw and findings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    drawEvaluationWorks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the period */
+                id: number;
+                /** @description a town picked for the on-site evaluation */
+                town: string;
+            };
+            cookie?: never;
+        };
+        /** @description size and seed of the draw */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrawIn"];
+            };
+        };
+        responses: {
+            /** @description drawn (stratified by funding and category) and recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawView"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only district staff run the evaluation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the town has a draw already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field (a town not picked, a size out of range) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordEvaluationFinding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the period */
+                id: number;
+                /** @description a drawn work */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description the problems found on site (codes of the on-site checklist) and a note */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteFinding"];
+            };
+        };
+        responses: {
+            /** @description recorded (replacing an earlier finding) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingOut"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only district staff run the evaluation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field (an unknown problem, a work not drawn) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvaluationReport: {
+        parameters: {
+            query?: {
+                /** @description html (default, printable A4), docx, xlsx or json. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the period */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the draft 通报 (一、组织情况 二、自评情况 三、实地评价情况 四、抽查项目情况 五、下一步工作要求) as a printable page or Word; the evaluation as a workbook or JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": number[];
+                    "text/html": string;
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvaluationReportDocx: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the period */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the draft 通报 as Word, ready to edit */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": number[];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    saveSelfAssessment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the period */
+                id: number;
+                /** @description the town code */
+                town: string;
+            };
+            cookie?: never;
+        };
+        /** @description the town's claims per item (score, evidence, problems, plan, measures) and its declarations; saved as a draft */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelfAssessment"];
+            };
+        };
+        responses: {
+            /** @description saved as a draft */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentView"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not the town's staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description submitted already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reviewSelfAssessment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the period */
+                id: number;
+                /** @description the town code */
+                town: string;
+            };
+            cookie?: never;
+        };
+        /** @description the district's check of declared measures (confirmed or rejected, with a note) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewEntry"][];
+            };
+        };
+        responses: {
+            /** @description recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentView"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only district staff check declarations */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period or no self-assessment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not submitted yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submitSelfAssessment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the period */
+                id: number;
+                /** @description the town code */
+                town: string;
+            };
+            cookie?: never;
+        };
+        /** @description the self-assessment as submitted; it cannot be changed afterwards */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelfAssessment"];
+            };
+        };
+        responses: {
+            /** @description submitted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentView"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not the town's staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description submitted already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setEvaluationSiteTowns: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description the period */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description the town codes picked for the on-site evaluation (实地评价) */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SiteTowns"];
+            };
+        };
+        responses: {
+            /** @description set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationView"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description only district staff run the evaluation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unknown period */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an unknown town */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,12 @@
 
 export const TEXT = {
   title: ['小微工程管理专项评价', 'Small-works management evaluation'],
+  side_intro: [
+    '每半年一次：各街镇对照评价表自评，区里按台账数据核对；实地评价按投资性质和工程类别分层随机抽取项目，现场核查结果与街镇台账比对，最后生成情况通报草稿。',
+    'Twice a year: each town assesses itself against the table and the district checks it against the records; on site, works are drawn at random by funding and category and what is found is compared with the town\'s records; then the draft notice.',
+  ],
+  points: ['分', ' points'],
+  points_bonus: ['分（加分项）', ' bonus points'],
   na: ['本服务尚未提供评价接口。', 'This service does not offer the evaluation yet.'],
   period: ['评价期', 'Period'],
   new_period: ['新评价期', 'New period'],

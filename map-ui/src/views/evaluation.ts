@@ -151,10 +151,19 @@ export class EvaluationView {
     try {
       const [list, table] = await Promise.all([
         api<{ items: Period[] }>('/api/v1/evaluations'),
-        api<{ site_problems: Array<{ code: string; label_zh: string }> }>('/api/v1/evaluation-table'),
+        api<{ table: { title: string; items: Array<{ label_zh: string; label_en: string; bonus: boolean; measures: Array<{ points: number }> }> }; site_problems: Array<{ code: string; label_zh: string }> }>(
+          '/api/v1/evaluation-table',
+        ),
       ]);
       this.periods = list.items;
       this.problems = table.site_problems;
+      const side = document.getElementById('panel-evaluation-side');
+      if (side) {
+        const items = table.table.items.map((i) =>
+          h('li', { text: `${label(i)} ${num(i.measures.reduce((a, m) => a + m.points, 0))}${tx(i.bonus ? 'points_bonus' : 'points')}` }),
+        );
+        side.replaceChildren(h('h2', { text: tx('title') }), h('p', { class: 'small muted', text: tx('side_intro') }), h('h3', { text: table.table.title }), h('ul', { class: 'small' }, ...items));
+      }
       this.periodId ??= this.periods[0]?.id ?? null;
       await this.load();
     } catch (e) {

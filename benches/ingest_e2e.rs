@@ -23,8 +23,8 @@ mod patrols;
 
 use std::time::{Duration, Instant};
 
-use gridpatrol::ingest::track::{CleanParams, Extent, clean, parse_csv};
 use gridpatrol::coverage::TrackTiler;
+use gridpatrol::ingest::track::{CleanParams, Extent, clean, parse_csv};
 use gridpatrol::service::tracks::{UploadOptions, upload_each, visits_of, visits_with};
 use gridpatrol::service::{self, ImportKind};
 use gridpatrol::spatial::Crs;

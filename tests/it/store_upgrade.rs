@@ -507,7 +507,9 @@ async fn tracks_kept_as_text_read_back() {
         name: "早班".into(),
         fingerprint: "fp-text-1".into(),
         segments: vec![
-            (0..30).map(|i| point(i, 1_700_000_000_000 + i64::from(i) * 5_000)).collect(),
+            (0..30)
+                .map(|i| point(i, 1_700_000_000_000 + i64::from(i) * 5_000))
+                .collect(),
             vec![point(40, 1_700_000_400_000)],
         ],
         length_m: 123.5,
@@ -522,9 +524,12 @@ async fn tracks_kept_as_text_read_back() {
         first_ms: 1_700_000_000_000,
         last_ms: 1_700_000_100_000,
     };
-    let id = gridpatrol::store::tracks::TrackStore::insert_tracks(&store, vec![(track.clone(), vec![visit])])
-        .await
-        .expect("insert")[0]
+    let id = gridpatrol::store::tracks::TrackStore::insert_tracks(
+        &store,
+        vec![(track.clone(), vec![visit])],
+    )
+    .await
+    .expect("insert")[0]
         .id;
     let types: (String, String) =
         sqlx::query_as("select typeof(geom), typeof(times_ms) from track where id = ?")
@@ -566,7 +571,10 @@ async fn tracks_kept_as_text_read_back() {
         .expect("get")
         .expect("stored");
     assert_eq!(old.track, track, "text rows read back the same");
-    assert_eq!((old.started_ms, old.ended_ms), (now.started_ms, now.ended_ms));
+    assert_eq!(
+        (old.started_ms, old.ended_ms),
+        (now.started_ms, now.ended_ms)
+    );
 
     // a blob cut short is a corrupt row, not a panic or a wrong answer
     sqlx::query("update track set times_ms = ? where id = ?")

@@ -447,8 +447,8 @@ pub async fn upload_each_checked(
         let mut tiler = TrackTiler::new(&task_opts.coverage);
         prepare_group(group, &params, &task_opts, &mut tiler)
     })
-            .await
-            .map_err(super::task_failed("track cleaning"))?;
+    .await
+    .map_err(super::task_failed("track cleaning"))?;
     if let Some(first) = refused.first()
         && (strict || prepared.is_empty())
     {

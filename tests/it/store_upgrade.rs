@@ -570,7 +570,17 @@ async fn tracks_kept_as_text_read_back() {
         .await
         .expect("get")
         .expect("stored");
-    assert_eq!(old.track, track, "text rows read back the same");
+    // GeoJSON text numbers read back to the last bit or so (as before)
+    let mut rounded = old.track.clone();
+    for (s, e) in rounded.segments.iter_mut().zip(&track.segments) {
+        assert_eq!(s.len(), e.len(), "one-point segment included");
+        for (p, q) in s.iter_mut().zip(e) {
+            assert!((p.lon - q.lon).abs() < 1e-12 && (p.lat - q.lat).abs() < 1e-12);
+            assert_eq!(p.t_ms, q.t_ms);
+            *p = *q;
+        }
+    }
+    assert_eq!(rounded, track, "text rows read back the same");
     assert_eq!(
         (old.started_ms, old.ended_ms),
         (now.started_ms, now.ended_ms)

@@ -248,7 +248,7 @@ impl Dialect for Postgres {
 /// A track's lines as WKB (no text to parse on either side), other
 /// geometries as GeoJSON.
 fn push_shape(qb: &mut Qb<'_, Postgres>, g: &geo::Geometry<f64>) {
-    if let Some(wkb) = bulk::lines_wkb(g) {
+    if let Some(wkb) = crate::store::sql::wkb::lines_wkb(g) {
         qb.push("st_geomfromwkb(");
         qb.push_bind(wkb);
         qb.push(", 4326)");

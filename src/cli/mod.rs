@@ -15,12 +15,14 @@ use crate::store::{self, DEFAULT_DATABASE_URL};
 
 mod casefile;
 mod import;
+mod notify;
 mod report;
 mod route;
 mod user;
 
 pub use import::{CliImportKind, TrackArgs};
 use import::{import, import_roads, import_tracks};
+pub use notify::{NotifyArgs, NotifyCommand};
 pub use report::{CoverageCommand, ReportCommand, ReportFormat};
 use report::{coverage_command, scorecard_report};
 pub use route::PlanRouteArgs;
@@ -58,6 +60,8 @@ pub enum Command {
         fixtures: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        notify: NotifyArgs,
     },
     /// Import files: layers (GeoJSON; CSV for projects), patrol tracks
     /// (GPX, GeoJSON, CSV) or the road network (`.osm`, `.osm.pbf` or the
@@ -95,6 +99,9 @@ pub enum Command {
     /// Plan a patrol route (or a street sweep) for a grid, save it and
     /// write it as GPX.
     PlanRoute(PlanRouteArgs),
+    /// Reminders and 督办: test the configured channels.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
 }
 
 /// The service's limits (see `http::limits::Limits`).
@@ -158,6 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             fixtures,
             limits,
+            notify,
         } => {
             let redis = limits.redis_url.clone();
             serve(
@@ -167,6 +175,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 fixtures,
                 limits.limits()?,
                 redis,
+                &notify,
             )
             .await
         }
@@ -199,6 +208,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user(&cli.database_url, cmd).await,
         Command::PlanRoute(args) => plan_route(&cli.database_url, args).await,
+        Command::Notify(cmd) => notify::notify(cmd).await,
         Command::Coverage(cmd) => coverage_command(&cli.database_url, cmd).await,
         Command::Report(ReportCommand::Scorecard {
             format,
@@ -239,7 +249,9 @@ async fn serve(
     fixtures: Option<PathBuf>,
     limits: Limits,
     redis: Option<String>,
+    notify: &NotifyArgs,
 ) -> anyhow::Result<()> {
+    let channels = notify.channels()?;
     let store = store::open(url)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;
@@ -287,7 +299,15 @@ async fn serve(
         }
         _ => AppState::new(store).with_limits(limits),
     };
+    let notifier = crate::service::notify::Notifier::new(
+        state.store.clone(),
+        notify.settings(),
+        channels,
+    );
+    let worker = tokio::spawn(notifier.run(std::future::pending::<()>()));
     http::serve(listener, state, shutdown_signal()).await?;
+    // a delivery cut short here is claimed again when its lease ends
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }

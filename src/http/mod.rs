@@ -18,6 +18,7 @@ pub mod geojson_types;
 pub mod health;
 pub mod hexagons;
 pub mod idempotency;
+pub mod inbox;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
@@ -136,6 +137,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(dossier::router())
         .merge(ogc::router())
         .merge(tiles::router())
+        .merge(inbox::router())
 }
 
 /// The whole application router.

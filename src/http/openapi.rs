@@ -35,7 +35,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
          (name = "blindspots", description = "Blind spots of supervision and the town scorecard"),
          (name = "routes", description = "Patrol routes on the road network: planning, street sweeping (扫街), GPX, assignment and adherence"),
          (name = "features", description = "OGC API - Features: the landing page, conformance, collections and their items (GIS clients: QGIS, GDAL)"),
-         (name = "casefile", description = "The case file of every work (一工地一档): parties, filings, notices, enforcement, hand-overs, insurance, permits, attachments, the 台账 workbook and the dossier"))
+         (name = "casefile", description = "The case file of every work (一工地一档): parties, filings, notices, enforcement, hand-overs, insurance, permits, attachments, the 台账 workbook and the dossier"),
+         (name = "inbox", description = "The inbox (待办) and 督办: late facts for the user who owns them, their chain of escalation, channels and quiet hours, dead letters"))
 )]
 pub struct ApiDoc;
 

@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod docx;
 pub mod dossier;
 pub mod inspections;
+pub mod notify;
 pub mod queries;
 pub mod routes;
 pub mod scope;

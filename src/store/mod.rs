@@ -12,6 +12,7 @@ pub mod casefile;
 pub mod idempotency;
 pub mod inspection;
 pub mod layer;
+pub mod notify;
 pub mod postgis;
 pub mod routes;
 pub mod scoped;
@@ -33,6 +34,7 @@ pub use casefile::CaseFileStore;
 pub use idempotency::IdempotencyStore;
 pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
+pub use notify::NotifyStore;
 pub use routes::RouteStore;
 pub use tracks::TrackStore;
 
@@ -275,6 +277,7 @@ pub trait Store:
     + RouteStore
     + IdempotencyStore
     + CaseFileStore
+    + NotifyStore
     + Send
     + Sync
     + 'static

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod ingest;
 pub mod inspection;
 pub mod naming;
+pub mod notify;
 pub mod routing;
 pub mod spatial;
 pub mod time;

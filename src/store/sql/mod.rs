@@ -14,6 +14,7 @@ pub mod casefile;
 pub mod idempotency;
 pub mod inspections;
 pub mod layers;
+pub mod notify;
 pub mod routes;
 pub mod tracks;
 

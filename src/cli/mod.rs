@@ -299,11 +299,8 @@ async fn serve(
         }
         _ => AppState::new(store).with_limits(limits),
     };
-    let notifier = crate::service::notify::Notifier::new(
-        state.store.clone(),
-        notify.settings(),
-        channels,
-    );
+    let notifier =
+        crate::service::notify::Notifier::new(state.store.clone(), notify.settings(), channels);
     let worker = tokio::spawn(notifier.run(std::future::pending::<()>()));
     http::serve(listener, state, shutdown_signal()).await?;
     // a delivery cut short here is claimed again when its lease ends

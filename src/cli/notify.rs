@@ -27,7 +27,11 @@ pub struct NotifyArgs {
     #[arg(long, env = "GRIDPATROL_SMTP_PORT", default_value_t = 25)]
     pub smtp_port: u16,
     /// The sender, e.g. `巡查督办 <notify@songjiang.example.cn>`.
-    #[arg(long, env = "GRIDPATROL_SMTP_FROM", default_value = "gridpatrol <gridpatrol@localhost>")]
+    #[arg(
+        long,
+        env = "GRIDPATROL_SMTP_FROM",
+        default_value = "gridpatrol <gridpatrol@localhost>"
+    )]
     pub smtp_from: String,
     #[arg(long, env = "GRIDPATROL_SMTP_USER")]
     pub smtp_user: Option<String>,
@@ -43,7 +47,11 @@ pub struct NotifyArgs {
     #[arg(long, env = "GRIDPATROL_SMS_SIGN", default_value = "巡查督办")]
     pub sms_sign_name: String,
     /// The SMS template code (模板).
-    #[arg(long, env = "GRIDPATROL_SMS_TEMPLATE", default_value = "SMS_GRIDPATROL_REMINDER")]
+    #[arg(
+        long,
+        env = "GRIDPATROL_SMS_TEMPLATE",
+        default_value = "SMS_GRIDPATROL_REMINDER"
+    )]
     pub sms_template: String,
     /// Days after an item falls due before the town lead is told (督办).
     #[arg(long, env = "GRIDPATROL_ESCALATE_TOWN_DAYS")]
@@ -65,7 +73,9 @@ impl NotifyArgs {
         let mut out: Vec<Box<dyn Channel>> = Vec::new();
         if let Some(url) = &self.webhook_url {
             let Some(secret) = self.webhook_secret.clone().filter(|s| s.len() >= 16) else {
-                anyhow::bail!("--webhook-url needs --webhook-secret (GRIDPATROL_WEBHOOK_SECRET) of 16 characters or more");
+                anyhow::bail!(
+                    "--webhook-url needs --webhook-secret (GRIDPATROL_WEBHOOK_SECRET) of 16 characters or more"
+                );
             };
             out.push(Box::new(Webhook {
                 url: url.clone(),
@@ -139,7 +149,9 @@ pub async fn notify(cmd: NotifyCommand) -> anyhow::Result<()> {
     } = cmd;
     let channels = notify.channels()?;
     if channels.is_empty() {
-        super::write_stdout("没有配置通知渠道 (no channel configured): set GRIDPATROL_WEBHOOK_URL, GRIDPATROL_SMTP_HOST or GRIDPATROL_SMS_URL");
+        super::write_stdout(
+            "没有配置通知渠道 (no channel configured): set GRIDPATROL_WEBHOOK_URL, GRIDPATROL_SMTP_HOST or GRIDPATROL_SMS_URL",
+        );
         return Ok(());
     }
     let now = crate::service::notify::Clock::now(&SystemClock);
@@ -150,7 +162,11 @@ pub async fn notify(cmd: NotifyCommand) -> anyhow::Result<()> {
             super::write_stdout(&format!(
                 "{:<8} 跳过 skipped: give --{} to send a test",
                 kind.as_str(),
-                if kind == ChannelKind::Email { "email" } else { "phone" }
+                if kind == ChannelKind::Email {
+                    "email"
+                } else {
+                    "phone"
+                }
             ));
             continue;
         };
@@ -160,7 +176,12 @@ pub async fn notify(cmd: NotifyCommand) -> anyhow::Result<()> {
             recipient: "test".into(),
             channel: kind,
             address: address.clone(),
-            idem_key: idem_key(&format!("test:{}", now.timestamp_millis()), crate::notify::Level::Owner, "test", kind.as_str()),
+            idem_key: idem_key(
+                &format!("test:{}", now.timestamp_millis()),
+                crate::notify::Level::Owner,
+                "test",
+                kind.as_str(),
+            ),
             payload: serde_json::json!({
                 "event": "test",
                 "event_zh": "测试消息",

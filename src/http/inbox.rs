@@ -92,7 +92,9 @@ impl From<StoredItem> for InboxItem {
             created_at: i.created_at,
             read: i.read_at.is_some(),
             links: ItemLinks {
-                work: s.project_id.map(|p| format!("/api/v1/projects/{p}/casefile")),
+                work: s
+                    .project_id
+                    .map(|p| format!("/api/v1/projects/{p}/casefile")),
                 hazard: s.hazard_id.map(|h| format!("/api/v1/hazards/{h}")),
                 grid: s
                     .grid_code
@@ -137,11 +139,7 @@ pub async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<
 }
 
 async fn mark(st: &AppState, caller: &Caller, id: i64, m: Mark) -> ApiResult<StatusCode> {
-    if st
-        .store
-        .mark_item(id, &caller.user, m, Utc::now())
-        .await?
-    {
+    if st.store.mark_item(id, &caller.user, m, Utc::now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("inbox item {id}")))
@@ -219,26 +217,42 @@ fn hhmm(m: Option<u16>) -> Option<String> {
 
 impl PrefsIn {
     fn into_prefs(self, user: &str) -> Result<Prefs, ApiError> {
-        let email = self.email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+        let email = self
+            .email
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty());
         if let Some(e) = &email {
             let ok = e.len() <= 254
-                && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                && e.split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
                 && !e.chars().any(char::is_whitespace);
             if !ok {
-                return Err(ApiError::invalid("email", "must be an e-mail address like name@example.cn"));
+                return Err(ApiError::invalid(
+                    "email",
+                    "must be an e-mail address like name@example.cn",
+                ));
             }
         }
-        let phone = self.phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+        let phone = self
+            .phone
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty());
         if let Some(p) = &phone {
             let digits = p.strip_prefix('+').unwrap_or(p);
             if !(6..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
-                return Err(ApiError::invalid("phone", "must be a phone number of 6 to 15 digits, optionally with a leading +"));
+                return Err(ApiError::invalid(
+                    "phone",
+                    "must be a phone number of 6 to 15 digits, optionally with a leading +",
+                ));
             }
         }
         let quiet_from = minutes("quiet_from", self.quiet_from.as_deref())?;
         let quiet_to = minutes("quiet_to", self.quiet_to.as_deref())?;
         if quiet_from.is_some() != quiet_to.is_some() {
-            return Err(ApiError::invalid("quiet_to", "quiet hours need both quiet_from and quiet_to"));
+            return Err(ApiError::invalid(
+                "quiet_to",
+                "quiet hours need both quiet_from and quiet_to",
+            ));
         }
         Ok(Prefs {
             user: user.to_owned(),

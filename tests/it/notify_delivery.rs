@@ -118,7 +118,12 @@ pub fn webhook(r: &HttpReceiver) -> Box<dyn Channel> {
 }
 
 fn valid_signature(r: &crate::notify_receivers::Received) -> bool {
-    let h = |k: &str| r.headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let h = |k: &str| {
+        r.headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
     mac.update(format!("{}.", h("x-gridpatrol-timestamp")).as_bytes());
     mac.update(&r.body);
@@ -158,7 +163,11 @@ async fn overdue_hazard_is_told_once_on_every_channel(store: DynStore) {
     let item = &inbox[0];
     assert_eq!(item.kind.as_str(), "hazard_overdue");
     assert_eq!(item.subject.hazard_id, Some(hazard));
-    assert!(item.title_zh.contains("隐患逾期未整改"), "{}", item.title_zh);
+    assert!(
+        item.title_zh.contains("隐患逾期未整改"),
+        "{}",
+        item.title_zh
+    );
     assert!(item.body_zh.contains("已逾期"), "{}", item.body_zh);
     let outbox = store.deliveries(Some(item.id), None).await.expect("outbox");
     assert_eq!(outbox.len(), 3, "one per channel: {outbox:?}");
@@ -169,34 +178,77 @@ async fn overdue_hazard_is_told_once_on_every_channel(store: DynStore) {
 
     let hooks = hook.requests("/hook");
     assert_eq!(hooks.len(), 1);
-    assert!(valid_signature(&hooks[0]), "signature of {:?}", hooks[0].headers);
+    assert!(
+        valid_signature(&hooks[0]),
+        "signature of {:?}",
+        hooks[0].headers
+    );
     let body: serde_json::Value = serde_json::from_slice(&hooks[0].body).expect("JSON");
     assert_eq!(body["event"], "hazard_overdue");
     assert_eq!(body["hazard_id"], hazard);
     assert_eq!(body["recipient"], "officer01");
-    assert!(body["link"].as_str().expect("link").ends_with(&format!("/api/v1/hazards/{hazard}")));
+    assert!(
+        body["link"]
+            .as_str()
+            .expect("link")
+            .ends_with(&format!("/api/v1/hazards/{hazard}"))
+    );
     // a tampered body fails the check
     let mut forged = hooks[0].clone();
-    forged.body = axum::body::Bytes::from(hooks[0].body.to_vec().into_iter().rev().collect::<Vec<u8>>());
+    forged.body = axum::body::Bytes::from(
+        hooks[0]
+            .body
+            .to_vec()
+            .into_iter()
+            .rev()
+            .collect::<Vec<u8>>(),
+    );
     assert!(!valid_signature(&forged));
 
     let mails = sink.mails();
     assert_eq!(mails.len(), 1);
-    assert_eq!(mails[0].to, vec!["<officer01@yueyang.example.cn>".to_owned()]);
-    let key = &outbox.iter().find(|d| d.channel.as_str() == "email").expect("email").idem_key;
-    assert!(mails[0].data.contains(&format!("<{key}@gridpatrol>")), "{}", mails[0].data);
+    assert_eq!(
+        mails[0].to,
+        vec!["<officer01@yueyang.example.cn>".to_owned()]
+    );
+    let key = &outbox
+        .iter()
+        .find(|d| d.channel.as_str() == "email")
+        .expect("email")
+        .idem_key;
+    assert!(
+        mails[0].data.contains(&format!("<{key}@gridpatrol>")),
+        "{}",
+        mails[0].data
+    );
 
     let sms = hook.requests("/sms");
     assert_eq!(sms.len(), 1);
     let text: serde_json::Value = serde_json::from_slice(&sms[0].body).expect("JSON");
     assert_eq!(text["PhoneNumbers"], "13800000001");
-    assert!(text["TemplateParam"].as_str().expect("param").contains("隐患逾期未整改"));
+    assert!(
+        text["TemplateParam"]
+            .as_str()
+            .expect("param")
+            .contains("隐患逾期未整改")
+    );
 
     // the owner reads it over HTTP, with a link to the hazard
     let app = TestApp::unlimited(&store);
-    let officer = common::token_for(&store, "officer01-phone", Role::Officer, &["town:310117001"]).await;
+    let officer = common::token_for(
+        &store,
+        "officer01-phone",
+        Role::Officer,
+        &["town:310117001"],
+    )
+    .await;
     let other = app.get_as(&officer, "/api/v1/inbox").await;
-    assert_eq!(other.json()["total"], 0, "another officer's inbox: {}", other.json());
+    assert_eq!(
+        other.json()["total"],
+        0,
+        "another officer's inbox: {}",
+        other.json()
+    );
     let token = {
         let u = store.user("officer01").await.expect("store").expect("user");
         service::users::issue_token(&store, &gridpatrol::auth::Caller::system("test"), &u, 1)
@@ -210,9 +262,21 @@ async fn overdue_hazard_is_told_once_on_every_channel(store: DynStore) {
     assert_eq!(got["links"]["hazard"], format!("/api/v1/hazards/{hazard}"));
     assert_eq!(got["kind_zh"], "隐患逾期未整改");
     let id = got["id"].as_i64().expect("id");
-    let r = app.post_json(&officer, &format!("/api/v1/inbox/{id}/read"), &serde_json::json!({})).await;
+    let r = app
+        .post_json(
+            &officer,
+            &format!("/api/v1/inbox/{id}/read"),
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "not theirs");
-    let r = app.post_json(&token, &format!("/api/v1/inbox/{id}/done"), &serde_json::json!({})).await;
+    let r = app
+        .post_json(
+            &token,
+            &format!("/api/v1/inbox/{id}/done"),
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get_as(&token, "/api/v1/inbox").await.json()["total"], 0);
     // done is done: the same fact does not come back
@@ -240,7 +304,10 @@ async fn a_worker_stopped_mid_delivery_delivers_after_restart_once(store: DynSto
     assert_eq!(hook.requests("/hook").len(), 1, "the first attempt arrived");
     worker.abort();
     let _ = worker.await;
-    let pending = store.deliveries(None, Some("pending")).await.expect("outbox");
+    let pending = store
+        .deliveries(None, Some("pending"))
+        .await
+        .expect("outbox");
     assert_eq!(pending.len(), 1, "not marked delivered");
     // a restarted worker leaves the claim alone while its lease runs ...
     let restarted = notifier(&store, &clock, vec![webhook(&hook)]);
@@ -256,8 +323,21 @@ async fn a_worker_stopped_mid_delivery_delivers_after_restart_once(store: DynSto
         .collect();
     assert_eq!(keys[0], keys[1], "with one idempotency key");
     assert_eq!(hook.processed().len(), 1, "acted on once");
-    assert!(store.deliveries(None, Some("pending")).await.expect("outbox").is_empty());
-    assert_eq!(store.deliveries(None, Some("delivered")).await.expect("outbox").len(), 1);
+    assert!(
+        store
+            .deliveries(None, Some("pending"))
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .deliveries(None, Some("delivered"))
+            .await
+            .expect("outbox")
+            .len(),
+        1
+    );
 }
 
 async fn a_receiver_failing_five_times_dead_letters(store: DynStore) {
@@ -272,7 +352,12 @@ async fn a_receiver_failing_five_times_dead_letters(store: DynStore) {
         let r = n.deliver_due().await.expect("deliver");
         assert_eq!(r.failed + r.dead, 1, "attempt {attempt}: {r:?}");
         assert_eq!(r.dead, u64::from(attempt == 5), "attempt {attempt}");
-        if let Some(d) = store.deliveries(None, Some("pending")).await.expect("outbox").first() {
+        if let Some(d) = store
+            .deliveries(None, Some("pending"))
+            .await
+            .expect("outbox")
+            .first()
+        {
             waits.push((d.next_at - before).num_seconds());
             // not retried before its time
             assert_eq!(n.deliver_due().await.expect("early").failed, 0);
@@ -284,9 +369,19 @@ async fn a_receiver_failing_five_times_dead_letters(store: DynStore) {
     let dead = store.deliveries(None, Some("dead")).await.expect("outbox");
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].attempts, 5);
-    assert!(dead[0].last_error.as_deref().unwrap_or_default().contains("HTTP 500"));
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("HTTP 500")
+    );
     clock.advance(Duration::days(1));
-    assert_eq!(n.deliver_due().await.expect("after").failed, 0, "dead stays dead");
+    assert_eq!(
+        n.deliver_due().await.expect("after").failed,
+        0,
+        "dead stays dead"
+    );
 
     let app = TestApp::unlimited(&store);
     let admin = common::admin_token(&store).await;

@@ -74,7 +74,9 @@ pub async fn post_json(
             "{url}: only http:// is spoken; reach https:// endpoints through a local relay"
         )));
     }
-    let host = uri.host().ok_or_else(|| Failed(format!("{url}: no host")))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| Failed(format!("{url}: no host")))?;
     let port = uri.port_u16().unwrap_or(80);
     let authority = uri
         .authority()
@@ -97,7 +99,9 @@ pub async fn post_json(
         for (k, v) in headers {
             req = req.header(*k, v);
         }
-        let req = req.body(Body::from(body)).map_err(|e| failed("request", e))?;
+        let req = req
+            .body(Body::from(body))
+            .map_err(|e| failed("request", e))?;
         let res = sender
             .send_request(req)
             .await
@@ -135,7 +139,10 @@ impl Channel for Webhook {
         let headers = [
             (TIMESTAMP_HEADER, ts.to_string()),
             (IDEMPOTENCY_HEADER, d.idem_key.clone()),
-            (SIGNATURE_HEADER, signature(self.secret.as_bytes(), ts, &body)),
+            (
+                SIGNATURE_HEADER,
+                signature(self.secret.as_bytes(), ts, &body),
+            ),
         ];
         let (status, answer) = post_json(&d.address, &headers, body).await?;
         if (200..300).contains(&status) {
@@ -143,7 +150,10 @@ impl Channel for Webhook {
         } else {
             Err(Failed(format!(
                 "HTTP {status}: {}",
-                String::from_utf8_lossy(&answer).chars().take(200).collect::<String>()
+                String::from_utf8_lossy(&answer)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             )))
         }
     }
@@ -238,7 +248,8 @@ impl SmsProvider for HttpSms {
             ("authorization", format!("Bearer {}", self.key)),
             (IDEMPOTENCY_HEADER, key.to_owned()),
         ];
-        let (status, answer) = post_json(&self.url, &headers, body.to_string().into_bytes()).await?;
+        let (status, answer) =
+            post_json(&self.url, &headers, body.to_string().into_bytes()).await?;
         let code = serde_json::from_slice::<serde_json::Value>(&answer)
             .ok()
             .and_then(|v| v.get("Code").and_then(|c| c.as_str().map(str::to_owned)));

@@ -204,7 +204,8 @@ impl Notifier {
                     let ds = self.plan(&item, level, &owner, &prefs, now);
                     if let Some(id) = self.store.create_item(&item, &ds).await? {
                         out.created += 1;
-                        out.escalated += self.climb(id, e, level, target, &dir, &prefs, now).await?;
+                        out.escalated +=
+                            self.climb(id, e, level, target, &dir, &prefs, now).await?;
                     }
                 }
                 Some(i) => {
@@ -284,7 +285,10 @@ impl Notifier {
         prefs: &HashMap<String, Prefs>,
         now: DateTime<Utc>,
     ) -> Vec<NewDelivery> {
-        let p = prefs.get(who).cloned().unwrap_or_else(|| Prefs::default_for(who));
+        let p = prefs
+            .get(who)
+            .cloned()
+            .unwrap_or_else(|| Prefs::default_for(who));
         let payload = self.payload(item, level, who);
         self.channels
             .iter()
@@ -416,7 +420,12 @@ impl Notifier {
             let due = last_sync.is_none_or(|t| t.elapsed() >= self.settings.tick);
             if due || v != version {
                 match self.sync().await {
-                    Ok(s) if s != Synced::default() => tracing::info!(created = s.created, escalated = s.escalated, resolved = s.resolved, "inbox updated"),
+                    Ok(s) if s != Synced::default() => tracing::info!(
+                        created = s.created,
+                        escalated = s.escalated,
+                        resolved = s.resolved,
+                        "inbox updated"
+                    ),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "inbox not updated"),
                 }
@@ -469,7 +478,9 @@ fn after_quiet(p: &Prefs, now: DateTime<Utc>) -> DateTime<Utc> {
     }
     let wait = (i64::from(to) - i64::from(m)).rem_euclid(24 * 60);
     let end = now + Duration::minutes(wait);
-    end.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(end)
+    end.with_second(0)
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(end)
 }
 
 #[cfg(test)]
@@ -483,7 +494,12 @@ mod tests {
         p.quiet_to = Some(7 * 60);
         // 23:30 Beijing = 15:30 UTC
         let t: DateTime<Utc> = "2026-12-01T15:30:00Z".parse().expect("time");
-        assert_eq!(after_quiet(&p, t), "2026-12-01T23:00:00Z".parse::<DateTime<Utc>>().expect("time"));
+        assert_eq!(
+            after_quiet(&p, t),
+            "2026-12-01T23:00:00Z"
+                .parse::<DateTime<Utc>>()
+                .expect("time")
+        );
         let day: DateTime<Utc> = "2026-12-01T04:00:00Z".parse().expect("time");
         assert_eq!(after_quiet(&p, day), day);
     }

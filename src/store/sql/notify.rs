@@ -127,7 +127,8 @@ async fn insert_step<D: Dialect>(
     recipient: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let mut b = qb::<D>("insert into notify_escalation (item_id, level, recipient, at_ms) values (");
+    let mut b =
+        qb::<D>("insert into notify_escalation (item_id, level, recipient, at_ms) values (");
     bind_list(
         &mut b,
         [
@@ -394,7 +395,10 @@ impl<S: SqlBackend> NotifyStore for S {
         let mut b = qb::<S::Db>(
             "update notify_outbox set attempts = attempts + 1, lease_ms = null, last_error = ",
         );
-        bind_list(&mut b, [Arg::text(error.chars().take(500).collect::<String>())]);
+        bind_list(
+            &mut b,
+            [Arg::text(error.chars().take(500).collect::<String>())],
+        );
         match retry_at {
             Some(t) => {
                 b.push(", next_ms = ");

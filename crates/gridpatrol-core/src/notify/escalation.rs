@@ -203,16 +203,13 @@ impl Directory {
 
     fn at(&self, e: &Event, level: Level) -> Option<String> {
         let s = &e.subject;
-        let in_town = |p: &Person| {
-            p.district || s.town_code.as_ref().is_some_and(|t| p.towns.contains(t))
-        };
+        let in_town =
+            |p: &Person| p.district || s.town_code.as_ref().is_some_and(|t| p.towns.contains(t));
         match level {
             Level::Owner => e
                 .officer
                 .as_ref()
-                .and_then(|o| {
-                    self.first(|p| &p.name == o && p.role == PersonRole::Officer)
-                })
+                .and_then(|o| self.first(|p| &p.name == o && p.role == PersonRole::Officer))
                 .or_else(|| {
                     self.first(|p| {
                         p.role == PersonRole::GridManager
@@ -220,7 +217,9 @@ impl Directory {
                                 || s.zone_code.as_ref().is_some_and(|z| p.zones.contains(z)))
                     })
                 })
-                .or_else(|| self.first(|p| p.role == PersonRole::Town && !p.district && in_town(p))),
+                .or_else(|| {
+                    self.first(|p| p.role == PersonRole::Town && !p.district && in_town(p))
+                }),
             Level::Town => self.first(|p| p.role == PersonRole::Town && in_town(p)),
             Level::District => self.first(|p| p.role == PersonRole::District),
         }

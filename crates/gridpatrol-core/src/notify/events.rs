@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::{Event, EventKind, Subject};
 use crate::casefile::CaseFile;
-use crate::domain::{Category, Grid, ProjectStatus, Project, Stored};
+use crate::domain::{Category, Grid, Project, ProjectStatus, Stored};
 use crate::inspection::{Hazard, Inspection};
 use crate::time::{beijing_text, local_day};
 
@@ -245,25 +245,50 @@ fn work_events(
                     kind: EventKind::NoticeNotServed,
                     fact: s.to_string(),
                     due_on: due,
-                    zh: format!("工程「{}」于{s}开工，开工前未送达告知书（告知承诺）。", p.name),
-                    en: format!("The work \"{}\" starts on {s} and no notice was served before the start.", p.name),
+                    zh: format!(
+                        "工程「{}」于{s}开工，开工前未送达告知书（告知承诺）。",
+                        p.name
+                    ),
+                    en: format!(
+                        "The work \"{}\" starts on {s} and no notice was served before the start.",
+                        p.name
+                    ),
                 });
             }
         }
     }
-    if open && matches!(p.status, ProjectStatus::InProgress | ProjectStatus::Notified | ProjectStatus::Filed) {
+    if open
+        && matches!(
+            p.status,
+            ProjectStatus::InProgress | ProjectStatus::Notified | ProjectStatus::Filed
+        )
+    {
         if let Some(s) = start.filter(|s| *s <= today) {
             let every = inspection_interval_days(p.category);
             let due = last.unwrap_or(s) + Duration::days(every);
             if today >= due {
-                let since = last.map_or_else(|| format!("开工（{s}）以来未检查"), |d| format!("上次检查为{d}"));
-                let since_en = last.map_or_else(|| format!("not inspected since the start ({s})"), |d| format!("last inspected on {d}"));
+                let since = last.map_or_else(
+                    || format!("开工（{s}）以来未检查"),
+                    |d| format!("上次检查为{d}"),
+                );
+                let since_en = last.map_or_else(
+                    || format!("not inspected since the start ({s})"),
+                    |d| format!("last inspected on {d}"),
+                );
                 late.push(Late {
                     kind: EventKind::InspectionDue,
                     fact: due.to_string(),
                     due_on: due,
-                    zh: format!("工程「{}」（{}）应每{every}天检查一次，{since}。", p.name, p.category.label_zh()),
-                    en: format!("The work \"{}\" ({}) is inspected every {every} days; {since_en}.", p.name, p.category.as_str()),
+                    zh: format!(
+                        "工程「{}」（{}）应每{every}天检查一次，{since}。",
+                        p.name,
+                        p.category.label_zh()
+                    ),
+                    en: format!(
+                        "The work \"{}\" ({}) is inspected every {every} days; {since_en}.",
+                        p.name,
+                        p.category.as_str()
+                    ),
                 });
             }
         }
@@ -318,8 +343,14 @@ fn grid_event(today: NaiveDate, g: &Grid, last: Option<DateTime<Utc>>, out: &mut
         due_on: due,
         title_zh: format!("{}：{}", kind.label_zh(), g.name),
         title_en: format!("{}: {}", capitalised(kind.label_en()), g.name),
-        body_zh: format!("网格「{}」应每{}天巡查一次，上次巡查为{last_day}。", g.name, g.patrol_interval_days),
-        body_en: format!("The grid \"{}\" is patrolled every {} days; last patrolled on {last_day}.", g.name, g.patrol_interval_days),
+        body_zh: format!(
+            "网格「{}」应每{}天巡查一次，上次巡查为{last_day}。",
+            g.name, g.patrol_interval_days
+        ),
+        body_en: format!(
+            "The grid \"{}\" is patrolled every {} days; last patrolled on {last_day}.",
+            g.name, g.patrol_interval_days
+        ),
     });
 }
 
@@ -398,18 +429,49 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         // 2026-11-22 10:00 Beijing: three days left, nothing
-        assert!(kinds(hazard(HazardStatus::Open, "2026-11-25"), "2026-11-22T02:00:00Z").is_empty());
+        assert!(
+            kinds(
+                hazard(HazardStatus::Open, "2026-11-25"),
+                "2026-11-22T02:00:00Z"
+            )
+            .is_empty()
+        );
         assert_eq!(
-            kinds(hazard(HazardStatus::Open, "2026-11-25"), "2026-11-23T02:00:00Z"),
-            [(EventKind::HazardDeadlineNear, "hazard_deadline_near:hazard:5:2026-11-25".to_owned())]
+            kinds(
+                hazard(HazardStatus::Open, "2026-11-25"),
+                "2026-11-23T02:00:00Z"
+            ),
+            [(
+                EventKind::HazardDeadlineNear,
+                "hazard_deadline_near:hazard:5:2026-11-25".to_owned()
+            )]
         );
         // the deadline day itself is not late; the day after is
-        assert_eq!(kinds(hazard(HazardStatus::Open, "2026-11-25"), "2026-11-25T15:00:00Z")[0].0, EventKind::HazardDeadlineNear);
         assert_eq!(
-            kinds(hazard(HazardStatus::Rectifying, "2026-11-25"), "2026-11-25T16:00:00Z"),
-            [(EventKind::HazardOverdue, "hazard_overdue:hazard:5:2026-11-25".to_owned())]
+            kinds(
+                hazard(HazardStatus::Open, "2026-11-25"),
+                "2026-11-25T15:00:00Z"
+            )[0]
+            .0,
+            EventKind::HazardDeadlineNear
         );
-        assert!(kinds(hazard(HazardStatus::Verified, "2026-11-25"), "2026-12-25T02:00:00Z").is_empty());
+        assert_eq!(
+            kinds(
+                hazard(HazardStatus::Rectifying, "2026-11-25"),
+                "2026-11-25T16:00:00Z"
+            ),
+            [(
+                EventKind::HazardOverdue,
+                "hazard_overdue:hazard:5:2026-11-25".to_owned()
+            )]
+        );
+        assert!(
+            kinds(
+                hazard(HazardStatus::Verified, "2026-11-25"),
+                "2026-12-25T02:00:00Z"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -418,9 +480,16 @@ mod tests {
         let ev = events(&[found], &[], "2026-11-08T02:00:00Z");
         let kinds: Vec<EventKind> = ev.iter().map(|e| e.kind).collect();
         // not filed after 7 days; not notified before its start
-        assert_eq!(kinds, [EventKind::DiscoveredNotFiled, EventKind::NoticeNotServed]);
+        assert_eq!(
+            kinds,
+            [EventKind::DiscoveredNotFiled, EventKind::NoticeNotServed]
+        );
         assert_eq!(ev[0].key, "discovered_not_filed:work:2:2026-11-01");
-        assert!(ev[0].body_zh.contains("未办理开工备案"), "{}", ev[0].body_zh);
+        assert!(
+            ev[0].body_zh.contains("未办理开工备案"),
+            "{}",
+            ev[0].body_zh
+        );
         // a filed fit-out not inspected for 14 days after its start
         let filed = work(3, ProjectStatus::Filed, Some("2026-11-01"));
         let ev = events(&[filed], &[], "2026-11-15T02:00:00Z");

@@ -207,6 +207,7 @@ async fn overdue_hazard_is_told_once_on_every_channel(store: DynStore) {
 
     let mails = sink.mails();
     assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].from, "<notify@songjiang.example.cn>");
     assert_eq!(
         mails[0].to,
         vec!["<officer01@yueyang.example.cn>".to_owned()]

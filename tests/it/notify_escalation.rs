@@ -12,6 +12,7 @@ use gridpatrol::notify::{Level, Rules};
 use gridpatrol::service::notify::{ManualClock, Notifier, Settings};
 use gridpatrol::store::DynStore;
 
+use crate::common;
 use crate::notify_delivery::{at, webhook, world};
 use crate::notify_receivers::{HttpReceiver, Mode};
 

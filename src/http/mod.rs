@@ -19,6 +19,7 @@ pub mod geojson_types;
 pub mod health;
 pub mod hexagons;
 pub mod idempotency;
+pub mod inbox;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
@@ -138,6 +139,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(evaluation::router())
         .merge(ogc::router())
         .merge(tiles::router())
+        .merge(inbox::router())
 }
 
 /// The whole application router.

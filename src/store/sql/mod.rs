@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod idempotency;
 pub mod inspections;
 pub mod layers;
+pub mod notify;
 pub mod routes;
 pub mod tracks;
 pub mod wkb;

@@ -12,6 +12,7 @@ pub mod casefile;
 pub mod coverage;
 pub mod dossier;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod features;
 pub mod geojson_types;
@@ -155,6 +156,10 @@ fn harden(router: Router<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             read_cache::serve,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            export::convert,
         ))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(DefaultBodyLimit::max(max_body))

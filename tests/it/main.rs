@@ -23,6 +23,8 @@ mod coverage_geometry;
 mod coverage_properties;
 mod crs;
 mod durability;
+mod exports_api;
+mod gis_views;
 mod http_api;
 mod idempotency;
 mod import_text;

@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod dossier;
 pub mod error;
 pub mod evaluation;
+pub mod export;
 pub mod extract;
 pub mod features;
 pub mod geojson_types;
@@ -159,6 +160,10 @@ fn harden(router: Router<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             read_cache::serve,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            export::convert,
         ))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(DefaultBodyLimit::max(max_body))

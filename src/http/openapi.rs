@@ -58,6 +58,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
 /// `application/problem+json` with the `Problem` schema.
 fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc = open_composed(doc);
+    doc = super::export::document(doc);
     doc.components
         .get_or_insert_with(Default::default)
         .add_security_scheme(

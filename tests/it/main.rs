@@ -25,6 +25,8 @@ mod crs;
 mod durability;
 mod evaluation_api;
 mod evaluation_measures;
+mod exports_api;
+mod gis_views;
 mod http_api;
 mod idempotency;
 mod import_text;

@@ -204,6 +204,16 @@ pub trait Dialect: sqlx::Database {
         conn: &mut Self::Connection,
         visits: &[super::tracks::StoredVisit],
     ) -> Result<(), sqlx::Error>;
+
+    /// Keeps the hexagon of each cell for GIS clients where the database
+    /// cannot compute it (PostGIS: the QGIS views of migration 0014 join
+    /// `cell_shape`); nothing to do elsewhere.
+    async fn keep_cell_shapes(
+        _conn: &mut Self::Connection,
+        _cells: &[u64],
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
 }
 
 /// The binds and reads that are the same on every dialect (sqlx encodes

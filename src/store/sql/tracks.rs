@@ -299,6 +299,8 @@ impl<S: SqlBackend> TrackStore for S {
             });
         }
         insert_visits::<S::Db>(&mut tx, id, &visits).await?;
+        let cells: Vec<u64> = visits.iter().map(|v| v.cell).collect();
+        S::Db::keep_cell_shapes(&mut tx, &cells).await?;
         tx.commit().await?;
         Ok(Replaced::Done)
     }

@@ -104,6 +104,7 @@ pub async fn load(
         done.push((kind, summary));
     }
     load_roads(store, dir).await?;
+    load_officers(store, dir).await?;
     load_inspections(store, dir).await?;
     crate::demo_casefile::load_case_files(store).await?;
     let tracks = dir.join("tracks");
@@ -111,6 +112,50 @@ pub async fn load(
         load_tracks(store, &tracks).await?;
     }
     Ok(done)
+}
+
+/// The demo's officers (login, 姓名, areas), relative to the fixture directory.
+pub const OFFICERS_FILE: &str = "officers.csv";
+
+/// Makes a user of each demo officer who is not one yet (role `officer`,
+/// scoped to the towns among their areas, or the district) and gives every
+/// one their name, so that lists, routes and exports show 夏卫国, not
+/// `officer01`; how many were named.
+pub async fn load_officers(store: &DynStore, dir: &Path) -> Result<usize, ServiceError> {
+    use crate::auth::{Grant, Grants, Role};
+    let path = dir.join(OFFICERS_FILE);
+    let Ok(text) = tokio::fs::read_to_string(&path).await else {
+        return Ok(0);
+    };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut named = 0;
+    for row in reader.records() {
+        let row = row.map_err(|e| ServiceError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        let (Some(login), Some(name)) = (row.get(0), row.get(1)) else {
+            continue;
+        };
+        if store.user(login).await?.is_none() {
+            let mut towns: Vec<Grant> = row
+                .get(2)
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter(|a| a.starts_with("town:"))
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            if towns.is_empty() {
+                towns.push(Grant::District);
+            }
+            let grants = Grants::for_role(Role::Officer, towns)
+                .map_err(|e| crate::domain::Invalid::new("scope", e.to_string()))?;
+            store.create_user(login, Role::Officer, &grants).await?;
+        }
+        named += usize::from(store.set_display_name(login, name).await?);
+    }
+    tracing::info!(officers = named, "demo officers named");
+    Ok(named)
 }
 
 /// The demo inspection ledger, relative to the fixture directory.

@@ -11,6 +11,6 @@ pub mod store;
 
 // The pure core, under the names the service has always used.
 pub use gridpatrol_core::{
-    blindspots, casefile, coverage, domain, evaluation, ingest, inspection, naming, routing,
-    spatial, time,
+    blindspots, casefile, coverage, domain, evaluation, ingest, inspection, naming, notify,
+    routing, spatial, time,
 };

@@ -29,7 +29,7 @@ after(async () => {
 });
 
 /** Names that are English by nature: file formats, the product, the language switch, the signed-in user. */
-const ALLOWED = new Set(['gridpatrol', 'GPX', 'CSV', 'GeoJSON', 'Excel', 'English']);
+const ALLOWED = new Set(['gridpatrol', 'GPX', 'CSV', 'GeoJSON', 'Excel', 'GeoPackage', 'FlatGeobuf', 'English']);
 
 /** The English words of a text that are not names: codes and ids (anything with a digit) left out. */
 function englishWords(text) {
@@ -229,6 +229,32 @@ async function downloaded(selector) {
   return { name: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') };
 }
 
+/** The media type each format's file is served with. */
+const MEDIA = {
+  csv: /^text\/csv/,
+  xlsx: /spreadsheetml/,
+  geojson: /^application\/geo\+json/,
+  gpkg: /^application\/geopackage\+sqlite3/,
+  fgb: /^application\/flatgeobuf/,
+};
+
+/** Every button of a list's downloads fetches the server's export: 200, the format's media type, a file with its extension. */
+async function everyFormat(box, spatial) {
+  const formats = await page.locator(`${box} [data-format]`).evaluateAll((bs) => bs.map((b) => b.dataset.format));
+  for (const f of ['csv', 'xlsx', 'geojson', 'gpkg', ...(spatial ? ['fgb'] : [])]) assert.ok(formats.includes(f), `${box}: ${formats} has ${f}`);
+  for (const f of formats) {
+    const [res, d] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).searchParams.get('f') === f, { timeout: 60_000 }),
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.click(`${box} [data-format="${f}"]`),
+    ]);
+    assert.equal(res.status(), 200, `${box} ${f}`);
+    assert.match(res.headers()['content-type'] ?? '', MEDIA[f], `${box} ${f}`);
+    assert.ok(d.suggestedFilename().endsWith(`.${f}`), `${box} ${f}: ${d.suggestedFilename()}`);
+    assert.ok(readFileSync(await d.path()).length > 0, `${box} ${f}: a file`);
+  }
+}
+
 function assertCsv({ name, text }, header) {
   assert.match(name, /\.csv$/);
   assert.equal(text.charCodeAt(0), 0xfeff, `${name}: a BOM for Excel`);
@@ -246,6 +272,7 @@ test('every list has a working download', { timeout: 180_000 }, async () => {
   assert.match(cells[1], /附近|距/);
   const gj = JSON.parse((await downloaded('#panel-blindspots .downloads [data-format="geojson"]')).text);
   assert.ok(gj.features.length > 0 && gj.features[0].geometry.type === 'Polygon');
+  await everyFormat('#panel-blindspots .downloads', true);
   for (const kind of ['districts', 'near_venues', 'works.uninspected']) {
     await page.selectOption('#blind-kind', kind);
     await page.waitForSelector('#panel-blindspots[data-state="ready"] .downloads', { timeout: 60_000 });
@@ -255,6 +282,7 @@ test('every list has a working download', { timeout: 180_000 }, async () => {
   await page.waitForSelector('#score-table tbody tr');
   const score = assertCsv(await downloaded('#scorecard .downloads [data-format="csv"]'), '街镇');
   assert.ok(score.length >= 19, 'a row per town');
+  await everyFormat('#scorecard .downloads', false);
   await page.click('a[data-view="reports"]');
   await page.waitForSelector('#reports[data-state="ready"]', { timeout: 60_000 });
   assertCsv(await downloaded('[data-report="coverage"] .downloads [data-format="csv"]'), '巡查覆盖率');
@@ -262,6 +290,7 @@ test('every list has a working download', { timeout: 180_000 }, async () => {
   const ledger = await downloaded('[data-report="ledger"] .downloads [data-format="csv"]');
   assert.equal(ledger.text.charCodeAt(0), 0xfeff);
   assert.ok(ledger.text.trim().split(/\r?\n/).length >= 2, 'ledger rows');
+  for (const report of ['coverage', 'hazards', 'ledger']) await everyFormat(`[data-report="${report}"] .downloads`, false);
   // the GPX of a route reads in Chinese
   await page.click('a[data-view="routes"]');
   if (await page.locator('#route-gpx').count()) {

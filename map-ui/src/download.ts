@@ -1,9 +1,10 @@
-// Downloads beside every list and table: CSV (UTF-8 with a BOM, so Excel
-// opens the Chinese right; Chinese headers in zh-CN; Beijing time) and
-// GeoJSON, made here from the data the page has loaded. Once the server's
-// export endpoints (`?f=csv|xlsx|geojson`) are merged, setting
-// SERVER_EXPORTS to true makes every button fetch them instead (and adds
-// XLSX): that is the one line to change.
+// Downloads beside every list and table, made by the server's exports
+// (`?f=csv|xlsx|geojson|gpkg|fgb` on the list's own endpoint, so a file
+// holds what the caller may read): CSV (UTF-8 with a BOM, so Excel opens
+// the Chinese right; Chinese headers; Beijing time), Excel, GeoJSON and
+// the GIS layers (GeoPackage for every list, FlatGeobuf where the list has
+// a geometry). A list without a server endpoint still gets CSV and GeoJSON
+// made here from the data the page has loaded.
 
 import type { Feature, FeatureCollection, Geometry } from 'geojson';
 import { apiBlob, withQuery } from './api';
@@ -11,7 +12,7 @@ import { t } from './i18n';
 import { h } from './util';
 
 /** Whether the server's export endpoints (`?f=`) are there to use. */
-export const SERVER_EXPORTS = false;
+export const SERVER_EXPORTS = true;
 
 export interface Column<R> {
   /** The header, in the current language. */
@@ -68,7 +69,7 @@ export interface DownloadSpec<R> {
   onError?: (e: unknown) => void;
 }
 
-type Format = 'csv' | 'xlsx' | 'geojson';
+type Format = 'csv' | 'xlsx' | 'geojson' | 'gpkg' | 'fgb';
 
 /** Downloads one format of a list. */
 export async function download<R>(spec: DownloadSpec<R>, format: Format): Promise<void> {
@@ -91,11 +92,14 @@ export async function download<R>(spec: DownloadSpec<R>, format: Format): Promis
   saveBlob(new Blob([csvText(columns, rows)], { type: 'text/csv;charset=utf-8' }), file);
 }
 
-/** The download buttons of a list: CSV, XLSX (from the server) and GeoJSON when it has geometry. */
+/** The download buttons of a list: CSV, and from the server Excel, GeoJSON, GeoPackage and (with geometry) FlatGeobuf. */
 export function downloadButtons<R>(spec: DownloadSpec<R>): HTMLElement {
   const formats: Format[] = ['csv'];
-  if (SERVER_EXPORTS && spec.server) formats.push('xlsx');
-  if (spec.geometry || (SERVER_EXPORTS && spec.server)) formats.push('geojson');
+  const server = SERVER_EXPORTS && spec.server;
+  if (server) formats.push('xlsx');
+  if (spec.geometry || server) formats.push('geojson');
+  if (server) formats.push('gpkg');
+  if (server && spec.geometry) formats.push('fgb');
   const box = h('div', { class: 'downloads', 'data-download': spec.name });
   box.append(h('span', { class: 'small muted', text: t('download.label') }));
   for (const f of formats) {

@@ -18,6 +18,8 @@ import { BaseMap, loadPlaces } from './basemap';
 import { SearchBox, openOnOwnArea } from './search';
 import { ReportsView } from './views/reports';
 import { EvaluationView } from './views/evaluation';
+import { InboxBell } from './inbox';
+import type { Feature, Geometry } from 'geojson';
 
 type ViewName = 'map' | 'blindspots' | 'routes' | 'scorecard' | 'reports' | 'evaluation';
 const VIEWS: ViewName[] = ['map', 'blindspots', 'routes', 'scorecard', 'reports', 'evaluation'];
@@ -253,6 +255,13 @@ async function start(): Promise<void> {
 
   const basemap = new BaseMap(mapView, mapEl);
   basemap.init();
+  // the inbox: what is late, for the signed-in user
+  const bell = new InboxBell($('.top-actions'), (id) => {
+    api<Feature<Geometry, Record<string, unknown>>>(`/api/v1/projects/${id}`)
+      .then((f) => app.showDetails('project', f))
+      .catch((e: unknown) => app.toast(app.errorText(e)));
+  });
+  bell.start();
   show(fromHash());
   await coverage.init();
   await openOnOwnArea(app, me?.scope);

@@ -16,12 +16,14 @@ use crate::store::{self, DEFAULT_DATABASE_URL};
 mod casefile;
 mod evaluation;
 mod import;
+mod notify;
 mod report;
 mod route;
 mod user;
 
 pub use import::{CliImportKind, TrackArgs};
 use import::{import, import_roads, import_tracks};
+pub use notify::{NotifyArgs, NotifyCommand};
 pub use report::{CoverageCommand, ReportCommand, ReportFormat};
 use report::{coverage_command, scorecard_report};
 pub use route::PlanRouteArgs;
@@ -59,6 +61,8 @@ pub enum Command {
         fixtures: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        notify: NotifyArgs,
     },
     /// Import files: layers (GeoJSON; CSV for projects), patrol tracks
     /// (GPX, GeoJSON, CSV) or the road network (`.osm`, `.osm.pbf` or the
@@ -96,6 +100,9 @@ pub enum Command {
     /// Plan a patrol route (or a street sweep) for a grid, save it and
     /// write it as GPX.
     PlanRoute(PlanRouteArgs),
+    /// Reminders and 督办: test the configured channels.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
 }
 
 /// The service's limits (see `http::limits::Limits`).
@@ -159,6 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             fixtures,
             limits,
+            notify,
         } => {
             let redis = limits.redis_url.clone();
             serve(
@@ -168,6 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 fixtures,
                 limits.limits()?,
                 redis,
+                &notify,
             )
             .await
         }
@@ -200,6 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user(&cli.database_url, cmd).await,
         Command::PlanRoute(args) => plan_route(&cli.database_url, args).await,
+        Command::Notify(cmd) => notify::notify(cmd).await,
         Command::Coverage(cmd) => coverage_command(&cli.database_url, cmd).await,
         Command::Report(ReportCommand::Scorecard {
             format,
@@ -243,7 +253,9 @@ async fn serve(
     fixtures: Option<PathBuf>,
     limits: Limits,
     redis: Option<String>,
+    notify: &NotifyArgs,
 ) -> anyhow::Result<()> {
+    let channels = notify.channels()?;
     let store = store::open(url)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(url)))?;
@@ -291,7 +303,12 @@ async fn serve(
         }
         _ => AppState::new(store).with_limits(limits),
     };
+    let notifier =
+        crate::service::notify::Notifier::new(state.store.clone(), notify.settings(), channels);
+    let worker = tokio::spawn(notifier.run(std::future::pending::<()>()));
     http::serve(listener, state, shutdown_signal()).await?;
+    // a delivery cut short here is claimed again when its lease ends
+    worker.abort();
     tracing::info!("stopped");
     Ok(())
 }

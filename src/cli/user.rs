@@ -21,6 +21,9 @@ pub enum UserCommand {
         /// Days until the token expires (0: never).
         #[arg(long, default_value_t = users::DEFAULT_EXPIRY_DAYS)]
         expires_days: u32,
+        /// The name people read in lists, routes and exports (e.g. 夏卫国).
+        #[arg(long = "name")]
+        display_name: Option<String>,
     },
     /// Issue another token for a user and print it alone on standard output.
     Token {
@@ -59,9 +62,13 @@ pub(super) async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
             role,
             scope,
             expires_days,
+            display_name,
         } => {
             let (user, token) =
                 users::add_user(&store, &actor, &name, role, scope, expires_days).await?;
+            if let Some(shown) = display_name {
+                users::set_display_name(&store, &actor, &name, &shown).await?;
+            }
             eprintln!(
                 "created {} ({}, scope {}); its token follows and is not shown again",
                 user.name, user.role, user.grants
@@ -86,8 +93,8 @@ pub(super) async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
                     (_, Some(t)) => format!("until {}", t.format("%Y-%m-%d")),
                 };
                 eprintln!(
-                    "{}\t{}\t{}\t{} live token(s), {expiry}",
-                    s.user.name, s.user.role, s.user.grants, s.active_tokens
+                    "{}\t{}\t{}\t{}\t{} live token(s), {expiry}",
+                    s.user.name, s.user.display_name, s.user.role, s.user.grants, s.active_tokens
                 );
             }
         }

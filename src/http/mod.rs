@@ -13,12 +13,14 @@ pub mod coverage;
 pub mod dossier;
 pub mod error;
 pub mod evaluation;
+pub mod export;
 pub mod extract;
 pub mod features;
 pub mod geojson_types;
 pub mod health;
 pub mod hexagons;
 pub mod idempotency;
+pub mod inbox;
 pub mod inspections;
 pub mod layers;
 pub mod limits;
@@ -138,6 +140,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(evaluation::router())
         .merge(ogc::router())
         .merge(tiles::router())
+        .merge(inbox::router())
 }
 
 /// The whole application router.
@@ -157,6 +160,10 @@ fn harden(router: Router<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             read_cache::serve,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            export::convert,
         ))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(DefaultBodyLimit::max(max_body))

@@ -36,7 +36,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
          (name = "routes", description = "Patrol routes on the road network: planning, street sweeping (扫街), GPX, assignment and adherence"),
          (name = "features", description = "OGC API - Features: the landing page, conformance, collections and their items (GIS clients: QGIS, GDAL)"),
          (name = "casefile", description = "The case file of every work (一工地一档): parties, filings, notices, enforcement, hand-overs, insurance, permits, attachments, the 台账 workbook and the dossier"),
-         (name = "evaluation", description = "The half-year evaluation (小微工程管理专项评价): the table's six items measured per town, self-assessments (自评), the on-site draw and findings (实地评价), the draft 通报"))
+         (name = "evaluation", description = "The half-year evaluation (小微工程管理专项评价): the table's six items measured per town, self-assessments (自评), the on-site draw and findings (实地评价), the draft 通报"),
+         (name = "inbox", description = "The inbox (待办) and 督办: late facts for the user who owns them, their chain of escalation, channels and quiet hours, dead letters"))
 )]
 pub struct ApiDoc;
 
@@ -57,6 +58,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
 /// `application/problem+json` with the `Problem` schema.
 fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc = open_composed(doc);
+    doc = super::export::document(doc);
     doc.components
         .get_or_insert_with(Default::default)
         .add_security_scheme(

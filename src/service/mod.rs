@@ -15,6 +15,7 @@ pub mod evaluation_report;
 pub mod evaluation_site;
 pub mod evaluation_workbook;
 pub mod inspections;
+pub mod notify;
 pub mod queries;
 pub mod routes;
 pub mod scope;

@@ -95,6 +95,39 @@ pub async fn issue_token(
     Ok(plain)
 }
 
+/// Sets the name people read for a user (an officer's 姓名): at most 64
+/// printable characters; `NotFound` for an unknown login.
+pub async fn set_display_name(
+    store: &DynStore,
+    actor: &Caller,
+    name: &str,
+    display_name: &str,
+) -> Result<(), ServiceError> {
+    let shown = display_name.trim();
+    if shown.chars().count() > 64 || shown.chars().any(char::is_control) {
+        return Err(Invalid::new("name", "at most 64 printable characters").into());
+    }
+    if !store.set_display_name(name, shown).await? {
+        return Err(ServiceError::NotFound(format!("user {name}")));
+    }
+    audit(store, actor, "name", name, 200).await;
+    Ok(())
+}
+
+/// Every user's name as people read it, by login (logins without a
+/// display name are left out).
+pub async fn display_names(
+    store: &DynStore,
+) -> Result<std::collections::HashMap<String, String>, ServiceError> {
+    Ok(store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|s| !s.user.display_name.is_empty())
+        .map(|s| (s.user.name, s.user.display_name))
+        .collect())
+}
+
 /// Creates a user and their first token (`expires_days` 0: never expires).
 pub async fn add_user(
     store: &DynStore,

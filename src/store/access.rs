@@ -13,7 +13,10 @@ use crate::auth::{Grants, Role};
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: i64,
+    /// The login.
     pub name: String,
+    /// What people call them (an officer's 姓名); empty when not given.
+    pub display_name: String,
     pub role: Role,
     pub grants: Grants,
     pub created_at: DateTime<Utc>,
@@ -27,6 +30,18 @@ pub struct UserSummary {
     pub active_tokens: u64,
     /// The latest expiry of an active token (`None`: none, or one never expires).
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// The name people read: the display name, or the login without one.
+    #[must_use]
+    pub fn shown_name(&self) -> &str {
+        if self.display_name.is_empty() {
+            &self.name
+        } else {
+            &self.display_name
+        }
+    }
 }
 
 /// A stored token with its user.
@@ -93,6 +108,9 @@ pub trait AccessStore: Send + Sync {
 
     async fn users(&self) -> Result<Vec<UserSummary>, StoreError>;
 
+    /// Sets the name people read for a user; `false` for an unknown login.
+    async fn set_display_name(&self, name: &str, display_name: &str) -> Result<bool, StoreError>;
+
     /// Stores a token's hash for a user.
     async fn add_token(
         &self,
@@ -116,7 +134,7 @@ pub trait AccessStore: Send + Sync {
 /// Reads a stored role and scope back.
 pub(super) fn user_from_row(
     id: i64,
-    name: String,
+    (name, display_name): (String, String),
     role: &str,
     scope: &str,
     created_at: DateTime<Utc>,
@@ -129,6 +147,7 @@ pub(super) fn user_from_row(
     Ok(User {
         id,
         name,
+        display_name,
         role,
         grants,
         created_at,

@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod idempotency;
 pub mod inspection;
 pub mod layer;
+pub mod notify;
 pub mod postgis;
 pub mod routes;
 pub mod scoped;
@@ -35,6 +36,7 @@ pub use evaluation::EvaluationStore;
 pub use idempotency::IdempotencyStore;
 pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
+pub use notify::NotifyStore;
 pub use routes::RouteStore;
 pub use tracks::TrackStore;
 
@@ -278,6 +280,7 @@ pub trait Store:
     + IdempotencyStore
     + CaseFileStore
     + EvaluationStore
+    + NotifyStore
     + Send
     + Sync
     + 'static

@@ -1,8 +1,9 @@
-//! Invariants of `cover_track` on random walks around Songjiang.
+//! Invariants of `cover_track` on random walks around Songjiang, and a
+//! `TrackTiler` kept across tracks answering as `cover_track` does.
 
 use std::collections::BTreeMap;
 
-use gridpatrol::coverage::{CellVisit, CoverageParams, cover_track};
+use gridpatrol::coverage::{CellVisit, CoverageParams, TrackTiler, cover_track};
 use gridpatrol::spatial::TrackPoint;
 use h3o::{CellIndex, Resolution};
 use proptest::prelude::*;
@@ -131,6 +132,30 @@ proptest! {
                 .or_insert((v.first_ms, v.last_ms));
         }
         prop_assert_eq!(by_cell(&whole), union);
+    }
+
+    #[test]
+    fn a_tiler_kept_across_tracks_answers_each_as_alone(
+        tracks in prop::collection::vec(random_walk(40), 1..6),
+        params in params(),
+    ) {
+        // tracks near each other (each walk starts anywhere in the box;
+        // every other one is moved onto the first's start) share cells
+        let mut tiler = TrackTiler::new(&params);
+        for (k, track) in tracks.iter().enumerate() {
+            let moved: Vec<TrackPoint> = if k % 2 == 1 {
+                let (dx, dy) = (tracks[0][0].lon - track[0].lon, tracks[0][0].lat - track[0].lat);
+                track.iter().map(|p| TrackPoint { lon: p.lon + dx, lat: p.lat + dy, ..*p }).collect()
+            } else {
+                track.clone()
+            };
+            prop_assert_eq!(tiler.cover(&moved), cover_track(&moved, &params));
+            // the same track again, and its reverse, from a warm tiler
+            prop_assert_eq!(tiler.cover(&moved), cover_track(&moved, &params));
+            let back: Vec<TrackPoint> = moved.iter().rev().copied().collect();
+            prop_assert_eq!(tiler.cover(&back), cover_track(&back, &params));
+        }
+        prop_assert!(tiler.cover(&[]).is_empty());
     }
 
     #[test]

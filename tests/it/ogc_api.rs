@@ -480,6 +480,6 @@ async fn a_format_the_coverage_does_not_serve_is_refused_not_ignored() {
     let store = common::sqlite_store().await;
     let app = TestApp::new(&store);
     let token = common::admin_token(&store).await;
-    let a = app.get_as(&token, "/api/v1/coverage?format=csv").await;
+    let a = app.get_as(&token, "/api/v1/coverage?format=kml").await;
     common::assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, Some("format"));
 }

@@ -4,7 +4,8 @@
 //! the millisecond), the audit trail stays append-only and a token still
 //! opens the API. One made before 0007, when the layer tables kept
 //! `created_at`/`updated_at` as text, upgrades in place too: the times
-//! become the same milliseconds, the rows and their references stay.
+//! become the same milliseconds, the rows and their references stay. Tracks
+//! kept as text (GeoJSON lines, JSON times) read back as blobs do.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -481,5 +482,121 @@ async fn layer_text_times_become_milliseconds_in_place() {
     assert_eq!(created, updated);
 
     sqlite.pool().close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A track stored by a release that kept its lines as GeoJSON text and its
+/// times as a JSON array still reads back the same as one stored now (lines
+/// as WKB, times as packed integers), and so does a one-point segment.
+#[tokio::test]
+async fn tracks_kept_as_text_read_back() {
+    use gridpatrol::spatial::TrackPoint;
+    use gridpatrol::store::tracks::{NewTrack, StoredVisit};
+    let dir = scratch("track-text");
+    let store = SqliteStore::open(&dir.join("t.db").display().to_string())
+        .await
+        .expect("store");
+    let point = |i: i32, t_ms: i64| TrackPoint {
+        lon: 121.2 + f64::from(i) * 1.3e-4 + 1e-12,
+        lat: 31.03 - f64::from(i) * 7e-5,
+        t_ms,
+    };
+    let track = NewTrack {
+        officer: "巡查员甲".into(),
+        device: "dev-1".into(),
+        name: "早班".into(),
+        fingerprint: "fp-text-1".into(),
+        segments: vec![
+            (0..30)
+                .map(|i| point(i, 1_700_000_000_000 + i64::from(i) * 5_000))
+                .collect(),
+            vec![point(40, 1_700_000_400_000)],
+        ],
+        length_m: 123.5,
+        resolution: 10,
+        sighting_m: 25.0,
+        open: false,
+        report: serde_json::json!({"received": 31, "kept": 31}),
+    };
+    let visit = StoredVisit {
+        track_id: 0,
+        cell: 0x08a3_09a4_ae6b_7fff,
+        first_ms: 1_700_000_000_000,
+        last_ms: 1_700_000_100_000,
+    };
+    let id = gridpatrol::store::tracks::TrackStore::insert_tracks(
+        &store,
+        vec![(track.clone(), vec![visit])],
+    )
+    .await
+    .expect("insert")[0]
+        .id;
+    let types: (String, String) =
+        sqlx::query_as("select typeof(geom), typeof(times_ms) from track where id = ?")
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .expect("types");
+    assert_eq!(types, ("blob".to_owned(), "blob".to_owned()));
+    let now = gridpatrol::store::tracks::TrackStore::get_track(&store, id)
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(now.track, track, "WKB and packed times read back exactly");
+
+    // as the earlier release wrote it: GeoJSON text (shortest round-trip
+    // numbers) and a JSON array
+    let coords = |s: &[TrackPoint]| -> Vec<[f64; 2]> {
+        let mut c: Vec<[f64; 2]> = s.iter().map(|p| [p.lon, p.lat]).collect();
+        if c.len() == 1 {
+            c.push(c[0]);
+        }
+        c
+    };
+    let geojson = serde_json::json!({
+        "type": "MultiLineString",
+        "coordinates": track.segments.iter().map(|s| coords(s)).collect::<Vec<_>>(),
+    });
+    let mut times: Vec<i64> = track.segments[0].iter().map(|p| p.t_ms).collect();
+    times.extend([track.segments[1][0].t_ms; 2]);
+    sqlx::query("update track set geom = ?, times_ms = ? where id = ?")
+        .bind(geojson.to_string())
+        .bind(serde_json::Value::from(times).to_string())
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .expect("old encoding");
+    let old = gridpatrol::store::tracks::TrackStore::get_track(&store, id)
+        .await
+        .expect("get")
+        .expect("stored");
+    // GeoJSON text numbers read back to the last bit or so (as before)
+    let mut rounded = old.track.clone();
+    for (s, e) in rounded.segments.iter_mut().zip(&track.segments) {
+        assert_eq!(s.len(), e.len(), "one-point segment included");
+        for (p, q) in s.iter_mut().zip(e) {
+            assert!((p.lon - q.lon).abs() < 1e-12 && (p.lat - q.lat).abs() < 1e-12);
+            assert_eq!(p.t_ms, q.t_ms);
+            *p = *q;
+        }
+    }
+    assert_eq!(rounded, track, "text rows read back the same");
+    assert_eq!(
+        (old.started_ms, old.ended_ms),
+        (now.started_ms, now.ended_ms)
+    );
+
+    // a blob cut short is a corrupt row, not a panic or a wrong answer
+    sqlx::query("update track set times_ms = ? where id = ?")
+        .bind(vec![0_u8; 12])
+        .bind(id)
+        .execute(store.pool())
+        .await
+        .expect("cut");
+    assert!(
+        gridpatrol::store::tracks::TrackStore::get_track(&store, id)
+            .await
+            .is_err()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

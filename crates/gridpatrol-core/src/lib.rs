@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod ingest;
 pub mod inspection;
 pub mod naming;
+pub mod notify;
 pub mod routing;
 pub mod spatial;
 pub mod time;

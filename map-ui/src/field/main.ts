@@ -12,8 +12,9 @@ import { cachedGet, type Me, toast } from './net';
 import { renderPatrol, renderQueue, renderToday } from './views';
 import { renderInspect, renderReport } from './forms';
 import { renderFollowUp } from './followup';
+import { inboxUnread, renderInbox } from './inbox';
 
-const VIEWS = ['today', 'patrol', 'inspect', 'report', 'queue', 'hazard'] as const;
+const VIEWS = ['today', 'inbox', 'patrol', 'inspect', 'report', 'queue', 'hazard'] as const;
 type View = (typeof VIEWS)[number];
 
 let me: Me | null = null;
@@ -37,6 +38,7 @@ async function show(): Promise<void> {
   else if (view === 'inspect') await renderInspect(root, me, location.hash.split('/')[1]);
   else if (view === 'report') renderReport(root, me);
   else if (view === 'hazard') await renderFollowUp(root, me, location.hash.split('/')[1] ?? '');
+  else if (view === 'inbox') await renderInbox(root, () => void inboxBadge().then(show));
   else await renderQueue(root, () => sync(true));
   document.body.dataset.view = view;
 }
@@ -47,6 +49,15 @@ async function badge(): Promise<void> {
   b.hidden = waiting === 0;
   b.textContent = String(waiting);
   document.body.dataset.waiting = String(waiting);
+}
+
+/** The number of unread inbox items on the 待办 tab. */
+async function inboxBadge(): Promise<void> {
+  const unread = await inboxUnread();
+  const b = $('#f-inbox-badge');
+  b.hidden = unread === 0;
+  b.textContent = String(unread);
+  document.body.dataset.inboxUnread = String(unread);
 }
 
 function network(): void {
@@ -123,7 +134,9 @@ async function start(): Promise<void> {
     if (document.visibilityState === 'hidden') void sendPending();
   });
   setInterval(() => void sync(), 15_000);
+  setInterval(() => void inboxBadge(), 60_000);
   await badge();
+  await inboxBadge();
   await show();
   void sync();
   document.body.dataset.ready = 'true';

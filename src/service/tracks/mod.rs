@@ -11,7 +11,7 @@ mod append;
 pub use append::append_points;
 
 use super::{ServiceError, TownIndex};
-use crate::coverage::{CoverageParams, cover_track};
+use crate::coverage::{CoverageParams, TrackTiler};
 use crate::ingest::IngestError;
 use crate::ingest::track::ParsedTrack;
 use crate::ingest::track::{CleanParams, CleanedTrack, CleaningReport, Extent, clean};
@@ -95,16 +95,26 @@ async fn clean_params(store: &DynStore, opts: &UploadOptions) -> Result<CleanPar
 /// segments was not walked), merged per cell.
 #[must_use]
 pub fn visits_of(segments: &[Vec<TrackPoint>], params: &CoverageParams) -> Vec<StoredVisit> {
-    let mut all: Vec<StoredVisit> = segments
-        .iter()
-        .flat_map(|seg| cover_track(seg, params))
-        .map(|v| StoredVisit {
+    visits_with(&mut TrackTiler::new(params), segments)
+}
+
+/// [`visits_of`] with a tiler that keeps what it learnt of the cells from
+/// one track to the next (the tracks of a file cover the same streets).
+#[must_use]
+pub fn visits_with(tiler: &mut TrackTiler, segments: &[Vec<TrackPoint>]) -> Vec<StoredVisit> {
+    let mut all: Vec<StoredVisit> = Vec::new();
+    for seg in segments {
+        all.extend(tiler.cover(seg).into_iter().map(|v| StoredVisit {
             track_id: 0,
             cell: u64::from(v.cell),
             first_ms: v.first_ms,
             last_ms: v.last_ms,
-        })
-        .collect();
+        }));
+    }
+    if segments.len() <= 1 {
+        // one segment's visits are already one per cell, sorted
+        return all;
+    }
     // sorted by cell, then the visits of a cell seen by several segments
     // merged into the earliest first and the latest last
     all.sort_unstable_by_key(|v| v.cell);
@@ -265,11 +275,12 @@ fn prepare_group(
     group: Vec<(usize, ParsedTrack)>,
     params: &CleanParams,
     opts: &UploadOptions,
+    tiler: &mut TrackTiler,
 ) -> (Vec<Prepared>, Vec<RefusedTrack>) {
     let mut prepared = Vec::with_capacity(group.len());
     let mut refused = Vec::new();
     for (i, p) in group {
-        match prepare_one(&p, i, params, opts) {
+        match prepare_one(&p, i, params, opts, tiler) {
             Ok(ready) => prepared.push(ready),
             Err((reason, error)) => refused.push(RefusedTrack {
                 track: track_label(&p, i),
@@ -288,6 +299,7 @@ fn prepare_one(
     i: usize,
     params: &CleanParams,
     opts: &UploadOptions,
+    tiler: &mut TrackTiler,
 ) -> Result<Prepared, (String, IngestError)> {
     let location = || Some(format!("track {}", i + 1));
     let officer = officer_of(p, opts, i).map_err(|e| (e.to_string(), e))?;
@@ -309,7 +321,7 @@ fn prepare_one(
         let error = IngestError::at(format!("track {}", i + 1), e);
         (error.to_string(), error)
     })?;
-    let visits = visits_of(&track.segments, &opts.coverage);
+    let visits = visits_with(tiler, &track.segments);
     Ok((track, visits, report))
 }
 
@@ -371,21 +383,28 @@ pub async fn upload_each(
     }
     let total: usize = groups.iter().flatten().map(|(_, p)| p.point_count()).sum();
     progress(0, total);
-    let prepare = |group: Vec<(usize, ParsedTrack)>| {
+    // one tiler for the whole file, handed from group to group
+    let prepare = |group: Vec<(usize, ParsedTrack)>, mut tiler: TrackTiler| {
         let (params, task_opts) = (params.clone(), opts.clone());
         let fixes: usize = group.iter().map(|(_, p)| p.point_count()).sum();
-        let task = tokio::task::spawn_blocking(move || prepare_group(group, &params, &task_opts));
+        let task = tokio::task::spawn_blocking(move || {
+            let done = prepare_group(group, &params, &task_opts, &mut tiler);
+            (done, tiler)
+        });
         (fixes, task)
     };
     let mut outcome = BatchOutcome::default();
     let mut held: Vec<Prepared> = Vec::new();
     let mut done = 0;
     let mut groups = groups.into_iter();
-    let mut next = groups.next().map(prepare);
+    let mut next = groups
+        .next()
+        .map(|g| prepare(g, TrackTiler::new(&opts.coverage)));
     // the next group is cleaned and tiled while this one is being stored
     while let Some((fixes, task)) = next.take() {
-        let (prepared, refused) = task.await.map_err(super::task_failed("track cleaning"))?;
-        next = groups.next().map(prepare);
+        let ((prepared, refused), tiler) =
+            task.await.map_err(super::task_failed("track cleaning"))?;
+        next = groups.next().map(|g| prepare(g, tiler));
         outcome.refused.extend(refused);
         if strict {
             held.extend(prepared);
@@ -424,10 +443,12 @@ pub async fn upload_each_checked(
     let params = clean_params(store, opts).await?;
     let task_opts = opts.clone();
     let group: Vec<(usize, ParsedTrack)> = parsed.into_iter().enumerate().collect();
-    let (prepared, refused) =
-        tokio::task::spawn_blocking(move || prepare_group(group, &params, &task_opts))
-            .await
-            .map_err(super::task_failed("track cleaning"))?;
+    let (prepared, refused) = tokio::task::spawn_blocking(move || {
+        let mut tiler = TrackTiler::new(&task_opts.coverage);
+        prepare_group(group, &params, &task_opts, &mut tiler)
+    })
+    .await
+    .map_err(super::task_failed("track cleaning"))?;
     if let Some(first) = refused.first()
         && (strict || prepared.is_empty())
     {

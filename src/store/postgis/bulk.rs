@@ -1,6 +1,6 @@
 //! Bulk writes of tracks on PostGIS: the visits of new tracks go in with
-//! one binary `COPY` per transaction, and a track's lines as WKB, which the
-//! server reads without parsing text.
+//! one binary `COPY` per transaction (a track's lines go in as WKB, see
+//! `sql::wkb`).
 
 use sqlx::postgres::PgConnection;
 
@@ -47,39 +47,4 @@ pub(super) async fn copy_visits(
     copy.send(buf).await?;
     copy.finish().await?;
     Ok(())
-}
-
-/// A line or lines as little-endian WKB; `None` for other geometries.
-pub(super) fn lines_wkb(g: &geo::Geometry<f64>) -> Option<Vec<u8>> {
-    fn line(out: &mut Vec<u8>, l: &geo::LineString<f64>) {
-        out.push(1);
-        out.extend_from_slice(&2_u32.to_le_bytes());
-        out.extend_from_slice(&count(l.0.len()).to_le_bytes());
-        for c in &l.0 {
-            out.extend_from_slice(&c.x.to_le_bytes());
-            out.extend_from_slice(&c.y.to_le_bytes());
-        }
-    }
-    fn count(n: usize) -> u32 {
-        u32::try_from(n).unwrap_or(u32::MAX)
-    }
-    match g {
-        geo::Geometry::LineString(l) => {
-            let mut out = Vec::with_capacity(9 + 16 * l.0.len());
-            line(&mut out, l);
-            Some(out)
-        }
-        geo::Geometry::MultiLineString(m) => {
-            let points: usize = m.0.iter().map(|l| l.0.len()).sum();
-            let mut out = Vec::with_capacity(9 + 9 * m.0.len() + 16 * points);
-            out.push(1);
-            out.extend_from_slice(&5_u32.to_le_bytes());
-            out.extend_from_slice(&count(m.0.len()).to_le_bytes());
-            for l in &m.0 {
-                line(&mut out, l);
-            }
-            Some(out)
-        }
-        _ => None,
-    }
 }

@@ -3,6 +3,7 @@
 //! `&&` so the GiST indexes answer them, and every value is bound.
 
 mod bulk;
+mod cells;
 mod layers;
 
 use std::sync::Arc;
@@ -59,6 +60,9 @@ impl PostgisStore {
     /// Wraps a pool (e.g. one from `#[sqlx::test]`) and migrates.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         MIGRATOR.run(&pool).await.map_err(StoreError::Migrate)?;
+        cells::backfill(&pool)
+            .await
+            .map_err(StoreError::Unavailable)?;
         Ok(Self { pool, watch: None })
     }
 
@@ -241,14 +245,19 @@ impl Dialect for Postgres {
         conn: &mut PgConnection,
         visits: &[StoredVisit],
     ) -> Result<(), sqlx::Error> {
-        bulk::copy_visits(conn, visits).await
+        bulk::copy_visits(conn, visits).await?;
+        let cells: Vec<u64> = visits.iter().map(|v| v.cell).collect();
+        cells::keep(conn, &cells).await
+    }
+    async fn keep_cell_shapes(conn: &mut PgConnection, cells: &[u64]) -> Result<(), sqlx::Error> {
+        cells::keep(conn, cells).await
     }
 }
 
 /// A track's lines as WKB (no text to parse on either side), other
 /// geometries as GeoJSON.
 fn push_shape(qb: &mut Qb<'_, Postgres>, g: &geo::Geometry<f64>) {
-    if let Some(wkb) = bulk::lines_wkb(g) {
+    if let Some(wkb) = crate::store::sql::wkb::lines_wkb(g) {
         qb.push("st_geomfromwkb(");
         qb.push_bind(wkb);
         qb.push(", 4326)");

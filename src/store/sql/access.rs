@@ -14,7 +14,14 @@ use crate::store::access::{
 };
 use crate::store::{Page, StoreError};
 
-const USER_COLUMNS: [&str; 5] = ["u.id", "u.name", "u.role", "u.scope", "u.created_at"];
+const USER_COLUMNS: [&str; 6] = [
+    "u.id",
+    "u.name",
+    "u.display_name",
+    "u.role",
+    "u.scope",
+    "u.created_at",
+];
 const AUDIT_COLUMNS: [&str; 11] = [
     "id",
     "at",
@@ -33,7 +40,7 @@ fn read_user<D: Dialect>(row: &D::Row) -> Result<User, StoreError> {
     let r = RowReader::<D>(row);
     user_from_row(
         r.i64("id")?,
-        r.text("name")?,
+        (r.text("name")?, r.text("display_name")?),
         &r.text("role")?,
         &r.text("scope")?,
         r.time("created_at")?,
@@ -102,7 +109,10 @@ impl<S: SqlBackend> AccessStore for S {
         );
         q.push(format!(
             ") returning {}",
-            S::Db::columns(&["id", "name", "role", "scope", "created_at"], true)
+            S::Db::columns(
+                &["id", "name", "display_name", "role", "scope", "created_at"],
+                true
+            )
         ));
         let row = fetch_one::<S::Db>(&mut c, &mut q)
             .await
@@ -157,6 +167,15 @@ impl<S: SqlBackend> AccessStore for S {
                 })
             })
             .collect()
+    }
+
+    async fn set_display_name(&self, name: &str, display_name: &str) -> Result<bool, StoreError> {
+        let mut c = conn(self).await?;
+        let mut q = qb::<S::Db>("update app_user set display_name = ");
+        S::Db::bind_text(&mut q, Some(display_name.to_owned()));
+        q.push(" where name = ");
+        S::Db::bind_text(&mut q, Some(name.to_owned()));
+        Ok(S::Db::execute(&mut c, &mut q).await? > 0)
     }
 
     async fn add_token(

@@ -129,6 +129,7 @@ async fn replace_cells<D: Dialect>(
         }
         D::execute(conn, &mut q).await?;
     }
+    D::keep_cell_shapes(conn, &record.cells).await?;
     Ok(())
 }
 

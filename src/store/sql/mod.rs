@@ -15,8 +15,10 @@ pub mod evaluation;
 pub mod idempotency;
 pub mod inspections;
 pub mod layers;
+pub mod notify;
 pub mod routes;
 pub mod tracks;
+pub mod wkb;
 
 use std::sync::Arc;
 
@@ -142,6 +144,19 @@ pub trait Dialect: sqlx::Database {
     }
     /// A geometry column as GeoJSON text in a select list, named `col`.
     fn geojson_col(col: &str, precision: u8) -> String;
+    /// A track's lines column in a select list, named as the column, for
+    /// [`Self::get_lines`]: GeoJSON text unless the dialect keeps lines
+    /// otherwise.
+    #[must_use]
+    fn lines_col(col: &str) -> String {
+        Self::geojson_col(col, 9)
+    }
+    /// The lines of a column selected by [`Self::lines_col`].
+    fn get_lines(row: &Self::Row, col: &str) -> Result<geo::Geometry<f64>, StoreError> {
+        let text = Self::get_text(row, col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{col} is null")))?;
+        crate::spatial::geometry_from_geojson(&text).map_err(StoreError::Corrupt)
+    }
     /// A geometry from GeoJSON text, for a single `geom` column.
     fn push_geojson(qb: &mut Qb<'_, Self>, json: String);
     /// The values of [`Self::GEOM_COLUMNS`] for a geometry that is not a
@@ -189,6 +204,16 @@ pub trait Dialect: sqlx::Database {
         conn: &mut Self::Connection,
         visits: &[super::tracks::StoredVisit],
     ) -> Result<(), sqlx::Error>;
+
+    /// Keeps the hexagon of each cell for GIS clients where the database
+    /// cannot compute it (PostGIS: the QGIS views of migration 0014 join
+    /// `cell_shape`); nothing to do elsewhere.
+    async fn keep_cell_shapes(
+        _conn: &mut Self::Connection,
+        _cells: &[u64],
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
 }
 
 /// The binds and reads that are the same on every dialect (sqlx encodes

@@ -1,7 +1,7 @@
 //! [`TrackStore`] on every SQL backend: tracks inserted once per
 //! fingerprint with their cell visits, replaced in place, listed and read;
 //! the visits a coverage query needs. The dialect spells the times list
-//! (`bigint[]` or JSON text), the geometry and the bbox prefilter.
+//! (`bigint[]` or a blob), the geometry and the bbox prefilter.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use chrono::DateTime;
 
 use super::{Arg, Dialect, Qb, RowReader, SqlBackend, bind, bind_list, fetch_one, qb};
-use crate::spatial::geometry_from_geojson;
 use crate::store::tracks::{
     Inserted, NewTrack, Replaced, StoredVisit, TrackQuery, TrackRecord, TrackStore, segments_from,
     segments_geometry, segments_times,
@@ -54,7 +53,7 @@ fn select_list<D: Dialect>() -> String {
         D::int_col("t.point_count"),
         D::int_col("t.resolution"),
         D::columns(&["t.created_at"], true),
-        D::geojson_col("t.geom", 9)
+        D::lines_col("t.geom")
     )
 }
 
@@ -64,7 +63,7 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 
 fn read_track<D: Dialect>(row: &D::Row) -> Result<TrackRecord, StoreError> {
     let r = RowReader::<D>(row);
-    let geometry = geometry_from_geojson(&r.text("geom")?).map_err(StoreError::Corrupt)?;
+    let geometry = D::get_lines(row, "geom")?;
     let times = D::get_i64s(row, "times_ms")?;
     Ok(TrackRecord {
         id: r.i64("id")?,
@@ -300,6 +299,8 @@ impl<S: SqlBackend> TrackStore for S {
             });
         }
         insert_visits::<S::Db>(&mut tx, id, &visits).await?;
+        let cells: Vec<u64> = visits.iter().map(|v| v.cell).collect();
+        S::Db::keep_cell_shapes(&mut tx, &cells).await?;
         tx.commit().await?;
         Ok(Replaced::Done)
     }

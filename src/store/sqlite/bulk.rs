@@ -1,11 +1,17 @@
 //! Bulk writes of tracks on SQLite: the visits of new tracks go in through
 //! prepared multi-row inserts as large as the bind limit allows, and a
-//! track's lines and times are written as text directly, without building
-//! JSON values first.
+//! track's lines and times are blobs (WKB, packed integers) rather than
+//! GeoJSON and JSON text. Rows written as text by earlier versions are
+//! still read: a value says whether it is a blob.
 
 use std::sync::OnceLock;
 
-use sqlx::sqlite::SqliteConnection;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{Row, TypeInfo, ValueRef};
+
+use crate::spatial::geometry_from_geojson;
+use crate::store::StoreError;
+use crate::store::sql::wkb;
 
 use crate::store::tracks::StoredVisit;
 
@@ -63,70 +69,66 @@ pub(super) async fn insert_visits(
     Ok(())
 }
 
-/// Lines as `GeoJSON` text with their bounding box (`[min_lon, min_lat,
-/// max_lon, max_lat]`, `None` without a vertex); `None` for geometries
-/// other than lines.
-pub(super) fn lines_geojson(g: &geo::Geometry<f64>) -> Option<(String, Option<[f64; 4]>)> {
+/// Lines as WKB with their bounding box (`[min_lon, min_lat, max_lon,
+/// max_lat]`, `None` without a vertex); `None` for geometries other than
+/// lines.
+pub(super) fn lines_blob(g: &geo::Geometry<f64>) -> Option<(Vec<u8>, Option<[f64; 4]>)> {
     let lines: &[geo::LineString<f64>] = match g {
         geo::Geometry::LineString(l) => std::slice::from_ref(l),
         geo::Geometry::MultiLineString(m) => &m.0,
         _ => return None,
     };
-    let multi = matches!(g, geo::Geometry::MultiLineString(_));
-    let points: usize = lines.iter().map(|l| l.0.len()).sum();
-    let mut out = String::with_capacity(48 + 44 * points);
     let mut bbox: Option<[f64; 4]> = None;
-    let mut buf = ryu::Buffer::new();
-    out.push_str(if multi {
-        r#"{"type":"MultiLineString","coordinates":["#
-    } else {
-        r#"{"type":"LineString","coordinates":"#
-    });
-    for (i, l) in lines.iter().enumerate() {
-        out.push_str(if i == 0 { "[" } else { ",[" });
-        for (j, c) in l.0.iter().enumerate() {
-            out.push_str(if j == 0 { "[" } else { ",[" });
-            push_f64(&mut out, &mut buf, c.x);
-            out.push(',');
-            push_f64(&mut out, &mut buf, c.y);
-            out.push(']');
-            let b = bbox.get_or_insert([c.x, c.y, c.x, c.y]);
-            b[0] = b[0].min(c.x);
-            b[1] = b[1].min(c.y);
-            b[2] = b[2].max(c.x);
-            b[3] = b[3].max(c.y);
-        }
-        out.push(']');
+    for c in lines.iter().flat_map(|l| &l.0) {
+        let b = bbox.get_or_insert([c.x, c.y, c.x, c.y]);
+        b[0] = b[0].min(c.x);
+        b[1] = b[1].min(c.y);
+        b[2] = b[2].max(c.x);
+        b[3] = b[3].max(c.y);
     }
-    out.push_str(if multi { "]}" } else { "}" });
-    Some((out, bbox))
+    Some((wkb::lines_wkb(g)?, bbox))
 }
 
-/// A finite number as JSON (shortest text that reads back the same);
-/// anything else as `null`, as `serde_json` writes it.
-fn push_f64(out: &mut String, buf: &mut ryu::Buffer, x: f64) {
-    if x.is_finite() {
-        let s = buf.format_finite(x);
-        // `ryu` writes integral values as `1.0`, as JSON allows
-        out.push_str(s);
-    } else {
-        out.push_str("null");
+/// Lines kept by an earlier version as `GeoJSON` text, or as WKB.
+pub(super) fn lines_read(row: &SqliteRow, col: &str) -> Result<geo::Geometry<f64>, StoreError> {
+    if is_blob(row, col)? {
+        let bytes: Vec<u8> = row.try_get(col)?;
+        return wkb::lines_from_wkb(&bytes);
     }
+    let text: String = row.try_get(col)?;
+    geometry_from_geojson(&text).map_err(StoreError::Corrupt)
 }
 
-/// Integers as a JSON array.
-pub(super) fn i64s_json(v: &[i64]) -> String {
-    let mut out = String::with_capacity(2 + 15 * v.len());
-    let mut buf = itoa::Buffer::new();
-    out.push('[');
-    for (i, x) in v.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(buf.format(*x));
+fn is_blob(row: &SqliteRow, col: &str) -> Result<bool, StoreError> {
+    Ok(row.try_get_raw(col)?.type_info().name() == "BLOB")
+}
+
+/// Integers packed as 8 little-endian bytes each: a day's times are written
+/// and read back without formatting or parsing a digit.
+pub(super) fn i64s_blob(v: &[i64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 * v.len());
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
     }
-    out.push(']');
     out
+}
+
+/// Integers as [`i64s_blob`] packs them, or as a JSON array (how an
+/// earlier version kept them).
+pub(super) fn i64s_read(row: &SqliteRow, col: &str) -> Result<Vec<i64>, StoreError> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{col}: {e}"));
+    if is_blob(row, col)? {
+        let bytes: Vec<u8> = row.try_get(col)?;
+        let chunks = bytes.chunks_exact(8);
+        if !chunks.remainder().is_empty() {
+            return Err(corrupt(&"not a whole number of 8-byte integers"));
+        }
+        return Ok(chunks
+            .map(|c| i64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or_default()))
+            .collect());
+    }
+    let text: String = row.try_get(col)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(&e))
 }
 
 #[cfg(test)]
@@ -134,17 +136,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_read_back_as_written() {
+    fn lines_have_their_bbox() {
         let g = geo::Geometry::MultiLineString(geo::MultiLineString::new(vec![
             geo::LineString::from(vec![(121.25, 31.0), (121.250_001_5, 31.000_02)]),
             geo::LineString::from(vec![(121.0, 30.5), (121.0, 30.5)]),
         ]));
-        let (json, bbox) = lines_geojson(&g).expect("lines");
-        let back = crate::spatial::geometry_from_geojson(&json).expect("GeoJSON");
-        assert_eq!(back, g);
+        let (wkb, bbox) = lines_blob(&g).expect("lines");
+        assert_eq!(wkb::lines_from_wkb(&wkb).expect("WKB"), g);
         assert_eq!(bbox, Some([121.0, 30.5, 121.250_001_5, 31.000_02]));
-        assert_eq!(i64s_json(&[1, -2, 3]), "[1,-2,3]");
-        let back: Vec<i64> = serde_json::from_str(&i64s_json(&[i64::MIN, 0])).expect("JSON");
-        assert_eq!(back, vec![i64::MIN, 0]);
+        let empty = geo::Geometry::MultiLineString(geo::MultiLineString::new(vec![]));
+        assert_eq!(lines_blob(&empty).map(|(_, b)| b), Some(None));
+        assert!(lines_blob(&geo::Geometry::Point(geo::Point::new(0.0, 0.0))).is_none());
+        assert_eq!(i64s_blob(&[1, -2]).len(), 16);
+        assert_eq!(&i64s_blob(&[i64::MIN])[..], &i64::MIN.to_le_bytes());
     }
 }

@@ -1,6 +1,6 @@
 //! The embedded backend: SQLite through sqlx with its bundled library, so the
-//! service runs with nothing installed. Geometries are GeoJSON text with a
-//! bounding box in four columns (the `&&` of PostGIS); the exact spatial
+//! service runs with nothing installed. Geometries are GeoJSON text (a
+//! track's lines WKB) with a bounding box in four columns (the `&&` of PostGIS); the exact spatial
 //! town filter of layers without a town column is done here in Rust with geo.
 
 mod bulk;
@@ -165,7 +165,7 @@ impl Dialect for Sqlite {
     }
 
     fn bind_i64s(qb: &mut Qb<'_, Self>, v: Vec<i64>) {
-        qb.push_bind(bulk::i64s_json(&v));
+        qb.push_bind(bulk::i64s_blob(&v));
     }
 
     fn push_text_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {
@@ -218,6 +218,12 @@ impl Dialect for Sqlite {
     fn push_geojson(qb: &mut Qb<'_, Self>, json: String) {
         qb.push_bind(json);
     }
+    fn lines_col(col: &str) -> String {
+        col.to_owned()
+    }
+    fn get_lines(row: &SqliteRow, col: &str) -> Result<geo::Geometry<f64>, StoreError> {
+        bulk::lines_read(row, col)
+    }
     fn push_shape_values(qb: &mut Qb<'_, Self>, g: &geo::Geometry<f64>) {
         push_shape(qb, g, None);
     }
@@ -238,8 +244,7 @@ impl Dialect for Sqlite {
             .transpose()
     }
     fn get_i64s(row: &SqliteRow, col: &str) -> Result<Vec<i64>, StoreError> {
-        let text: String = row.try_get(col)?;
-        serde_json::from_str(&text).map_err(|e| corrupt(col, e))
+        bulk::i64s_read(row, col)
     }
     fn get_date(row: &SqliteRow, col: &str) -> Result<Option<NaiveDate>, StoreError> {
         row.try_get::<Option<String>, _>(col)?
@@ -300,21 +305,28 @@ fn push_json_in(qb: &mut Qb<'_, Sqlite>, col: &str, values: &serde_json::Value) 
 /// The values of a geometry that is not a layer's (an empty one has the bbox
 /// 0, 0, 0, 0), separated by commas, or assigned to `columns`.
 fn push_shape(qb: &mut Qb<'_, Sqlite>, g: &geo::Geometry<f64>, columns: Option<&[&str]>) {
-    // a track's lines are written directly, other shapes through `geojson`
-    let (json, bbox) = match bulk::lines_geojson(g) {
-        Some((json, bbox)) => (Some(json), bbox.map_or([None; 4], |b| b.map(Some))),
-        None => layers::geom_values(Some(g)),
-    };
-    let values = std::iter::once(Value::OptText(json))
-        .chain(bbox.map(|b| Value::OptReal(Some(b.unwrap_or(0.0)))));
-    for (i, v) in values.enumerate() {
+    let set = |qb: &mut Qb<'_, Sqlite>, i: usize| {
         if i > 0 {
             qb.push(", ");
         }
         if let Some(cols) = columns {
             qb.push(format!("{} = ", cols[i]));
         }
-        Sqlite::bind_value(qb, &v);
+    };
+    // a track's lines are a WKB blob, other shapes GeoJSON text
+    let bbox = if let Some((wkb, bbox)) = bulk::lines_blob(g) {
+        set(qb, 0);
+        qb.push_bind(wkb);
+        bbox.map_or([None; 4], |b| b.map(Some))
+    } else {
+        let (json, bbox) = layers::geom_values(Some(g));
+        set(qb, 0);
+        Sqlite::bind_value(qb, &Value::OptText(json));
+        bbox
+    };
+    for (i, b) in bbox.into_iter().enumerate() {
+        set(qb, i + 1);
+        qb.push_bind(b.unwrap_or(0.0));
     }
 }
 

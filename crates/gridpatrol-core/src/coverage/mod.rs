@@ -16,7 +16,7 @@ mod tiler;
 
 use h3o::{CellIndex, Resolution};
 
-pub use tiler::cover_track;
+pub use tiler::{TrackTiler, cover_track};
 
 /// Why coverage parameters were refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

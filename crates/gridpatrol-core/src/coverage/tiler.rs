@@ -68,18 +68,55 @@ const SLACK_M: f64 = 0.5;
 /// segments; `first_ms` is rounded down and `last_ms` up to whole ms.
 #[must_use]
 pub fn cover_track(points: &[TrackPoint], params: &CoverageParams) -> Vec<CellVisit> {
-    let points = clean(points);
-    let Some((&p0, rest)) = points.split_first() else {
-        return Vec::new();
-    };
-    let mut tiler = Tiler::new(params);
-    tiler.rebuild(p0, None);
-    let mut q = p0;
-    for &p in rest {
-        tiler.step(q, p);
-        q = p;
+    TrackTiler::new(params).cover(points)
+}
+
+/// [`cover_track`] for many tracks: the cells' geometry and neighbours,
+/// which depend on the cell alone, are worked out once and kept from one
+/// track to the next, so that tracks over the same streets (a district's
+/// patrols) mostly find them ready. The answers are those of
+/// [`cover_track`], track by track.
+pub struct TrackTiler {
+    tiler: Tiler,
+}
+
+impl TrackTiler {
+    /// Cells kept between tracks (under 1 KB each) before the cache is
+    /// started afresh: a whole district at resolution 10 fits.
+    const MAX_KEPT_CELLS: usize = 1 << 16;
+
+    #[must_use]
+    pub fn new(params: &CoverageParams) -> Self {
+        Self {
+            tiler: Tiler::new(params),
+        }
     }
-    tiler.finish(q)
+
+    /// The parameters the tracks are covered with.
+    #[must_use]
+    pub fn params(&self) -> CoverageParams {
+        self.tiler.params
+    }
+
+    /// What [`cover_track`] answers for `points`.
+    #[must_use]
+    pub fn cover(&mut self, points: &[TrackPoint]) -> Vec<CellVisit> {
+        let points = clean(points);
+        let Some((&p0, rest)) = points.split_first() else {
+            return Vec::new();
+        };
+        if self.tiler.slots.len() > Self::MAX_KEPT_CELLS {
+            self.tiler = Tiler::new(&self.tiler.params);
+        }
+        let tiler = &mut self.tiler;
+        tiler.rebuild(p0, None);
+        let mut q = p0;
+        for &p in rest {
+            tiler.step(q, p);
+            q = p;
+        }
+        tiler.finish(q)
+    }
 }
 
 fn valid(p: &TrackPoint) -> bool {
@@ -181,6 +218,7 @@ impl Hot {
 }
 
 struct Tiler {
+    params: CoverageParams,
     res: Resolution,
     s: f64,
     rho: f64,
@@ -192,6 +230,8 @@ struct Tiler {
     seen: Vec<u32>,
     hot: Vec<Hot>,
     index: CellMap<u32>,
+    /// Slots with a visit in the current track.
+    touched: Vec<u32>,
     /// Neighbourhood cells whose safe disc does not hold the whole
     /// neighbourhood: checked at every fix.
     watched: Vec<u32>,
@@ -230,6 +270,7 @@ impl Tiler {
         // so there the disc grows with it.
         let rho = (0.5 * res.edge_length_m()).max(0.1 * s);
         Self {
+            params: *params,
             res,
             s,
             rho,
@@ -239,6 +280,7 @@ impl Tiler {
             seen: Vec::new(),
             hot: Vec::new(),
             index: CellMap::default(),
+            touched: Vec::new(),
             watched: Vec::new(),
             stable: Vec::new(),
             next_watched: Vec::new(),
@@ -341,6 +383,9 @@ impl Tiler {
         let (d_lo, d_hi) = (lo * dt, hi * dt);
         let first = c0.t_ms.saturating_add(d_lo.min(d_hi).floor() as i64);
         let last = c0.t_ms.saturating_add(d_lo.max(d_hi).ceil() as i64);
+        if slot.first > slot.last {
+            self.touched.push(i);
+        }
         slot.first = slot.first.min(first);
         slot.last = slot.last.max(last);
         if p_last { hi >= 1.0 } else { lo <= 0.0 }
@@ -516,22 +561,39 @@ impl Tiler {
     }
 
     /// Cells still in range at the last fix stay in range until its time.
-    fn finish(mut self, last: TrackPoint) -> Vec<CellVisit> {
-        for &i in self.watched.iter().chain(self.stable.iter()) {
+    /// The visits are taken out of the slots, which are left ready for the
+    /// next track.
+    fn finish(&mut self, last: TrackPoint) -> Vec<CellVisit> {
+        for k in 0..self.watched.len() + self.stable.len() {
+            let i = if k < self.watched.len() {
+                self.watched[k]
+            } else {
+                self.stable[k - self.watched.len()]
+            };
             let slot = &mut self.slots[i as usize];
             if self.hot[i as usize].safe.inside {
+                if slot.first > slot.last {
+                    self.touched.push(i);
+                }
                 slot.first = slot.first.min(last.t_ms);
                 slot.last = slot.last.max(last.t_ms);
             }
         }
+        self.watched.clear();
+        self.stable.clear();
         let mut out: Vec<CellVisit> = self
-            .slots
-            .iter()
-            .filter(|s| s.first <= s.last)
-            .map(|s| CellVisit {
-                cell: s.cell,
-                first_ms: s.first,
-                last_ms: s.last,
+            .touched
+            .drain(..)
+            .map(|i| {
+                let s = &mut self.slots[i as usize];
+                let visit = CellVisit {
+                    cell: s.cell,
+                    first_ms: s.first,
+                    last_ms: s.last,
+                };
+                s.first = i64::MAX;
+                s.last = i64::MIN;
+                visit
             })
             .collect();
         out.sort_unstable_by_key(|v| v.cell);

@@ -88,7 +88,9 @@ pub fn parse_csv_with(
     let text = utf8_text(bytes, TrackFormat::Csv)?;
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter(text))
-        .trim(Trim::All)
+        // cells are trimmed where they are read: the reader's own trimming
+        // of fields builds a new record for every row
+        .trim(Trim::Headers)
         .from_reader(text.as_bytes());
     let header = reader.headers().map_err(|e| row_error(text, e))?.clone();
     let columns = Columns::find(&header, names)?;
@@ -104,12 +106,12 @@ pub fn parse_csv_with(
             Ok(false) => break,
             Err(e) => return Err(row_error(text, e)),
         }
-        if record.iter().all(str::is_empty) {
+        if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         // counted only for an error message: counting per row is quadratic
         let line = || record.position().map_or(0, |p| line_at(text, p.byte()));
-        let cell = |i: usize| record.get(i).unwrap_or_default();
+        let cell = |i: usize| record.get(i).unwrap_or_default().trim();
         let point = RawPoint {
             lon: coordinate(cell(columns.lon), &line, &header, columns.lon)?,
             lat: coordinate(cell(columns.lat), &line, &header, columns.lat)?,

@@ -1,0 +1,211 @@
+//! Real local receivers for the notification tests, on 127.0.0.1: a webhook
+//! (and SMS provider) HTTP server that drops a repeat of an idempotency key
+//! as an integrator would, and an SMTP sink speaking enough SMTP for
+//! `lettre` (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// How the webhook receiver answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// 200 to everything.
+    Accept,
+    /// 500 to everything.
+    Fail,
+    /// Records the first request and never answers it; 200 afterwards.
+    HangFirst,
+}
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+#[derive(Default)]
+struct Log {
+    requests: Vec<Received>,
+    /// Keys acted on: a repeat of one is acknowledged and ignored.
+    processed: BTreeSet<String>,
+}
+
+/// The webhook / SMS receiver.
+#[derive(Clone)]
+pub struct HttpReceiver {
+    pub url: String,
+    log: Arc<Mutex<Log>>,
+}
+
+#[derive(Clone)]
+struct St {
+    mode: Mode,
+    log: Arc<Mutex<Log>>,
+}
+
+async fn receive(
+    State(st): State<St>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let first = {
+        let mut log = st.log.lock().expect("log");
+        log.requests.push(Received {
+            path: uri.path().to_owned(),
+            headers: headers.clone(),
+            body,
+        });
+        log.requests.len() == 1
+    };
+    match st.mode {
+        Mode::Fail => return (StatusCode::INTERNAL_SERVER_ERROR, "down"),
+        Mode::HangFirst if first => std::future::pending::<()>().await,
+        _ => {}
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    st.log.lock().expect("log").processed.insert(key);
+    (StatusCode::OK, r#"{"Code":"OK"}"#)
+}
+
+impl HttpReceiver {
+    pub async fn start(mode: Mode) -> Self {
+        let log = Arc::new(Mutex::new(Log::default()));
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .route("/sms", post(receive))
+            .with_state(St {
+                mode,
+                log: log.clone(),
+            });
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("receiver");
+        });
+        Self {
+            url: format!("http://{addr}"),
+            log,
+        }
+    }
+
+    pub fn requests(&self, path: &str) -> Vec<Received> {
+        let log = self.log.lock().expect("log");
+        log.requests
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// The keys acted on (each once).
+    pub fn processed(&self) -> BTreeSet<String> {
+        self.log.lock().expect("log").processed.clone()
+    }
+}
+
+/// One message an SMTP client handed over.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+/// The SMTP sink.
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub port: u16,
+    mails: Arc<Mutex<Vec<Mail>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let m = mails.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let m = m.clone();
+                tokio::spawn(async move {
+                    let _ = session(sock, m).await;
+                });
+            }
+        });
+        Self { port, mails }
+    }
+
+    pub fn mails(&self) -> Vec<Mail> {
+        self.mails.lock().expect("mails").clone()
+    }
+}
+
+async fn session(sock: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
+    let (r, mut w) = sock.into_split();
+    let mut r = BufReader::new(r);
+    w.write_all(b"220 sink.test ESMTP\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_owned();
+        let upper = cmd.to_ascii_uppercase();
+        if upper.starts_with("EHLO") {
+            w.write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .await?;
+        } else if upper.starts_with("HELO") {
+            w.write_all(b"250 sink.test\r\n").await?;
+        } else if upper.starts_with("MAIL FROM:") {
+            from = cmd[10..].trim().to_owned();
+            to.clear();
+            w.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(cmd[8..].trim().to_owned());
+            w.write_all(b"250 OK\r\n").await?;
+        } else if upper == "DATA" {
+            w.write_all(b"354 end with .\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                data.push_str(&line);
+            }
+            mails.lock().expect("mails").push(Mail {
+                from: from.clone(),
+                to: to.clone(),
+                data,
+            });
+            w.write_all(b"250 OK queued\r\n").await?;
+        } else if upper == "QUIT" {
+            w.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else if upper == "RSET" || upper == "NOOP" {
+            w.write_all(b"250 OK\r\n").await?;
+        } else {
+            w.write_all(b"502 not implemented\r\n").await?;
+        }
+    }
+}

@@ -82,7 +82,7 @@ pub async fn world(store: &DynStore) -> i64 {
                     fixed_on_spot: false,
                 }],
                 recorded_by: "officer01".into(),
-                detail: Default::default(),
+                detail: gridpatrol::inspection::checklist::InspectionDetail::default(),
             },
             at("2026-11-20T02:05:00Z"),
         )
@@ -131,6 +131,10 @@ fn valid_signature(r: &crate::notify_receivers::Received) -> bool {
     h("x-gridpatrol-signature") == want
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one hazard from its deadline to every channel, in order"
+)]
 async fn overdue_hazard_is_told_once_on_every_channel(store: DynStore) {
     let hazard = world(&store).await;
     let hook = HttpReceiver::start(Mode::Accept).await;
@@ -195,14 +199,7 @@ async fn overdue_hazard_is_told_once_on_every_channel(store: DynStore) {
     );
     // a tampered body fails the check
     let mut forged = hooks[0].clone();
-    forged.body = axum::body::Bytes::from(
-        hooks[0]
-            .body
-            .to_vec()
-            .into_iter()
-            .rev()
-            .collect::<Vec<u8>>(),
-    );
+    forged.body = axum::body::Bytes::from(hooks[0].body.iter().rev().copied().collect::<Vec<u8>>());
     assert!(!valid_signature(&forged));
 
     let mails = sink.mails();

@@ -121,6 +121,28 @@ fn sql_type(kind: Kind) -> &'static str {
     }
 }
 
+/// The extent of the rows' geometries.
+fn extent(t: &Table) -> Option<geo::Rect<f64>> {
+    t.rows
+        .iter()
+        .filter_map(|r| r.geometry.as_ref()?.bounding_rect())
+        .reduce(|a, b| {
+            geo::Rect::new(
+                geo::coord! {x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y)},
+                geo::coord! {x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y)},
+            )
+        })
+}
+
+/// A geometry in GeoPackage binary with its envelope, EPSG:4326.
+fn gpkg_geometry(g: &geo::Geometry<f64>) -> Result<Vec<u8>, ExportError> {
+    let env = g
+        .bounding_rect()
+        .map(|b| vec![b.min().x, b.max().x, b.min().y, b.max().y])
+        .unwrap_or_default();
+    Ok(g.to_gpkg_wkb(CoordDimensions::xy(), Some(4326), env)?)
+}
+
 /// The table as a GeoPackage file.
 pub async fn geopackage(t: &Table) -> Result<Vec<u8>, ExportError> {
     let dir = tempfile::tempdir()?;
@@ -155,16 +177,7 @@ pub async fn geopackage(t: &Table) -> Result<Vec<u8>, ExportError> {
     ))
     .execute(&mut db)
     .await?;
-    let extent = t
-        .rows
-        .iter()
-        .filter_map(|r| r.geometry.as_ref()?.bounding_rect())
-        .reduce(|a, b| {
-            geo::Rect::new(
-                geo::coord! {x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y)},
-                geo::coord! {x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y)},
-            )
-        });
+    let extent = extent(t);
     let mut tx = db.begin().await?;
     sqlx::query(
         "insert into gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id)
@@ -201,17 +214,7 @@ pub async fn geopackage(t: &Table) -> Result<Vec<u8>, ExportError> {
     for r in &t.rows {
         let mut q = sqlx::query(&insert);
         if t.spatial {
-            let blob = match &r.geometry {
-                Some(g) => {
-                    let env = g
-                        .bounding_rect()
-                        .map(|b| vec![b.min().x, b.max().x, b.min().y, b.max().y])
-                        .unwrap_or_default();
-                    Some(g.to_gpkg_wkb(CoordDimensions::xy(), Some(4326), env)?)
-                }
-                None => None,
-            };
-            q = q.bind(blob);
+            q = q.bind(r.geometry.as_ref().map(gpkg_geometry).transpose()?);
         }
         for v in &r.cells {
             q = match v {

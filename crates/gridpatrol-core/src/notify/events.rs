@@ -213,19 +213,24 @@ fn work_events(
     let open = !matches!(p.status, ProjectStatus::Completed) && file.out_of_scope().is_none();
     let mut late = Vec::new();
     let start = file.start_day(p.started_on);
-    if open && p.status == ProjectStatus::Discovered {
-        if let Some(s) = p.started_on {
-            let due = s + Duration::days(t.discovered_filing_days);
-            if today >= due {
-                late.push(Late {
-                    kind: EventKind::DiscoveredNotFiled,
-                    fact: s.to_string(),
-                    due_on: due,
-                    zh: format!("巡查发现的工程「{}」自{s}开工，{}天内仍未办理开工备案，请督促纳管。", p.name, t.discovered_filing_days),
-                    en: format!("The work \"{}\" found on patrol started on {s} and is not filed after {} days.", p.name, t.discovered_filing_days),
-                });
-            }
-        }
+    if open
+        && p.status == ProjectStatus::Discovered
+        && let Some(s) = p.started_on
+        && today >= s + Duration::days(t.discovered_filing_days)
+    {
+        late.push(Late {
+            kind: EventKind::DiscoveredNotFiled,
+            fact: s.to_string(),
+            due_on: s + Duration::days(t.discovered_filing_days),
+            zh: format!(
+                "巡查发现的工程「{}」自{s}开工，{}天内仍未办理开工备案，请督促纳管。",
+                p.name, t.discovered_filing_days
+            ),
+            en: format!(
+                "The work \"{}\" found on patrol started on {s} and is not filed after {} days.",
+                p.name, t.discovered_filing_days
+            ),
+        });
     }
     if p.above_limit() && file.above_limit_handover().is_none() && file.out_of_scope().is_none() {
         let due = start.unwrap_or(today);
@@ -237,61 +242,33 @@ fn work_events(
             en: format!("The work \"{}\" (CNY {}) is above the small-works limit and has not been handed over.", p.name, p.investment_cny),
         });
     }
-    if open && !file.notified(p.started_on) {
-        if let Some(s) = start {
-            let due = s - Duration::days(t.notice_lead_days);
-            if today >= due {
-                late.push(Late {
-                    kind: EventKind::NoticeNotServed,
-                    fact: s.to_string(),
-                    due_on: due,
-                    zh: format!(
-                        "工程「{}」于{s}开工，开工前未送达告知书（告知承诺）。",
-                        p.name
-                    ),
-                    en: format!(
-                        "The work \"{}\" starts on {s} and no notice was served before the start.",
-                        p.name
-                    ),
-                });
-            }
-        }
+    if open
+        && !file.notified(p.started_on)
+        && let Some(s) = start
+        && today >= s - Duration::days(t.notice_lead_days)
+    {
+        late.push(Late {
+            kind: EventKind::NoticeNotServed,
+            fact: s.to_string(),
+            due_on: s - Duration::days(t.notice_lead_days),
+            zh: format!(
+                "工程「{}」于{s}开工，开工前未送达告知书（告知承诺）。",
+                p.name
+            ),
+            en: format!(
+                "The work \"{}\" starts on {s} and no notice was served before the start.",
+                p.name
+            ),
+        });
     }
     if open
         && matches!(
             p.status,
             ProjectStatus::InProgress | ProjectStatus::Notified | ProjectStatus::Filed
         )
+        && let Some(s) = start.filter(|s| *s <= today)
     {
-        if let Some(s) = start.filter(|s| *s <= today) {
-            let every = inspection_interval_days(p.category);
-            let due = last.unwrap_or(s) + Duration::days(every);
-            if today >= due {
-                let since = last.map_or_else(
-                    || format!("开工（{s}）以来未检查"),
-                    |d| format!("上次检查为{d}"),
-                );
-                let since_en = last.map_or_else(
-                    || format!("not inspected since the start ({s})"),
-                    |d| format!("last inspected on {d}"),
-                );
-                late.push(Late {
-                    kind: EventKind::InspectionDue,
-                    fact: due.to_string(),
-                    due_on: due,
-                    zh: format!(
-                        "工程「{}」（{}）应每{every}天检查一次，{since}。",
-                        p.name,
-                        p.category.label_zh()
-                    ),
-                    en: format!(
-                        "The work \"{}\" ({}) is inspected every {every} days; {since_en}.",
-                        p.name,
-                        p.category.as_str()
-                    ),
-                });
-            }
-        }
+        late.extend(inspection_due(p, s, last, today));
     }
     if open && p.hot_work && f.near_venue.contains(&w.id) {
         let soon = f.now + Duration::hours(t.permit_lapse_hours);
@@ -318,6 +295,43 @@ fn work_events(
             body_en: l.en,
         });
     }
+}
+
+/// An inspection due on a work under way since `s` (its category's interval).
+fn inspection_due(
+    p: &Project,
+    s: NaiveDate,
+    last: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<Late> {
+    let every = inspection_interval_days(p.category);
+    let due = last.unwrap_or(s) + Duration::days(every);
+    if today < due {
+        return None;
+    }
+    let since = last.map_or_else(
+        || format!("开工（{s}）以来未检查"),
+        |d| format!("上次检查为{d}"),
+    );
+    let since_en = last.map_or_else(
+        || format!("not inspected since the start ({s})"),
+        |d| format!("last inspected on {d}"),
+    );
+    Some(Late {
+        kind: EventKind::InspectionDue,
+        fact: due.to_string(),
+        due_on: due,
+        zh: format!(
+            "工程「{}」（{}）应每{every}天检查一次，{since}。",
+            p.name,
+            p.category.label_zh()
+        ),
+        en: format!(
+            "The work \"{}\" ({}) is inspected every {every} days; {since_en}.",
+            p.name,
+            p.category.as_str()
+        ),
+    })
 }
 
 fn grid_event(today: NaiveDate, g: &Grid, last: Option<DateTime<Utc>>, out: &mut Vec<Event>) {

@@ -87,7 +87,7 @@ test('a hazard due tomorrow reaches the officer’s inbox; the desk bell lists l
   // the desk map: the admin's bell (the demo's late facts fall to the district)
   const desk = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const d = await desk.newPage();
-  await d.addInitScript((token) => localStorage.setItem('gridpatrol.token', token), server.token);
+  await d.addInitScript((token) => window.localStorage.setItem('gridpatrol.token', token), server.token);
   await d.goto(server.url + '/');
   await d.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
   await d.waitForSelector('#inbox-badge:not([hidden])', { timeout: 60_000 });

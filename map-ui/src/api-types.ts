@@ -596,6 +596,75 @@ export interface paths {
         patch: operations["updateHazard"];
         trace?: never;
     };
+    "/api/v1/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's open items, newest first. */
+        get: operations["listInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's channels and quiet hours. */
+        get: operations["getInboxPreferences"];
+        /** Sets the caller's channels and quiet hours. */
+        put: operations["putInboxPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/{id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks an item done: it leaves the inbox, and the same fact never comes back as a new item. */
+        post: operations["markInboxItemDone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks an item read. */
+        post: operations["markInboxItemRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ledger": {
         parameters: {
             query?: never;
@@ -637,6 +706,23 @@ export interface paths {
         };
         /** The caller: user, role and scope (the map-ui's sign-in check). */
         get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/dead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dead letters: deliveries given up after the last retry, for admins. */
+        get: operations["listDeadLetters"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1497,6 +1583,23 @@ export interface components {
          * @enum {string}
          */
         Category: "new_build" | "alteration" | "extension" | "repair" | "municipal" | "water" | "pipeline" | "greening" | "fit_out";
+        /** @description One step of an item's chain. */
+        ChainStep: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: int64
+             * @description 0 the owner, 1 the town lead, 2 the district.
+             */
+            level: number;
+            level_zh: string;
+            recipient: string;
+        };
+        /**
+         * @description A delivery channel.
+         * @enum {string}
+         */
+        ChannelKind: "webhook" | "email" | "sms";
         /**
          * @description An area of the checklist.
          * @enum {string}
@@ -1550,6 +1653,11 @@ export interface components {
             from: string;
             to: string;
         };
+        /** @description Deliveries that failed too often. */
+        DeadLetters: {
+            items: components["schemas"]["Delivery"][];
+            total: number;
+        };
         /** @description A town's declaration of a measure the records cannot show. */
         Declaration: {
             declared: boolean;
@@ -1559,6 +1667,29 @@ export interface components {
             /** @description Set by the district only. */
             review?: components["schemas"]["Review"];
             review_note?: string;
+        };
+        /** @description A stored delivery. */
+        Delivery: {
+            address: string;
+            /** Format: int64 */
+            attempts: number;
+            channel: components["schemas"]["ChannelKind"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            /** Format: int64 */
+            id: number;
+            idem_key: string;
+            /** Format: int64 */
+            item_id: number;
+            last_error?: string | null;
+            /** Format: date-time */
+            next_at: string;
+            payload: Record<string, never>;
+            recipient: string;
+            /** @description `pending`, `delivered` or `dead`. */
+            state: string;
         };
         /** @description A claim that stands above what the records measure. */
         Disagreement: {
@@ -1722,6 +1853,11 @@ export interface components {
             /** Format: date-time */
             to: string;
         };
+        /**
+         * @description What an inbox item is about.
+         * @enum {string}
+         */
+        EventKind: "hazard_deadline_near" | "hazard_overdue" | "inspection_due" | "discovered_not_filed" | "above_limit_not_handed_over" | "notice_not_served" | "hot_work_permit_lapsing" | "grid_overdue";
         /** @description One change of a hazard. */
         EventOut: {
             /** Format: date-time */
@@ -2422,6 +2558,53 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @description The caller's open items. */
+        Inbox: {
+            items: components["schemas"]["InboxItem"][];
+            total: number;
+            /** @description Open items not read yet (the badge). */
+            unread: number;
+        };
+        /** @description One item of the inbox. */
+        InboxItem: {
+            body_en: string;
+            body_zh: string;
+            /** @description The chain of escalation (督办), lowest first. */
+            chain: components["schemas"]["ChainStep"][];
+            /** Format: date-time */
+            created_at: string;
+            /** @description Beijing time, `YYYY-MM-DD HH:MM`. */
+            created_at_beijing: string;
+            /**
+             * Format: date
+             * @description The Beijing day it fell due.
+             */
+            due_on: string;
+            grid_code?: string | null;
+            /** Format: int64 */
+            hazard_id?: number | null;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["EventKind"];
+            kind_en: string;
+            /** @description 事项类型, e.g. 隐患逾期未整改. */
+            kind_zh: string;
+            /**
+             * Format: int64
+             * @description How far it has climbed: 0 the owner, 1 the town lead, 2 the district.
+             */
+            level: number;
+            level_zh: string;
+            links: components["schemas"]["ItemLinks"];
+            /** @description The user who owns it. */
+            owner: string;
+            /** Format: int64 */
+            project_id?: number | null;
+            read: boolean;
+            title_en: string;
+            title_zh: string;
+            town_code?: string | null;
+        };
         /** @description What an inspection records beyond time, inspector and note. */
         InspectionDetail: {
             checklist?: components["schemas"]["CheckItem"][];
@@ -2495,6 +2678,14 @@ export interface components {
          * @enum {string}
          */
         ItemCode: "organisation" | "filing" | "notice" | "full_management" | "supervision" | "project_management" | "innovation";
+        /** @description Where an item points. */
+        ItemLinks: {
+            grid?: string | null;
+            hazard?: string | null;
+            route?: string | null;
+            /** @description The work's case file. */
+            work?: string | null;
+        };
         /** @description One item's points. */
         ItemScore: {
             bonus: boolean;
@@ -2558,6 +2749,13 @@ export interface components {
             /** @description The reason in Chinese. */
             reason_zh?: string | null;
             target_id: string;
+        };
+        /** @description An item's mark, as stored. */
+        Marked: {
+            /** Format: int64 */
+            id: number;
+            /** @description `read` or `done`. */
+            mark: string;
         };
         /** @description Who the token belongs to. */
         Me: {
@@ -2751,6 +2949,20 @@ export interface components {
             lat: number;
             /** Format: double */
             lon: number;
+        };
+        /** @description The caller's channels and quiet hours. */
+        PrefsIn: {
+            /** @description E-mail address for reminders. */
+            email?: string | null;
+            email_on?: boolean;
+            /** @description Mobile number for SMS (digits, optionally `+86`). */
+            phone?: string | null;
+            /** @description Quiet hours from, `HH:MM` Beijing time: e-mail and SMS wait until they end. */
+            quiet_from?: string | null;
+            /** @description Quiet hours to, `HH:MM` Beijing time. */
+            quiet_to?: string | null;
+            sms_on?: boolean;
+            webhook?: boolean;
         };
         /** @description An RFC 9457 problem document. */
         Problem: {
@@ -3912,6 +4124,8 @@ export interface operations {
                 to?: string;
                 /** @description Default 200. */
                 limit?: number;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: {
                 /** @description an ETag of an earlier answer: 304 when it is still current */
@@ -3932,7 +4146,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["FeatureCollection_BlindCellProperties"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description not modified: the ETag in If-None-Match names the current answer */
@@ -4010,6 +4229,8 @@ export interface operations {
                 require_one_stop_plan?: boolean;
                 /** @description Only flagged districts. */
                 flagged?: boolean;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: {
                 /** @description an ETag of an earlier answer: 304 when it is still current */
@@ -4030,7 +4251,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["BlindList_DistrictRow"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description not modified: the ETag in If-None-Match names the current answer */
@@ -4093,6 +4319,8 @@ export interface operations {
                 town?: string;
                 /** @description Only works without a recent inspection. */
                 flagged?: boolean;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: {
                 /** @description an ETag of an earlier answer: 304 when it is still current */
@@ -4113,7 +4341,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["BlindList_NearVenue"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description not modified: the ETag in If-None-Match names the current answer */
@@ -4176,6 +4409,8 @@ export interface operations {
                 inspection_days?: number;
                 /** @description In progress longer than this counts as finished without completion filing (default 180). */
                 max_in_progress_days?: number;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: {
                 /** @description an ETag of an earlier answer: 304 when it is still current */
@@ -4196,7 +4431,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["BlindList_WorkRow"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description not modified: the ETag in If-None-Match names the current answer */
@@ -4784,6 +5024,8 @@ export interface operations {
                 to?: string;
                 /** @description 7 to 10; below 10 aggregates. */
                 res?: number;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: {
                 /** @description an ETag of an earlier answer: 304 when it is still current */
@@ -4804,7 +5046,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["CoverageCollection"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description not modified: the ETag in If-None-Match names the current answer */
@@ -4870,6 +5117,8 @@ export interface operations {
                 from?: string;
                 /** @description Default now (the next whole minute). */
                 to?: string;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "gpkg";
             };
             header?: {
                 /** @description an ETag of an earlier answer: 304 when it is still current */
@@ -4890,7 +5139,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["CoverageSummary"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description not modified: the ETag in If-None-Match names the current answer */
@@ -6266,6 +6519,8 @@ export interface operations {
                 /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "gpkg";
             };
             header?: never;
             path?: never;
@@ -6279,7 +6534,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["HazardList"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description no valid bearer token */
@@ -6489,6 +6748,366 @@ export interface operations {
             };
         };
     };
+    listInbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the caller's open items (owned, or escalated to them), newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInboxPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the caller's channels and quiet hours (defaults when never set) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrefsIn"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putInboxPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrefsIn"];
+            };
+        };
+        responses: {
+            /** @description stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrefsIn"];
+                };
+            };
+            /** @description the request body cannot be read (malformed JSON, not an object) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description an invalid address, number or time */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markInboxItemDone: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description marked done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description the Idempotency-Key is not 1 to 255 visible ASCII characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such item of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markInboxItemRead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing (e.g. a UUID): the same key with the same request within a day is answered with the first answer (`Idempotent-Replayed: true`) and writes nothing again */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description marked read */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description the Idempotency-Key is not 1 to 255 visible ASCII characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such item of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with this Idempotency-Key is still running; Retry-After says when to retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getLedger: {
         parameters: {
             query?: {
@@ -6499,6 +7118,8 @@ export interface operations {
                 /** @description RFC 3339 or YYYY-MM-DD (China Standard Time). */
                 from?: string;
                 to?: string;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "gpkg";
             };
             header?: never;
             path?: never;
@@ -6512,7 +7133,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["Ledger"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
             };
@@ -6637,6 +7261,62 @@ export interface operations {
             };
             /** @description no valid token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description dead-lettered deliveries by id, with their last error */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetters"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not an admin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6844,6 +7524,8 @@ export interface operations {
                 /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: never;
             path?: never;
@@ -6857,7 +7539,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["FeatureCollection_ProjectProperties"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description no valid bearer token */
@@ -7484,6 +8171,8 @@ export interface operations {
                 /** @description RFC 3339 or YYYY-MM-DD (China Standard Time). */
                 from?: string;
                 to?: string;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "gpkg";
             };
             header?: never;
             path: {
@@ -7499,7 +8188,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["Ledger"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
             };
@@ -7899,6 +8591,8 @@ export interface operations {
                 /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: never;
             path?: never;
@@ -7912,7 +8606,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["FeatureCollection_RouteProperties"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description no valid bearer token */
@@ -8407,6 +9106,8 @@ export interface operations {
                 town?: string;
                 /** @description json (default) or csv. */
                 format?: string;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "gpkg";
             };
             header?: never;
             path?: never;
@@ -8420,7 +9121,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["Scorecard"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
             };
@@ -8780,6 +9484,8 @@ export interface operations {
                 /** @description Page size, default 1000. */
                 limit?: number;
                 offset?: number;
+                /** @description the answer's format: json (default), or a file: geojson, csv (UTF-8 with BOM, Chinese headers, Beijing time), xlsx, fgb (FlatGeobuf), gpkg (GeoPackage); also `format=` or an Accept header with the media type */
+                f?: "json" | "geojson" | "csv" | "xlsx" | "fgb" | "gpkg";
             };
             header?: never;
             path?: never;
@@ -8793,7 +9499,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/flatgeobuf": string;
+                    "application/geo+json": Record<string, never>;
+                    "application/geopackage+sqlite3": string;
                     "application/json": components["schemas"]["FeatureCollection_TrackProperties"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description no valid bearer token */

@@ -138,9 +138,22 @@ pub async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<
     }))
 }
 
-async fn mark(st: &AppState, caller: &Caller, id: i64, m: Mark) -> ApiResult<StatusCode> {
+/// An item's mark, as stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Marked {
+    id: i64,
+    /// `read` or `done`.
+    mark: &'static str,
+}
+
+async fn mark(st: &AppState, caller: &Caller, id: i64, m: Mark) -> ApiResult<Json<Marked>> {
     if st.store.mark_item(id, &caller.user, m, Utc::now()).await? {
-        Ok(StatusCode::NO_CONTENT)
+        let mark = if matches!(m, Mark::Done) {
+            "done"
+        } else {
+            "read"
+        };
+        Ok(Json(Marked { id, mark }))
     } else {
         Err(ApiError::not_found(format!("inbox item {id}")))
     }
@@ -149,13 +162,13 @@ async fn mark(st: &AppState, caller: &Caller, id: i64, m: Mark) -> ApiResult<Sta
 /// Marks an item read.
 #[utoipa::path(post, path = "/api/v1/inbox/{id}/read", operation_id = "markInboxItemRead", tag = "inbox",
     params(("id" = i64, Path)),
-    responses((status = 204, description = "marked read"),
+    responses((status = 200, description = "marked read", body = Marked),
               (status = 404, description = "no such item of the caller's", body = super::error::Problem)))]
 pub async fn mark_read(
     State(st): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<(Audited, StatusCode)> {
+) -> ApiResult<(Audited, Json<Marked>)> {
     let s = mark(&st, &caller, id, Mark::Read).await?;
     Ok((Audited::changed("inbox_item", id, "read"), s))
 }
@@ -163,13 +176,13 @@ pub async fn mark_read(
 /// Marks an item done: it leaves the inbox, and the same fact never comes back as a new item.
 #[utoipa::path(post, path = "/api/v1/inbox/{id}/done", operation_id = "markInboxItemDone", tag = "inbox",
     params(("id" = i64, Path)),
-    responses((status = 204, description = "marked done"),
+    responses((status = 200, description = "marked done", body = Marked),
               (status = 404, description = "no such item of the caller's", body = super::error::Problem)))]
 pub async fn mark_done(
     State(st): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<(Audited, StatusCode)> {
+) -> ApiResult<(Audited, Json<Marked>)> {
     let s = mark(&st, &caller, id, Mark::Done).await?;
     Ok((Audited::changed("inbox_item", id, "done"), s))
 }

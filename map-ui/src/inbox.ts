@@ -88,7 +88,7 @@ export class InboxBell {
     private onWork: (id: number) => void,
   ) {
     this.badge = h('span', { class: 'inbox-badge', id: 'inbox-badge', hidden: true });
-    this.button = h('button', { type: 'button', class: 'inbox-button', id: 'inbox-button', title: t('inbox.title'), 'aria-label': t('inbox.title') }, '🔔', this.badge);
+    this.button = h('button', { type: 'button', class: 'inbox-button', id: 'inbox-button', title: t('inbox.title'), 'aria-label': t('inbox.title') }, h('span', { class: 'inbox-label', 'data-i18n': 'inbox.title', text: t('inbox.title') }), this.badge);
     this.panel = h('section', { class: 'inbox-panel', id: 'inbox-panel', hidden: true });
     this.button.addEventListener('click', () => {
       this.panel.hidden = !this.panel.hidden;

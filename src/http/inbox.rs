@@ -6,7 +6,6 @@
 //! admins read the dead letters at `GET /api/v1/notifications/dead`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;

@@ -122,6 +122,22 @@ fn of_evaluation<'a, D: Dialect>(cols: &[&str], table: &str, id: i64) -> Qb<'a, 
     b
 }
 
+/// A write naming an evaluation that does not exist.
+fn unknown_evaluation(id: i64) -> StoreError {
+    crate::domain::Invalid::new("evaluation", format!("no evaluation {id}")).into()
+}
+
+/// `col = excluded.col, …`: an upsert taking the new row's columns.
+fn excluded<D: Dialect>(cols: &[&str]) -> String {
+    cols.iter()
+        .map(|c| {
+            let col = D::time_col(c);
+            format!("{col} = excluded.{col}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[async_trait]
 impl<S: SqlBackend> EvaluationStore for S {
     async fn create_evaluation(
@@ -242,26 +258,16 @@ impl<S: SqlBackend> EvaluationStore for S {
                 Arg::time(at),
             ],
         );
-        let set: Vec<String> = ASSESSMENT[2..]
-            .iter()
-            .map(|c| {
-                let col = S::Db::time_col(c);
-                format!("{col} = excluded.{col}")
-            })
-            .collect();
+
         b.push(format!(
             ") on conflict (evaluation_id, town) do update set {} returning {}",
-            set.join(", "),
+            excluded::<S::Db>(&ASSESSMENT[2..]),
             S::Db::columns(&ASSESSMENT, true)
         ));
         let row = match fetch_one::<S::Db>(&mut tx, &mut b).await {
             Ok(row) => row,
             Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
-                return Err(crate::domain::Invalid::new(
-                    "evaluation",
-                    format!("no evaluation {id}"),
-                )
-                .into());
+                return Err(unknown_evaluation(id));
             }
             Err(e) => return Err(e.into()),
         };
@@ -308,11 +314,7 @@ impl<S: SqlBackend> EvaluationStore for S {
                 )));
             }
             Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
-                return Err(crate::domain::Invalid::new(
-                    "evaluation",
-                    format!("no evaluation {id}"),
-                )
-                .into());
+                return Err(unknown_evaluation(id));
             }
             Err(e) => return Err(e.into()),
         };
@@ -352,16 +354,10 @@ impl<S: SqlBackend> EvaluationStore for S {
                 Arg::time(at),
             ],
         );
-        let set: Vec<String> = FINDING[2..]
-            .iter()
-            .map(|c| {
-                let col = S::Db::time_col(c);
-                format!("{col} = excluded.{col}")
-            })
-            .collect();
+
         b.push(format!(
             ") on conflict (evaluation_id, project_id) do update set {} returning {}",
-            set.join(", "),
+            excluded::<S::Db>(&FINDING[2..]),
             S::Db::columns(&FINDING, true)
         ));
         let row = fetch_one::<S::Db>(&mut tx, &mut b).await?;

@@ -100,13 +100,16 @@ impl Format {
         }
     }
 
-    /// The format an `Accept` header asks for, when it names one of ours
-    /// (anything else, `*/*` and JSON included, is the JSON answer).
+    /// The file format an `Accept` header asks for, when it names one of
+    /// ours. Anything else, `*/*` and JSON included, is the JSON answer; so
+    /// is GeoJSON, which the spatial lists answer already (the map asks for
+    /// `application/geo+json`): the GeoJSON *file* is `f=geojson`.
     fn from_accept(accept: &str) -> Option<Self> {
         accept.split(',').find_map(|part| {
             let media = part.split(';').next().unwrap_or_default().trim();
             Self::ALL
                 .into_iter()
+                .filter(|f| *f != Self::GeoJson)
                 .find(|f| f.media_type().split(';').next() == Some(media))
                 .or_else(|| (media == "text/csv").then_some(Self::Csv))
         })
@@ -353,6 +356,25 @@ pub fn document(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_maps_accept_header_gets_the_json_answer_and_a_file_type_gets_the_file() {
+        let map = Some("application/geo+json, application/json;q=0.9");
+        assert_eq!(asked("scope=district", map).expect("ok"), Asked::Json);
+        assert_eq!(asked("", Some("*/*")).expect("ok"), Asked::Json);
+        assert_eq!(
+            asked("", Some("text/csv")).expect("ok"),
+            Asked::File(Format::Csv)
+        );
+        assert_eq!(
+            asked("f=geojson", map).expect("ok"),
+            Asked::File(Format::GeoJson)
+        );
+        assert_eq!(
+            asked("", Some("application/geopackage+sqlite3")).expect("ok"),
+            Asked::File(Format::GeoPackage)
+        );
+    }
 
     #[test]
     fn the_format_comes_from_f_then_format_then_accept() {

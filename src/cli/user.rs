@@ -92,9 +92,15 @@ pub(super) async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
                     (_, None) => "never expires".to_owned(),
                     (_, Some(t)) => format!("until {}", t.format("%Y-%m-%d")),
                 };
+                // the display name last, so the columns before it stay as scripts read them
+                let display = if s.user.display_name.is_empty() {
+                    String::new()
+                } else {
+                    format!("\t{}", s.user.display_name)
+                };
                 eprintln!(
-                    "{}\t{}\t{}\t{}\t{} live token(s), {expiry}",
-                    s.user.name, s.user.display_name, s.user.role, s.user.grants, s.active_tokens
+                    "{}\t{}\t{}\t{} live token(s), {expiry}{display}",
+                    s.user.name, s.user.role, s.user.grants, s.active_tokens
                 );
             }
         }

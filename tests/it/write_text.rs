@@ -18,7 +18,7 @@ pub(crate) const NUL: &str = "甲\u{0}乙";
 
 /// Every write operation of the API: a new one fails [`every_write`] until
 /// it is walked here.
-const WRITES: [&str; 13] = [
+const WRITES: [&str; 23] = [
     "PATCH /api/v1/hazards/{id}",
     "PATCH /api/v1/projects/{id}",
     "PATCH /api/v1/routes/{id}",
@@ -32,6 +32,16 @@ const WRITES: [&str; 13] = [
     "POST /api/v1/routes/sweep",
     "POST /api/v1/tracks",
     "POST /api/v1/tracks/{id}/points",
+    "POST /api/v1/evaluations",
+    "PUT /api/v1/evaluations/{id}/site-towns",
+    "PUT /api/v1/evaluations/{id}/self-assessments/{town}",
+    "POST /api/v1/evaluations/{id}/self-assessments/{town}/submit",
+    "POST /api/v1/evaluations/{id}/self-assessments/{town}/review",
+    "POST /api/v1/evaluations/{id}/draws/{town}",
+    "PUT /api/v1/evaluations/{id}/findings/{project_id}",
+    "POST /api/v1/inbox/{id}/read",
+    "POST /api/v1/inbox/{id}/done",
+    "PUT /api/v1/inbox/preferences",
 ];
 
 fn document() -> Value {
@@ -323,7 +333,81 @@ officer05,2026-11-03T01:01:00Z,121.2206,31.0302\nofficer05,2026-11-03T01:02:00Z,
     ];
     all.extend(track_uploads());
     all.extend(case_file_writes(app, token, work_id).await);
+    all.extend(evaluation_and_inbox_writes(work_id));
     (all, work_id)
+}
+
+/// The evaluation's and the inbox's writes (text refused before any is read;
+/// the draw and the marks carry no text and are only walked).
+fn evaluation_and_inbox_writes(work_id: i64) -> Vec<Request> {
+    let json = |op: &'static str, path: String, body: Value| Request {
+        op,
+        path,
+        query: Vec::new(),
+        body: Body::Json(body),
+    };
+    let raw = |op: &'static str, path: String, body: &str| Request {
+        op,
+        path,
+        query: Vec::new(),
+        body: Body::Raw("application/json", body.as_bytes().to_vec()),
+    };
+    let sa = json!({"summary": "自评报告", "claims": [{"item": "notice", "score": 10,
+                    "problems": "告知滞后", "plan": "开工前告知", "measures": "窗口同步",
+                    "evidence": [{"title": "告知书", "number": "岳告〔2026〕1号"}]}]});
+    vec![
+        json(
+            "POST /api/v1/evaluations",
+            "/api/v1/evaluations".into(),
+            json!({"period": "2026H2"}),
+        ),
+        json(
+            "PUT /api/v1/evaluations/{id}/site-towns",
+            "/api/v1/evaluations/1/site-towns".into(),
+            json!({"towns": ["310117001"]}),
+        ),
+        json(
+            "PUT /api/v1/evaluations/{id}/self-assessments/{town}",
+            "/api/v1/evaluations/1/self-assessments/310117001".into(),
+            sa.clone(),
+        ),
+        json(
+            "POST /api/v1/evaluations/{id}/self-assessments/{town}/submit",
+            "/api/v1/evaluations/1/self-assessments/310117001/submit".into(),
+            sa,
+        ),
+        json(
+            "POST /api/v1/evaluations/{id}/self-assessments/{town}/review",
+            "/api/v1/evaluations/1/self-assessments/310117001/review".into(),
+            json!([{"key": "staff", "review": "rejected", "note": "未盖章"}]),
+        ),
+        raw(
+            "POST /api/v1/evaluations/{id}/draws/{town}",
+            "/api/v1/evaluations/1/draws/310117001".into(),
+            "{\"size\": 2, \"seed\": 7}",
+        ),
+        json(
+            "PUT /api/v1/evaluations/{id}/findings/{project_id}",
+            format!("/api/v1/evaluations/1/findings/{work_id}"),
+            json!({"problems": ["no_switch_box"], "note": "现场说明"}),
+        ),
+        raw(
+            "POST /api/v1/inbox/{id}/read",
+            "/api/v1/inbox/1/read".into(),
+            "{}",
+        ),
+        raw(
+            "POST /api/v1/inbox/{id}/done",
+            "/api/v1/inbox/1/done".into(),
+            "{}",
+        ),
+        json(
+            "PUT /api/v1/inbox/preferences",
+            "/api/v1/inbox/preferences".into(),
+            json!({"email": "safety@example.cn", "phone": "13800000000",
+                   "quiet_from": "22:00", "quiet_to": "07:00"}),
+        ),
+    ]
 }
 
 /// The case file's writes on the work: a party to name (registered here,

@@ -196,7 +196,14 @@ pub async fn set_site_towns(
         .into_iter()
         .find(|v| v.id == row.id)
         .ok_or_else(|| ApiError::not_found(format!("evaluation {id}")))?;
-    Ok((Audited::changed("evaluation", id, &row.site_towns), Json(v)))
+    Ok((
+        Audited::changed(
+            "evaluation",
+            id,
+            serde_json::json!({"site_towns": row.site_towns}),
+        ),
+        Json(v),
+    ))
 }
 
 async fn assessment(
@@ -209,7 +216,10 @@ async fn assessment(
     let IdTown(id, town) = path;
     let row = svc::find(&st.store, &id.to_string()).await?;
     let v = svc::write_assessment(&st.store, caller, &row, &town, body, submit, Utc::now()).await?;
-    Ok((Audited::changed("self_assessment", id, &town), Json(v)))
+    Ok((
+        Audited::changed("self_assessment", id, serde_json::json!({"town": town})),
+        Json(v),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/evaluations/{id}/self-assessments/{town}", operation_id = "saveSelfAssessment", tag = "evaluation",
@@ -262,7 +272,10 @@ pub async fn review_assessment(
 ) -> ApiResult<(Audited, Json<AssessmentView>)> {
     let row = svc::find(&st.store, &id.to_string()).await?;
     let v = svc::review(&st.store, &caller, &row, &town, &entries, Utc::now()).await?;
-    Ok((Audited::changed("self_assessment", id, &town), Json(v)))
+    Ok((
+        Audited::changed("self_assessment", id, serde_json::json!({"town": town})),
+        Json(v),
+    ))
 }
 
 /// How to draw.

@@ -169,7 +169,10 @@ pub async fn mark_read(
     Id(id): Id,
 ) -> ApiResult<(Audited, Json<Marked>)> {
     let s = mark(&st, &caller, id, Mark::Read).await?;
-    Ok((Audited::changed("inbox_item", id, "read"), s))
+    Ok((
+        Audited::changed("inbox_item", id, serde_json::json!({"mark": "read"})),
+        s,
+    ))
 }
 
 /// Marks an item done: it leaves the inbox, and the same fact never comes back as a new item.
@@ -183,7 +186,10 @@ pub async fn mark_done(
     Id(id): Id,
 ) -> ApiResult<(Audited, Json<Marked>)> {
     let s = mark(&st, &caller, id, Mark::Done).await?;
-    Ok((Audited::changed("inbox_item", id, "done"), s))
+    Ok((
+        Audited::changed("inbox_item", id, serde_json::json!({"mark": "done"})),
+        s,
+    ))
 }
 
 /// The caller's channels and quiet hours.

@@ -189,13 +189,7 @@ pub async fn set_site_towns(
     Json(input): Json<SiteTowns>,
 ) -> ApiResult<(Audited, Json<EvaluationView>)> {
     let row = svc::find(&st.store, &id.to_string()).await?;
-    site::set_site_towns(&st.store, &caller, &row, &input.towns).await?;
-    let row = svc::find(&st.store, &id.to_string()).await?;
-    let v = svc::list(&st.store, Utc::now())
-        .await?
-        .into_iter()
-        .find(|v| v.id == row.id)
-        .ok_or_else(|| ApiError::not_found(format!("evaluation {id}")))?;
+    let v = site::set_site_towns(&st.store, &caller, &row, &input.towns).await?;
     Ok((
         Audited::changed(
             "evaluation",

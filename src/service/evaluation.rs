@@ -54,7 +54,10 @@ pub(crate) fn period_of(row: &EvaluationRow) -> Result<Period, ServiceError> {
         .map_err(|e: Invalid| StoreError::Corrupt(format!("evaluation.period: {e}")).into())
 }
 
-fn view(row: &EvaluationRow, now: DateTime<Utc>) -> Result<EvaluationView, ServiceError> {
+pub(crate) fn view(
+    row: &EvaluationRow,
+    now: DateTime<Utc>,
+) -> Result<EvaluationView, ServiceError> {
     let p = period_of(row)?;
     let w = p.window(now);
     Ok(EvaluationView {

@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::ServiceError;
-use super::blindspots::analysed;
-use super::evaluation::{DEFAULT_DRAW_SIZE, conflict, period_of};
+use super::evaluation::{DEFAULT_DRAW_SIZE, EvaluationView, conflict, period_of};
 use crate::auth::{Action, Caller};
 use crate::blindspots::Dataset;
 use crate::domain::{Category, Funding, Invalid, Town};
@@ -115,13 +114,13 @@ pub(crate) fn draw_view(
     }
 }
 
-/// Picks the towns of the on-site evaluation.
+/// Picks the towns of the on-site evaluation; the period as it now stands.
 pub async fn set_site_towns(
     store: &DynStore,
     caller: &Caller,
     row: &EvaluationRow,
     towns: &[String],
-) -> Result<(), ServiceError> {
+) -> Result<EvaluationView, ServiceError> {
     caller.require(Action::Evaluate)?;
     let known: HashSet<String> = typed::all::<Town>(store)
         .await?
@@ -138,7 +137,11 @@ pub async fn set_site_towns(
         }
     }
     store.set_site_towns(row.id, &list).await?;
-    Ok(())
+    let updated = EvaluationRow {
+        site_towns: list,
+        ..row.clone()
+    };
+    super::evaluation::view(&updated, Utc::now())
 }
 
 /// Draws works of a town picked for the on-site evaluation: its works
@@ -172,16 +175,12 @@ pub async fn draw(
         u64::try_from(now.timestamp_micros()).unwrap_or_default() & sample::MAX_SEED
     });
     let window = period_of(row)?.window(now);
-    let (data, _, _) = analysed(store, &caller.scope, window).await?;
-    let (from, to) = (crate::time::local_day(window.from()), window.today());
+    // the works, their case files and records; no coverage is needed here
+    let data = super::blindspots::restrict(super::blindspots::load(store).await?, &caller.scope);
     let candidates: Vec<Candidate> = data
         .projects
         .iter()
-        .filter(|p| p.value.town.as_deref() == Some(town))
-        .filter(|p| {
-            p.value.started_on.is_none_or(|s| s <= to)
-                && p.value.completed_on.is_none_or(|c| c >= from)
-        })
+        .filter(|p| p.value.town.as_deref() == Some(town) && p.value.active_in(&window))
         .map(|p| Candidate {
             project_id: p.id,
             funding: p.value.funding,

@@ -78,12 +78,6 @@ impl Data {
     }
 }
 
-/// Whether a work was under way at some time of the window.
-fn active_in(p: &Project, w: &Window) -> bool {
-    let (from, to) = (local_day(w.from()), w.today());
-    p.started_on.is_none_or(|s| s <= to) && p.completed_on.is_none_or(|c| c >= from)
-}
-
 async fn load(
     store: &DynStore,
     scope: &Scope,
@@ -128,7 +122,7 @@ async fn load(
     let mut hazards = store.hazards(&iq).await?;
     hazards.retain(|h| ids.contains(&h.project_id) && window.contains(h.found_at));
     let events = store.hazard_events(&iq).await?;
-    works.retain(|w| active_in(&w.value, window));
+    works.retain(|w| w.value.active_in(window));
     Ok(Data {
         town_names,
         works,

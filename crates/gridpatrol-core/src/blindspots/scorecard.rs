@@ -74,12 +74,6 @@ pub struct ScoreRow {
     pub blind_spots: usize,
 }
 
-/// Whether a work was active at some time of the window.
-fn active_in(p: &Project, w: &Window) -> bool {
-    let (from, to) = (super::local_day(w.from()), w.today());
-    p.started_on.is_none_or(|s| s <= to) && p.completed_on.is_none_or(|c| c >= from)
-}
-
 #[expect(clippy::cast_precision_loss, reason = "counts are small")]
 fn share(n: usize, of: usize) -> f64 {
     if of == 0 { 0.0 } else { n as f64 / of as f64 }
@@ -126,7 +120,7 @@ fn by_town(data: &Dataset) -> HashMap<&str, TownData<'_>> {
 
 fn count_works(row: &mut ScoreRow, works: &[&Project], window: &Window) {
     let (mut filed, mut notified) = (0, 0);
-    for p in works.iter().filter(|p| active_in(p, window)) {
+    for p in works.iter().filter(|p| p.active_in(window)) {
         row.works += 1;
         match p.funding {
             Funding::Government => row.works_government += 1,

@@ -125,6 +125,15 @@ impl Project {
                     .floor_area_m2
                     .is_some_and(|a| a >= FIT_OUT_AREA_LIMIT_M2))
     }
+
+    /// Whether the work was under way at some time of the window (started
+    /// by its last day, not completed before its first; a work without
+    /// dates counts).
+    #[must_use]
+    pub fn active_in(&self, w: &crate::time::Window) -> bool {
+        let (from, to) = (crate::time::local_day(w.from()), w.today());
+        self.started_on.is_none_or(|s| s <= to) && self.completed_on.is_none_or(|c| c >= from)
+    }
 }
 
 /// Refuses a polygon that is not valid (OGC rules): a self-intersecting

@@ -115,11 +115,6 @@ impl Work<'_> {
     }
 }
 
-fn active_in(p: &Project, w: &Window) -> bool {
-    let (from, to) = (local_day(w.from()), w.today());
-    p.started_on.is_none_or(|s| s <= to) && p.completed_on.is_none_or(|c| c >= from)
-}
-
 /// The measured values of every town of the data (declared measures carry
 /// what the records can say about them, e.g. the share of commercial
 /// districts with a one-stop plan).
@@ -141,7 +136,7 @@ pub fn measure(
         let Some(town) = p.value.town.as_deref() else {
             continue;
         };
-        if !active_in(&p.value, window) {
+        if !p.value.active_in(window) {
             continue;
         }
         works.entry(town).or_default().push(Work {

@@ -4,9 +4,6 @@
 //! window — another town's and those outside the window left out. Needs
 //! `target/xlsx-venv` (scripts/test.sh installs openpyxl there).
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use crate::common::{self, TestApp};
 
 use axum::http::StatusCode;
@@ -42,16 +39,8 @@ fn work(code: &str, town: &str, lon: f64, lat: f64) -> Project {
     }
 }
 
-fn python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/xlsx-venv/bin/python")
-}
-
 /// Each sheet's name, header row and number of data rows, as openpyxl reads them.
 fn open_with_openpyxl(bytes: &[u8]) -> Value {
-    let dir = std::env::temp_dir().join(format!("gp-ledger-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(format!("{:x}.xlsx", rand_suffix(bytes)));
-    std::fs::write(&path, bytes).expect("written");
     let script = r"import json, sys, openpyxl
 wb = openpyxl.load_workbook(sys.argv[1])
 out = []
@@ -60,31 +49,7 @@ for ws in wb.worksheets:
     out.append({'name': ws.title, 'headers': list(rows[0]) if rows else [], 'rows': len(rows) - 1, 'freeze': ws.freeze_panes})
 print(json.dumps(out, ensure_ascii=False))
 ";
-    let py = python();
-    assert!(
-        py.exists(),
-        "{} is missing: python3 -m venv target/xlsx-venv && target/xlsx-venv/bin/pip install openpyxl (scripts/test.sh does)",
-        py.display()
-    );
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .expect("python runs");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "openpyxl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
-}
-
-fn rand_suffix(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    })
+    serde_json::from_slice(&common::python_on_file(script, bytes, "xlsx")).expect("json")
 }
 
 async fn record(app: &TestApp, token: &str, work: i64, entry: Value) {

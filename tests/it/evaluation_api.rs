@@ -10,9 +10,6 @@
 
 use crate::common::{self, TestApp, assert_problem};
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use geo::Point;
@@ -391,14 +388,8 @@ async fn a_period_from_opening_to_the_draft(store: DynStore) {
 
 crate::store_tests!(a_period_from_opening_to_the_draft);
 
-fn python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/xlsx-venv/bin/python")
-}
-
 /// The paragraphs and table cells of a .docx as python-docx reads them.
 fn docx_text(bytes: &[u8]) -> String {
-    let path = std::env::temp_dir().join(format!("gp-notice-{}.docx", std::process::id()));
-    std::fs::write(&path, bytes).expect("written");
     let script = r"import sys, docx
 d = docx.Document(sys.argv[1])
 for p in d.paragraphs:
@@ -407,25 +398,7 @@ for t in d.tables:
     for r in t.rows:
         print(' | '.join(c.text for c in r.cells))
 ";
-    let py = python();
-    assert!(
-        py.exists(),
-        "{} is missing (scripts/test.sh makes it with python-docx)",
-        py.display()
-    );
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .expect("python runs");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "python-docx: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    String::from_utf8(common::python_on_file(script, bytes, "docx")).expect("utf-8")
 }
 
 #[tokio::test]

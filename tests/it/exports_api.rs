@@ -152,31 +152,12 @@ fn ogr_count(bytes: &[u8], ext: &str) -> u64 {
 
 /// The sheet's headers, row count and frozen panes, as openpyxl reads them.
 fn openpyxl(bytes: &[u8]) -> Value {
-    let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/xlsx-venv/bin/python");
-    assert!(
-        py.exists(),
-        "{} is missing (scripts/test.sh makes it)",
-        py.display()
-    );
-    let path = scratch(bytes, "xlsx");
     let script = r"import json, sys, openpyxl
 ws = openpyxl.load_workbook(sys.argv[1]).worksheets[0]
 rows = list(ws.iter_rows(values_only=True))
 print(json.dumps({'name': ws.title, 'headers': list(rows[0]), 'rows': len(rows) - 1, 'freeze': ws.freeze_panes}, ensure_ascii=False))
 ";
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .expect("python runs");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
+    serde_json::from_slice(&common::python_on_file(script, bytes, "xlsx")).expect("json")
 }
 
 fn has_cjk(s: &str) -> bool {

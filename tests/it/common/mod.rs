@@ -111,3 +111,36 @@ pub async fn admin_token(store: &DynStore) -> String {
         None => token_for(store, "test-admin", gridpatrol::auth::Role::Admin, &[]).await,
     }
 }
+
+/// Runs a Python script of the test venv (`target/xlsx-venv`, where
+/// scripts/test.sh installs openpyxl and python-docx) on `bytes` written to
+/// a scratch file with extension `ext` (its path is `sys.argv[1]`); its
+/// standard output.
+pub fn python_on_file(script: &str, bytes: &[u8], ext: &str) -> Vec<u8> {
+    let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/xlsx-venv/bin/python");
+    assert!(
+        py.exists(),
+        "{} is missing: python3 -m venv target/xlsx-venv && target/xlsx-venv/bin/pip install openpyxl python-docx (scripts/test.sh does)",
+        py.display()
+    );
+    let dir = std::env::temp_dir().join(format!("gp-python-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let n = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let path = dir.join(format!("{n:x}.{ext}"));
+    std::fs::write(&path, bytes).expect("written");
+    let out = std::process::Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -27,7 +27,7 @@ let officer;
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  const made = spawnSync(BIN, ['--database-url', server.databaseUrl, 'user', 'add', 'officer07', '--role', 'officer', '--scope', 'town:310117001'], { encoding: 'utf8' });
+  const made = spawnSync(BIN, ['--database-url', server.databaseUrl, 'user', 'add', 'officer22', '--role', 'officer', '--scope', 'town:310117001'], { encoding: 'utf8' });
   assert.equal(made.status, 0, made.stderr);
   officer = made.stdout.trim();
 });
@@ -110,8 +110,8 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   await page.click('#f-stop');
   await page.waitForSelector('#f-start');
   await waitQueue(page, 0);
-  const tracks = await api('/api/v1/tracks?officer=officer07&limit=1000');
-  // the demo's own tracks of officer07 are older
+  const tracks = await api('/api/v1/tracks?officer=officer22&limit=1000');
+  // only the track of this patrol (any older one is filtered out)
   const mine = tracks.features.filter((f) => Date.parse(f.properties.ended_at) >= patrolStart - 5_000);
   assert.equal(mine.length, 1, 'one track');
   const track = mine[0];
@@ -191,7 +191,7 @@ test('an officer patrols, inspects and reports offline, and everything arrives o
   const inspections = await api(`/api/v1/projects/${inspected.id ?? inspected.properties.id}/inspections`);
   assert.equal(inspections.count, 1, 'the inspection is stored once');
   const stored = inspections.items[0];
-  assert.equal(stored.inspector, 'officer07');
+  assert.equal(stored.inspector, 'officer22');
   assert.equal(stored.hazards.length, 2, 'with its two findings');
   assert.equal(stored.hazards.filter((z) => z.closed_at).length, 1, 'the on-the-spot fix is closed at once');
   assert.deepEqual(stored.detail.checklist.map((c) => `${c.item}:${c.result}`).sort(), ['no_extension_board:fail', 'switch_box:pass']);

@@ -104,6 +104,7 @@ pub async fn load(
         done.push((kind, summary));
     }
     load_roads(store, dir).await?;
+    load_places(store, dir).await?;
     load_officers(store, dir).await?;
     load_inspections(store, dir).await?;
     crate::demo_casefile::load_case_files(store).await?;
@@ -112,6 +113,21 @@ pub async fn load(
         load_tracks(store, &tracks).await?;
     }
     Ok(done)
+}
+
+/// The demo's named places (bus stops), relative to the fixture directory.
+pub const PLACES_FILE: &str = "stops.geojson";
+
+/// Stores the demo's named places when the store has none yet (and the
+/// fixture is there); `true` when they were stored.
+pub async fn load_places(store: &DynStore, dir: &Path) -> Result<bool, ServiceError> {
+    let file = dir.join(PLACES_FILE);
+    if !file.is_file() || !store.places(None).await?.is_empty() {
+        return Ok(false);
+    }
+    let n = service::places::import_places_file(store, &file).await?;
+    tracing::info!(places = n, "demo named places loaded");
+    Ok(true)
 }
 
 /// The demo's officers (login, 姓名, areas), relative to the fixture directory.

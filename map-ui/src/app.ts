@@ -83,7 +83,7 @@ export class App {
     el.dataset.kind = kind;
     el.dataset.id = String(feature.id ?? p.id ?? p.cell ?? '');
     const place = lang() === 'en' && typeof p.place_en === 'string' ? p.place_en : p.place;
-    const title = String(place ?? p.name ?? p.cell ?? p.code ?? p.officer ?? feature.id ?? '');
+    const title = String(place ?? p.name ?? p.cell ?? p.code ?? p.officer_name ?? p.officer ?? feature.id ?? '');
     const close = h('button', { class: 'close', type: 'button', title: t('common.close'), 'aria-label': t('common.close') }, '×');
     close.addEventListener('click', () => this.hideDetails());
     el.replaceChildren(
@@ -146,7 +146,7 @@ export class App {
       }
       for (const ins of list) {
         const box = h('div', { class: 'inspection' });
-        box.append(this.kvTable(pick(ins, ['inspected_at', 'inspector', 'note']), 'inspection'));
+        box.append(this.kvTable({ ...pick(ins, ['inspected_at']), inspector: ins.inspector_name ?? ins.inspector, note: ins.note }, 'inspection'));
         const hazards = asList(ins.hazards ?? ins.findings);
         box.append(h('h3', { text: t('details.hazards') }));
         if (hazards.length === 0) box.append(h('p', { class: 'muted small', text: t('details.no_hazards') }));
@@ -175,7 +175,7 @@ export class App {
 }
 
 /** Ids and codes, kept in the details for the curious (an H3 cell, a code). */
-const ID_KEYS = new Set(['code', 'cell', 'grid_id', 'project_code', 'venue_code', 'device']);
+const ID_KEYS = new Set(['code', 'cell', 'grid_id', 'project_code', 'venue_code', 'device', 'officer']);
 
 /** The order in which a person reads the attributes of each kind of feature. */
 const FIELD_ORDER: Partial<Record<DetailsKind, string[]>> = {
@@ -189,7 +189,7 @@ const FIELD_ORDER: Partial<Record<DetailsKind, string[]>> = {
   ],
   venue: ['code', 'kind', 'town', 'proxy', 'source'],
   district: ['code', 'one_stop_plan', 'type', 'human_traffic'],
-  track: ['officer', 'device', 'started_at', 'ended_at', 'duration_s', 'length_m', 'point_count', 'resolution', 'sighting_m', 'open'],
+  track: ['officer_name', 'officer', 'device', 'started_at', 'ended_at', 'duration_s', 'length_m', 'point_count', 'resolution', 'sighting_m', 'open'],
 };
 
 export function asList(data: unknown): Props[] {

@@ -1,9 +1,10 @@
 // Street context without the internet: when no tile source is configured,
 // the map draws our own road network under the hexagons at street zoom
 // (lines by class, from /api/v1/basemap/roads for the box in view) and
-// labels places from the data we have — grid names, crowded venues (most
-// named after their bus stop), works and their streets. A configured tile
-// source (Tianditu, Amap) replaces the roads; the labels stay.
+// labels places from the data we have — grid names, bus stops (most named
+// after their crossroads, from /api/v1/basemap/places), crowded venues and
+// works. A configured tile source (Tianditu, Amap) replaces the roads and the
+// stops, which its own tiles name; the labels of our data stay.
 
 import L from 'leaflet';
 import type { Feature, FeatureCollection, Geometry } from 'geojson';
@@ -36,7 +37,7 @@ export interface PlaceLabel {
   lat: number;
   /** Lower draws first and wins a collision. */
   rank: number;
-  kind: 'grid' | 'venue' | 'work' | 'district';
+  kind: 'grid' | 'stop' | 'venue' | 'work' | 'district';
   minZoom: number;
 }
 
@@ -82,6 +83,8 @@ export class BaseMap {
   private roadCache = new Map<string, FC>();
   private abort: AbortController | null = null;
   private places: PlaceLabel[] = [];
+  private stops: PlaceLabel[] = [];
+  private stopKey = '';
   private timer = 0;
 
   constructor(mv: MapView, mapEl: HTMLElement) {
@@ -117,7 +120,31 @@ export class BaseMap {
 
   private refresh(): void {
     void this.loadRoads();
+    void this.loadStops();
     this.drawLabels();
+  }
+
+  /** The bus stops of the box in view, as labels at street zoom. */
+  private async loadStops(): Promise<void> {
+    const map = this.mv.map;
+    if (this.mv.config.tiles || !offers('/api/v1/basemap/places') || map.getZoom() < LABEL_ZOOM) return;
+    const b = map.getBounds();
+    const key = roadBox(b.getWest(), b.getSouth(), b.getEast(), b.getNorth()).join(',');
+    if (key === this.stopKey) return;
+    this.stopKey = key;
+    try {
+      const fc = await api<FC>(withQuery('/api/v1/basemap/places', { bbox: key }));
+      if (key !== this.stopKey) return;
+      this.stops = fc.features
+        .filter((f) => f.geometry?.type === 'Point' && typeof f.properties.name === 'string')
+        .map((f) => {
+          const [lon, lat] = (f.geometry as { coordinates: number[] }).coordinates;
+          return { text: String(f.properties.name), lon, lat, rank: 1, kind: 'stop' as const, minZoom: LABEL_ZOOM };
+        });
+      this.drawLabels();
+    } catch {
+      // No stops: the other labels stay.
+    }
   }
 
   private async loadRoads(): Promise<void> {
@@ -182,7 +209,7 @@ export class BaseMap {
     const z = map.getZoom();
     this.labelLayer.clearLayers();
     const view = map.getBounds().pad(0.1);
-    const candidates = this.places
+    const candidates = [...this.places, ...this.stops]
       .filter((p) => z >= p.minZoom)
       .map((p) => ({ ...p, ll: this.mv.toLatLng(p.lon, p.lat) }))
       .filter((p) => view.contains(p.ll))
@@ -203,6 +230,7 @@ export class BaseMap {
       );
     }
     this.mapEl.dataset.placeLabels = String(kept.length);
+    this.mapEl.dataset.stopLabels = String(kept.filter((p) => p.kind === 'stop').length);
   }
 }
 

@@ -27,7 +27,7 @@ export interface InboxItem {
   hazard_id: number | null;
   grid_code: string | null;
   links: { work: string | null; hazard: string | null; grid: string | null; route: string | null };
-  chain: Array<{ level: number; level_zh: string; recipient: string; at: string }>;
+  chain: Array<{ level: number; level_zh: string; recipient: string; recipient_name?: string | null; at: string }>;
 }
 
 export interface Inbox {
@@ -46,9 +46,9 @@ export async function markItem(id: number, mark: 'read' | 'done'): Promise<void>
 
 const LEVEL_EN = ['owner', 'town lead', 'district'];
 
-/** The chain as one line: 责任人 officer01 → 街镇督办 yueyang-safety. */
+/** The chain as one line, people by their names: 责任人 夏卫国 → 街镇督办 yueyang-safety. */
 export function chainText(item: InboxItem): string {
-  return item.chain.map((s) => `${lang() === 'en' ? LEVEL_EN[s.level] ?? s.level_zh : s.level_zh} ${s.recipient}`).join(' → ');
+  return item.chain.map((s) => `${lang() === 'en' ? LEVEL_EN[s.level] ?? s.level_zh : s.level_zh} ${s.recipient_name ?? s.recipient}`).join(' → ');
 }
 
 /** One item as a list entry; `onWork` opens the work on the map. */

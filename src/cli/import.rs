@@ -22,6 +22,9 @@ pub enum CliImportKind {
     Tracks,
     /// The road network the route planner uses.
     Roads,
+    /// Named places (bus stops) that name cells and label the map: a
+    /// GeoJSON file of points with `name`; it replaces the stored set.
+    Places,
 }
 
 impl CliImportKind {
@@ -33,7 +36,7 @@ impl CliImportKind {
             Self::Districts => Some(ImportKind::Districts),
             Self::Venues => Some(ImportKind::Venues),
             Self::Projects => Some(ImportKind::Projects),
-            Self::Tracks | Self::Roads => None,
+            Self::Tracks | Self::Roads | Self::Places => None,
         }
     }
 }
@@ -63,6 +66,20 @@ pub(super) async fn import_roads(url: &str, files: Vec<PathBuf>) -> anyhow::Resu
             String::new()
         }
     );
+    Ok(())
+}
+
+pub(super) async fn import_places(url: &str, files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let [file] = files.as_slice() else {
+        anyhow::bail!("import places takes one file: its places replace the stored ones");
+    };
+    let store = store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    let n = service::places::import_places_file(&store, file)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    eprintln!("{}: {n} named places stored", file.display());
     Ok(())
 }
 

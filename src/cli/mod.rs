@@ -22,7 +22,7 @@ mod route;
 mod user;
 
 pub use import::{CliImportKind, TrackArgs};
-use import::{import, import_roads, import_tracks};
+use import::{import, import_places, import_roads, import_tracks};
 pub use notify::{NotifyArgs, NotifyCommand};
 pub use report::{CoverageCommand, ReportCommand, ReportFormat};
 use report::{coverage_command, scorecard_report};
@@ -195,6 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
             None if kind == CliImportKind::Roads => import_roads(&cli.database_url, files).await,
+            None if kind == CliImportKind::Places => import_places(&cli.database_url, files).await,
             None => {
                 let opts = tracks.upload_options(officer, crs)?;
                 import_tracks(&cli.database_url, files, opts, strict).await
@@ -272,6 +273,9 @@ async fn serve(
             crate::demo::load_roads(&store, &dir)
                 .await
                 .with_context(|| format!("loading the demo roads from {}", dir.display()))?;
+            crate::demo::load_places(&store, &dir)
+                .await
+                .with_context(|| format!("loading the demo places from {}", dir.display()))?;
         }
     }
     let listener = tokio::net::TcpListener::bind(bind)

@@ -150,7 +150,9 @@ pub(super) async fn plan_route(url: &str, args: PlanRouteArgs) -> anyhow::Result
             " (no road network: straight lines times a detour factor)"
         }
     );
-    let gpx = routes::to_gpx(&route);
+    let names = crate::service::users::display_names(&store).await?;
+    let officer = route.route.officer.as_ref().and_then(|o| names.get(o));
+    let gpx = routes::to_gpx(&route, officer.map(String::as_str));
     match args.out {
         Some(path) => std::fs::write(&path, gpx)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -1,8 +1,10 @@
 //! The map's own base layer and names: `GET /api/v1/basemap/roads`, the
 //! road network as lines at street zoom (no tile source, no internet
 //! needed), limited to a box of at most [`MAX_SPAN_DEG`] degrees so the
-//! browser stays fast; `GET /api/v1/basemap/place`, what people call a
-//! point or an H3 cell ("文翔路70号附近 · 岳阳街道 第1网格").
+//! browser stays fast; `GET /api/v1/basemap/places`, the named places
+//! (bus stops) in such a box for the map's labels; `GET
+//! /api/v1/basemap/place`, what people call a point or an H3 cell
+//! ("文翔路70号附近 · 岳阳街道 第1网格").
 
 use axum::extract::State;
 use serde::Serialize;
@@ -22,6 +24,7 @@ use crate::spatial::{Bbox, LonLat};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(base_roads))
+        .routes(routes!(base_places))
         .routes(routes!(place_name))
 }
 
@@ -50,16 +53,8 @@ fn class_of(kind: EdgeKind) -> &'static str {
     }
 }
 
-/// The road lines in a box, for the base map at street zoom.
-#[utoipa::path(get, path = "/api/v1/basemap/roads", operation_id = "listBaseMapRoads", tag = "routes",
-    params(BaseRoadParams),
-    responses((status = 200, description = "GeoJSON FeatureCollection of road lines touching the box (`numberMatched` counts them all; at most 20,000 returned); empty without a road network", body = FeatureCollection<BaseRoadProperties>),
-              (status = 422, description = "missing, invalid or too large bbox", body = super::error::Problem)))]
-pub async fn base_roads(
-    State(st): State<AppState>,
-    _caller: Caller,
-    Query(q): Query<BaseRoadParams>,
-) -> ApiResult<Json<FeatureCollection<BaseRoadProperties>>> {
+/// The box of a street-zoom request.
+fn street_bbox(q: &impl Params) -> ApiResult<Bbox> {
     let text = q
         .get("bbox")
         .ok_or_else(|| ApiError::invalid("bbox", "is required: minLon,minLat,maxLon,maxLat"))?;
@@ -75,6 +70,20 @@ pub async fn base_roads(
             format!("spans more than {MAX_SPAN_DEG}° (street zoom only: zoom in)"),
         ));
     }
+    Ok(bbox)
+}
+
+/// The road lines in a box, for the base map at street zoom.
+#[utoipa::path(get, path = "/api/v1/basemap/roads", operation_id = "listBaseMapRoads", tag = "routes",
+    params(BaseRoadParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection of road lines touching the box (`numberMatched` counts them all; at most 20,000 returned); empty without a road network", body = FeatureCollection<BaseRoadProperties>),
+              (status = 422, description = "missing, invalid or too large bbox", body = super::error::Problem)))]
+pub async fn base_roads(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<BaseRoadParams>,
+) -> ApiResult<Json<FeatureCollection<BaseRoadProperties>>> {
+    let bbox = street_bbox(&q)?;
     let (lines, total) = basemap::roads_in(&st.store, &st.roads, bbox).await?;
     let features = lines
         .into_iter()
@@ -90,6 +99,53 @@ pub async fn base_roads(
         })
         .collect();
     Ok(Json(FeatureCollection::new(features, total as u64)))
+}
+
+/// A named place of the base map.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BasePlaceProperties {
+    /// 人民北路荣乐路.
+    name: String,
+    /// `stop` (a bus stop, 公交站).
+    kind: &'static str,
+    /// The source's own code, empty where it has none.
+    code: String,
+}
+
+/// The named places (bus stops) in a box, for the labels of the base map
+/// at street zoom.
+#[utoipa::path(get, path = "/api/v1/basemap/places", operation_id = "listBaseMapPlaces", tag = "routes",
+    params(BaseRoadParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection of named places (points) in the box, by name; empty when none were imported", body = FeatureCollection<BasePlaceProperties>),
+              (status = 422, description = "missing, invalid or too large bbox", body = super::error::Problem)))]
+pub async fn base_places(
+    State(st): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<BaseRoadParams>,
+) -> ApiResult<Json<FeatureCollection<BasePlaceProperties>>> {
+    let bbox = street_bbox(&q)?;
+    let places = st.store.places(Some(&bbox)).await?;
+    let total = places.len() as u64;
+    let features = places
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let at = p.place.position;
+            Feature::new(
+                i64::try_from(i).unwrap_or(i64::MAX),
+                Some(Geometry::from(&geo::Geometry::Point(geo::Point::new(
+                    at.lon(),
+                    at.lat(),
+                )))),
+                BasePlaceProperties {
+                    name: p.place.name,
+                    kind: p.place.kind.as_str(),
+                    code: p.code,
+                },
+            )
+        })
+        .collect();
+    Ok(Json(FeatureCollection::new(features, total)))
 }
 
 crate::query_params! {

@@ -53,6 +53,8 @@ pub struct InboxItem {
     body_en: String,
     /// The user who owns it.
     owner: String,
+    /// The owner's name for people, when the user has one.
+    owner_name: Option<String>,
     /// How far it has climbed: 0 the owner, 1 the town lead, 2 the district.
     level: i64,
     level_zh: &'static str,
@@ -71,8 +73,9 @@ pub struct InboxItem {
     chain: Vec<ChainStep>,
 }
 
-impl From<StoredItem> for InboxItem {
-    fn from(i: StoredItem) -> Self {
+impl InboxItem {
+    fn new(mut i: StoredItem, names: &std::collections::HashMap<String, String>) -> Self {
+        crate::service::supervision::name_chain(&mut i.chain, names);
         let s = i.subject;
         Self {
             id: i.id,
@@ -83,6 +86,7 @@ impl From<StoredItem> for InboxItem {
             title_en: i.title_en,
             body_zh: i.body_zh,
             body_en: i.body_en,
+            owner_name: names.get(&i.owner).cloned(),
             owner: i.owner,
             level: i.level,
             level_zh: Level::from_index(i.level).label_zh(),
@@ -123,12 +127,15 @@ pub struct Inbox {
 #[utoipa::path(get, path = "/api/v1/inbox", operation_id = "listInbox", tag = "inbox",
     responses((status = 200, description = "the caller's open items (owned, or escalated to them), newest first", body = Inbox)))]
 pub async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Inbox>> {
-    let items: Vec<InboxItem> = st
-        .store
-        .inbox(&caller.user)
-        .await?
+    let stored = st.store.inbox(&caller.user).await?;
+    let names = if stored.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        crate::service::users::display_names(&st.store).await?
+    };
+    let items: Vec<InboxItem> = stored
         .into_iter()
-        .map(InboxItem::from)
+        .map(|i| InboxItem::new(i, &names))
         .collect();
     Ok(Json(Inbox {
         unread: items.iter().filter(|i| !i.read).count(),

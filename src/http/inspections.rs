@@ -28,6 +28,7 @@ use crate::inspection::{
 };
 use crate::service::inspections::{self as svc, MoveError};
 use crate::service::queries;
+use crate::service::users::{self, Names};
 use crate::store::InspectionQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -206,6 +207,8 @@ pub struct InspectionOut {
     project_id: i64,
     inspected_at: DateTime<Utc>,
     inspector: String,
+    /// The inspector's name for people, when the user has one.
+    inspector_name: Option<String>,
     note: String,
     recorded_by: String,
     recorded_at: DateTime<Utc>,
@@ -215,11 +218,12 @@ pub struct InspectionOut {
     detail: Option<InspectionDetail>,
 }
 
-fn inspection_out(i: Inspection, hazards: Vec<HazardOut>) -> InspectionOut {
+fn inspection_out(i: Inspection, hazards: Vec<HazardOut>, names: &Names) -> InspectionOut {
     InspectionOut {
         id: i.id,
         project_id: i.project_id,
         inspected_at: i.inspected_at,
+        inspector_name: names.get(&i.inspector).cloned(),
         inspector: i.inspector,
         note: i.note,
         recorded_by: i.recorded_by,
@@ -267,7 +271,8 @@ pub async fn create(
     let (inspection, hazards, detail) = svc::record(&st.store, &caller, new, Utc::now()).await?;
     let audited = Audited::created("inspection", inspection.id);
     let hazards = hazards.into_iter().map(|h| hazard_out(h, None)).collect();
-    let mut out = inspection_out(inspection, hazards);
+    let names = users::display_names(&st.store).await?;
+    let mut out = inspection_out(inspection, hazards, &names);
     out.detail = (!detail.is_empty()).then_some(detail);
     Ok((StatusCode::CREATED, audited, Json(out)))
 }
@@ -306,12 +311,13 @@ pub async fn list_for_project(
             .or_default()
             .push(hazard_out(h, None));
     }
+    let names = users::display_names(&st.store).await?;
     let items: Vec<InspectionOut> = inspections
         .into_iter()
         .map(|i| {
             let mine = by_inspection.remove(&i.id).unwrap_or_default();
             let detail = details.remove(&i.id);
-            let mut out = inspection_out(i, mine);
+            let mut out = inspection_out(i, mine, &names);
             out.detail = detail;
             out
         })

@@ -32,6 +32,7 @@ use super::routes_answer::{PlannedRoute, RouteProperties, answer, feature};
 use super::routes_request::{Planned, RoutePatch, RouteRequest};
 use crate::auth::{Action, Caller};
 use crate::service::routes::{self as svc, ImportedRoads, OfficerAdherence};
+use crate::service::users::{self, Names};
 use crate::store::routes::{Adherence, RouteQuery, RouteRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,7 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roads))
 }
 
-fn created(r: &RouteRecord) -> (StatusCode, HeaderMap, Audited, Json<PlannedRoute>) {
+fn created(r: &RouteRecord, names: &Names) -> (StatusCode, HeaderMap, Audited, Json<PlannedRoute>) {
     let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/routes/{}", r.id)) {
         h.insert(header::LOCATION, v);
@@ -52,7 +53,7 @@ fn created(r: &RouteRecord) -> (StatusCode, HeaderMap, Audited, Json<PlannedRout
         StatusCode::CREATED,
         h,
         Audited::created("route", r.id),
-        Json(answer(r)),
+        Json(answer(r, names)),
     )
 }
 
@@ -78,7 +79,7 @@ pub async fn create(
             svc::sweep(&st.store, &st.roads, &caller.scope, &caller.user, input).await?
         }
     };
-    Ok(created(&r))
+    Ok(created(&r, &users::display_names(&st.store).await?))
 }
 
 /// Plan a street sweep (扫街): every street of the area's cells (or of the
@@ -97,7 +98,7 @@ pub async fn create_sweep(
     caller.require(Action::WriteRoute)?;
     let input = body.sweep()?;
     let r = svc::sweep(&st.store, &st.roads, &caller.scope, &caller.user, input).await?;
-    Ok(created(&r))
+    Ok(created(&r, &users::display_names(&st.store).await?))
 }
 
 crate::query_params! {
@@ -173,8 +174,9 @@ pub async fn list(
     Query(q): Query<RouteParams>,
 ) -> ApiResult<Json<FeatureCollection<RouteProperties>>> {
     let page = svc::list(&st.store, &caller.scope, route_query(&q)?).await?;
+    let names = users::display_names(&st.store).await?;
     Ok(Json(FeatureCollection::new(
-        page.items.iter().map(feature).collect(),
+        page.items.iter().map(|r| feature(r, &names)).collect(),
         page.total,
     )))
 }
@@ -204,7 +206,8 @@ pub async fn one(
         .parse()
         .map_err(|_| not_found())?;
     let r = svc::get(&st.store, &caller.scope, id).await?;
-    let mut res = Json(feature(&r)).into_response();
+    let names = users::display_names(&st.store).await?;
+    let mut res = Json(feature(&r, &names)).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/geo+json"),
@@ -214,7 +217,9 @@ pub async fn one(
 
 async fn gpx_answer(st: &AppState, caller: &Caller, id: i64) -> ApiResult<Response> {
     let r = svc::get(&st.store, &caller.scope, id).await?;
-    let mut res = svc::to_gpx(&r).into_response();
+    let names = users::display_names(&st.store).await?;
+    let officer = r.route.officer.as_ref().and_then(|o| names.get(o));
+    let mut res = svc::to_gpx(&r, officer.map(String::as_str)).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/gpx+xml"),
@@ -245,9 +250,10 @@ pub async fn patch(
         .map_err(|_| ApiError::not_found(format!("route {raw}")))?;
     let officer = body.officer()?;
     let (before, after) = svc::assign(&st.store, &caller.scope, id, officer).await?;
+    let names = users::display_names(&st.store).await?;
     Ok((
-        Audited::changed("route", id, feature(&before)),
-        Json(feature(&after)),
+        Audited::changed("route", id, feature(&before, &names)),
+        Json(feature(&after, &names)),
     ))
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::geojson_types::{Feature, Geometry};
 use crate::service::routes::stop_place;
+use crate::service::users::Names;
 use crate::store::routes::{Adherence, RouteRecord};
 
 /// The targets left out, each with what people call it.
@@ -106,6 +107,8 @@ pub struct RouteProperties {
     date: String,
     starts_at: String,
     officer: Option<String>,
+    /// The officer's name for people, when the user has one.
+    officer_name: Option<String>,
     /// `walk` or `ebike`.
     mode: String,
     shift_minutes: f64,
@@ -144,7 +147,7 @@ pub struct PlannedRoute {
 
 /// The route's fields.
 #[must_use]
-pub fn properties(r: &RouteRecord) -> RouteProperties {
+pub fn properties(r: &RouteRecord, names: &Names) -> RouteProperties {
     let route = &r.route;
     let reasons = route.details.get("stop_reasons");
     let detail = |k: &str| route.details.get(k).cloned().unwrap_or(Value::Null);
@@ -185,6 +188,7 @@ pub fn properties(r: &RouteRecord) -> RouteProperties {
         date: route.date.to_string(),
         starts_at: crate::time::iso(route.starts_at),
         officer: route.officer.clone(),
+        officer_name: route.officer.as_ref().and_then(|o| names.get(o)).cloned(),
         mode: route.mode.clone(),
         shift_minutes: route.shift_minutes,
         service_minutes: route.service_minutes,
@@ -219,15 +223,15 @@ fn line_geometry(r: &RouteRecord) -> Geometry {
 
 /// The planning answer.
 #[must_use]
-pub fn answer(r: &RouteRecord) -> PlannedRoute {
+pub fn answer(r: &RouteRecord, names: &Names) -> PlannedRoute {
     PlannedRoute {
-        properties: properties(r),
+        properties: properties(r, names),
         geometry: line_geometry(r),
     }
 }
 
 /// The route as a GeoJSON feature.
 #[must_use]
-pub fn feature(r: &RouteRecord) -> Feature<RouteProperties> {
-    Feature::new(r.id, Some(line_geometry(r)), properties(r))
+pub fn feature(r: &RouteRecord, names: &Names) -> Feature<RouteProperties> {
+    Feature::new(r.id, Some(line_geometry(r)), properties(r, names))
 }

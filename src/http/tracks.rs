@@ -28,6 +28,7 @@ use crate::ingest::track::{CsvColumns, ParseOptions};
 use crate::service::queries;
 use crate::service::scope::TrackScope;
 use crate::service::tracks::{self, RefusedTrack, UploadOptions, UploadedTrack};
+use crate::service::users::{self, Names};
 use crate::store::tracks::{TrackQuery, TrackRecord, segments_coord_times, segments_geometry};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,6 +43,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TrackProperties {
     officer: String,
+    /// The officer's name for people, when the user has one.
+    officer_name: Option<String>,
     device: String,
     name: String,
     started_at: String,
@@ -64,7 +67,11 @@ pub struct TrackProperties {
 
 /// A track as a feature: a MultiLineString (one line per GPS segment) with
 /// `coordTimes` per vertex when `with_times`.
-pub(crate) fn track_feature(t: &TrackRecord, with_times: bool) -> Feature<TrackProperties> {
+pub(crate) fn track_feature(
+    t: &TrackRecord,
+    with_times: bool,
+    names: &Names,
+) -> Feature<TrackProperties> {
     let coord_times = with_times.then(|| {
         segments_coord_times(&t.track.segments)
             .into_iter()
@@ -73,6 +80,7 @@ pub(crate) fn track_feature(t: &TrackRecord, with_times: bool) -> Feature<TrackP
     });
     let properties = TrackProperties {
         officer: t.track.officer.clone(),
+        officer_name: names.get(&t.track.officer).cloned(),
         device: t.track.device.clone(),
         name: t.track.name.clone(),
         started_at: crate::time::iso_ms(t.started_ms),
@@ -354,10 +362,11 @@ pub async fn list(
     let with_times = flag(&q, "times")?;
     // officers list their own tracks; asking for another's finds none
     let page = queries::track_page(&st.store, &scope, q.get("officer").cloned(), query).await?;
+    let names = users::display_names(&st.store).await?;
     Ok(Json(FeatureCollection::new(
         page.items
             .iter()
-            .map(|t| track_feature(t, with_times))
+            .map(|t| track_feature(t, with_times, &names))
             .collect(),
         page.total,
     )))
@@ -373,7 +382,8 @@ pub async fn one(
     PathId(id): PathId,
 ) -> ApiResult<Json<Feature<TrackProperties>>> {
     let t = visible(&st, &caller, id).await?;
-    Ok(Json(track_feature(&t, true)))
+    let names = users::display_names(&st.store).await?;
+    Ok(Json(track_feature(&t, true, &names)))
 }
 
 /// The H3 cells a track covered, with the first and last time seen.

@@ -94,8 +94,14 @@ pub async fn name_point(
     projects.retain(|p| access.allows_geometry(p.value.town.as_deref(), &p.value.geometry));
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;
+    let stops: Vec<_> = store
+        .places(None)
+        .await?
+        .into_iter()
+        .map(|p| p.place)
+        .collect();
     tokio::task::spawn_blocking(move || {
-        Gazetteer::from_layers(&venues, &projects, &districts, &grids.grids).label(at)
+        Gazetteer::from_layers(&venues, &projects, &districts, &grids.grids, &stops).label(at)
     })
     .await
     .map_err(super::task_failed("naming a place"))

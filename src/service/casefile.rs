@@ -130,6 +130,12 @@ pub struct CaseFileView {
     /// The ids of the records a later one corrects.
     pub corrected: Vec<i64>,
     pub attachments: Vec<AttachmentMeta>,
+    /// The items of 督办 about the work (reminders and their escalation),
+    /// oldest first, open and closed.
+    pub supervision: Vec<super::supervision::SupervisionItem>,
+    /// The names for people of the users the file mentions (who recorded,
+    /// uploaded, was told), by login; a login without a name is left out.
+    pub names: std::collections::BTreeMap<String, String>,
 }
 
 /// The newest naming of each role of each work.
@@ -157,16 +163,36 @@ pub async fn case_file(
     };
     let records = store.records(&q).await?;
     let file = CaseFile::new(records.clone());
+    let parties = parties_in_force(store.work_parties(&q).await?);
+    let attachments = store.attachments(&q).await?;
+    let all = super::users::display_names(store).await?;
+    let supervision = super::supervision::of_work(store, project_id, &all).await?;
+    let mentioned = records
+        .iter()
+        .map(|r| &r.recorded_by)
+        .chain(parties.iter().map(|p| &p.recorded_by))
+        .chain(attachments.iter().map(|a| &a.uploaded_by))
+        .chain(supervision.iter().map(|i| &i.owner))
+        .chain(
+            supervision
+                .iter()
+                .flat_map(|i| i.chain.iter().map(|s| &s.recipient)),
+        );
+    let names = mentioned
+        .filter_map(|login| Some((login.clone(), all.get(login)?.clone())))
+        .collect();
     Ok(CaseFileView {
         project_id,
         status: work.value.status,
         notified: file.notified(work.value.started_on),
         out_of_scope: file.out_of_scope().map(str::to_owned),
         handed_over_to: file.above_limit_handover().map(|h| h.to.clone()),
-        parties: parties_in_force(store.work_parties(&q).await?),
+        parties,
         corrected: records.iter().filter_map(|r| r.body.corrects).collect(),
         records,
-        attachments: store.attachments(&q).await?,
+        attachments,
+        supervision,
+        names,
     })
 }
 

@@ -597,6 +597,12 @@ pub async fn ranked_blind_cells(
     let projects = typed::all::<Project>(store).await?;
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;
+    let stops: Vec<_> = store
+        .places(None)
+        .await?
+        .into_iter()
+        .map(|p| p.place)
+        .collect();
     tokio::task::spawn_blocking(move || {
         let r = report(&cells, &data, from_ms, to_ms).map_err(|e| analysis_failed(&e))?;
         let st = statuses(&cells, &r);
@@ -604,7 +610,7 @@ pub async fn ranked_blind_cells(
         let mut ranked = blind_cells(&cells, &st, &ctx, to_ms);
         let total = ranked.len();
         ranked.truncate(limit);
-        let names = Gazetteer::from_layers(&venues, &projects, &districts, &grids.grids);
+        let names = Gazetteer::from_layers(&venues, &projects, &districts, &grids.grids, &stops);
         for b in &mut ranked {
             b.place = Some(names.label_cell(b.cell));
         }

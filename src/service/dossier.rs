@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use super::ServiceError;
 use super::casefile::{CaseFileView, case_file};
 use super::docx::Block;
+use super::users::Names;
 use crate::auth::Scope;
 use crate::casefile::{CaseRecord, Entry, PartyRole};
 use crate::domain::{Project, Stored, Town};
@@ -22,6 +23,14 @@ use crate::inspection::{Hazard, HazardEvent, Inspection};
 use crate::store::casefile::RecordQuery;
 use crate::store::{DynStore, InspectionQuery, typed};
 use crate::time::local_text;
+
+/// A user as people read them: their name, else their login.
+fn person(names: &Names, login: &str) -> String {
+    names
+        .get(login)
+        .cloned()
+        .unwrap_or_else(|| login.to_owned())
+}
 
 /// One entry of the file's time line.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,13 +55,15 @@ pub struct Dossier {
     pub events: Vec<Event>,
     /// The photos' bytes and types, by attachment id.
     pub photos: HashMap<i64, (String, Vec<u8>)>,
+    /// Users' names for people, by login.
+    pub names: Names,
 }
 
 #[expect(
     clippy::too_many_lines,
     reason = "one arm per kind of record, each its own lines"
 )]
-fn record_event(r: &CaseRecord, corrected: bool) -> Event {
+fn record_event(r: &CaseRecord, corrected: bool, names: &Names) -> Event {
     let (kind, title, mut lines) = match &r.body.entry {
         Entry::Filing(f) => (
             "备案",
@@ -155,7 +166,7 @@ fn record_event(r: &CaseRecord, corrected: bool) -> Event {
     }
     lines.push(format!(
         "记录人：{}（{}）",
-        r.recorded_by,
+        person(names, &r.recorded_by),
         local_text(r.recorded_at)
     ));
     Event {
@@ -172,8 +183,9 @@ fn inspection_event(
     i: &Inspection,
     detail: Option<&InspectionDetail>,
     hazards: &[&Hazard],
+    names: &Names,
 ) -> Event {
-    let mut lines = vec![format!("检查人：{}", i.inspector)];
+    let mut lines = vec![format!("检查人：{}", person(names, &i.inspector))];
     if !i.note.is_empty() {
         lines.push(format!("检查情况：{}", i.note));
     }
@@ -224,7 +236,7 @@ fn inspection_event(
     }
 }
 
-fn hazard_events(h: &Hazard, events: &[HazardEvent]) -> Vec<Event> {
+fn hazard_events(h: &Hazard, events: &[HazardEvent], names: &Names) -> Vec<Event> {
     events
         .iter()
         .filter(|e| e.hazard_id == h.id && e.from.is_some())
@@ -234,7 +246,7 @@ fn hazard_events(h: &Hazard, events: &[HazardEvent]) -> Vec<Event> {
             title: format!("隐患 #{} {}：{}", h.id, h.kind.label_zh(), e.to.label_zh()),
             lines: [
                 (!e.note.is_empty()).then(|| format!("说明：{}", e.note)),
-                Some(format!("经办人：{}", e.by)),
+                Some(format!("经办人：{}", person(names, &e.by))),
             ]
             .into_iter()
             .flatten()
@@ -248,6 +260,7 @@ fn hazard_events(h: &Hazard, events: &[HazardEvent]) -> Vec<Event> {
 /// Gathers a work's dossier (the work must be in the scope).
 pub async fn dossier(store: &DynStore, scope: &Scope, id: i64) -> Result<Dossier, ServiceError> {
     let file = case_file(store, scope, id).await?;
+    let names = super::users::display_names(store).await?;
     let work = super::inspections::work_in_scope(store, scope, id).await?;
     let town_name = match &work.value.town {
         Some(code) => typed::all::<Town>(store)
@@ -273,14 +286,14 @@ pub async fn dossier(store: &DynStore, scope: &Scope, id: i64) -> Result<Dossier
     let mut events: Vec<Event> = file
         .records
         .iter()
-        .map(|r| record_event(r, file.corrected.contains(&r.id)))
+        .map(|r| record_event(r, file.corrected.contains(&r.id), &names))
         .collect();
     for i in &inspections {
         let mine: Vec<&Hazard> = hazards.iter().filter(|h| h.inspection_id == i.id).collect();
-        events.push(inspection_event(i, details.get(&i.id), &mine));
+        events.push(inspection_event(i, details.get(&i.id), &mine, &names));
     }
     for h in &hazards {
-        events.extend(hazard_events(h, &history));
+        events.extend(hazard_events(h, &history, &names));
     }
     events.sort_by_key(|e| e.at);
     let mut photos = HashMap::new();
@@ -297,6 +310,7 @@ pub async fn dossier(store: &DynStore, scope: &Scope, id: i64) -> Result<Dossier
         file,
         events,
         photos,
+        names,
     })
 }
 
@@ -395,6 +409,21 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #666;padding
         }
         h.push_str("</div>");
     }
+    if !d.file.supervision.is_empty() {
+        h.push_str("<h2>督办记录</h2><table>");
+        for (i, row) in super::supervision::table(&d.file.supervision)
+            .iter()
+            .enumerate()
+        {
+            let cell = if i == 0 { "th" } else { "td" };
+            h.push_str("<tr>");
+            for c in row {
+                let _ = write!(h, "<{cell}>{}</{cell}>", html_esc(c));
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</table>");
+    }
     if !d.file.attachments.is_empty() {
         h.push_str("<h2>附件</h2><table><tr><th>附件</th><td>类型、上传人、时间</td></tr>");
         for a in &d.file.attachments {
@@ -404,7 +433,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #666;padding
                 a.id,
                 html_esc(&a.file_name),
                 html_esc(&a.media_type),
-                html_esc(&a.uploaded_by),
+                html_esc(&person(&d.names, &a.uploaded_by)),
                 local_text(a.uploaded_at)
             );
         }
@@ -446,6 +475,10 @@ pub fn to_blocks(d: &Dossier) -> Vec<Block> {
             bold: true,
         });
         b.push(Block::para(e.lines.join("\n")));
+    }
+    if !d.file.supervision.is_empty() {
+        b.push(Block::Heading("督办记录".to_owned()));
+        b.push(Block::Table(super::supervision::table(&d.file.supervision)));
     }
     b.push(Block::Right(format!(
         "生成时间：{}",

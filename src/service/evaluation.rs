@@ -248,10 +248,12 @@ pub async fn overview(
         .map(|f| (f.project_id, f))
         .collect();
     let data2 = Arc::clone(&data);
-    let town_measures =
-        tokio::task::spawn_blocking(move || evaluation::measure(&data2, &report, &roles, &window))
-            .await
-            .map_err(super::task_failed("evaluation"))?;
+    let escalated = super::supervision::escalated(store).await?;
+    let town_measures = tokio::task::spawn_blocking(move || {
+        evaluation::measure(&data2, &report, &roles, &escalated, &window)
+    })
+    .await
+    .map_err(super::task_failed("evaluation"))?;
     let mut towns = Vec::with_capacity(town_measures.len());
     for m in town_measures {
         if !caller.scope.allows_town(&m.town) && !caller.scope.is_district() {
@@ -412,10 +414,12 @@ pub async fn scorecard(
         }
     }
     let rows = report.scorecard.clone();
-    let town_measures =
-        tokio::task::spawn_blocking(move || evaluation::measure(&data, &report, &roles, &window))
-            .await
-            .map_err(super::task_failed("scorecard"))?;
+    let escalated = super::supervision::escalated(store).await?;
+    let town_measures = tokio::task::spawn_blocking(move || {
+        evaluation::measure(&data, &report, &roles, &escalated, &window)
+    })
+    .await
+    .map_err(super::task_failed("scorecard"))?;
     let scores = town_measures
         .iter()
         .map(|m| evaluation::score(CURRENT_TABLE, m, declared.get(&m.town)))

@@ -114,11 +114,12 @@ pub async fn set_display_name(
     Ok(())
 }
 
+/// Users' names as people read them, by login.
+pub type Names = std::collections::HashMap<String, String>;
+
 /// Every user's name as people read it, by login (logins without a
 /// display name are left out).
-pub async fn display_names(
-    store: &DynStore,
-) -> Result<std::collections::HashMap<String, String>, ServiceError> {
+pub async fn display_names(store: &DynStore) -> Result<Names, ServiceError> {
     Ok(store
         .users()
         .await?

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod inspection;
 pub mod layer;
 pub mod notify;
+pub mod places;
 pub mod postgis;
 pub mod routes;
 pub mod scoped;
@@ -37,6 +38,7 @@ pub use idempotency::IdempotencyStore;
 pub use inspection::{InspectionQuery, InspectionStore};
 pub use layer::{Layer, LayerItem};
 pub use notify::NotifyStore;
+pub use places::PlaceStore;
 pub use routes::RouteStore;
 pub use tracks::TrackStore;
 
@@ -281,6 +283,7 @@ pub trait Store:
     + CaseFileStore
     + EvaluationStore
     + NotifyStore
+    + PlaceStore
     + Send
     + Sync
     + 'static

@@ -94,6 +94,8 @@ pub struct ChainStep {
     pub level: i64,
     pub level_zh: &'static str,
     pub recipient: String,
+    /// The recipient's name for people, when the user has one.
+    pub recipient_name: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -175,6 +177,15 @@ pub enum Mark {
     Done,
 }
 
+/// Which items [`NotifyStore::items`] reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ItemQuery {
+    /// Items about this work.
+    pub project_id: Option<i64>,
+    /// Items that climbed at least this far (1: past the owner).
+    pub min_level: i64,
+}
+
 #[async_trait]
 pub trait NotifyStore {
     /// Creates an item with its first chain step (the owner) and its
@@ -205,6 +216,11 @@ pub trait NotifyStore {
 
     /// A user's open items (owned, or escalated to them), newest first.
     async fn inbox(&self, user: &str) -> Result<Vec<StoredItem>, StoreError>;
+
+    /// Items in any state (open, done, resolved) by [`ItemQuery`], oldest
+    /// first, with their chains: a work's 督办 for its case file, the
+    /// escalated items for the evaluation.
+    async fn items(&self, q: &ItemQuery) -> Result<Vec<StoredItem>, StoreError>;
 
     /// Marks an item of `user`'s (owned or escalated to them); `false`
     /// when it is not theirs or does not exist.

@@ -173,6 +173,9 @@ pub struct RouteRecord {
     pub route: NewRoute,
     pub adherence: Option<Adherence>,
     pub created_at: DateTime<Utc>,
+    /// When it was last assigned to its officer (epoch ms), as stored;
+    /// each assignment is a new fact for the notifier.
+    pub assigned_ms: Option<i64>,
 }
 
 /// Filters and paging of the route list; `None` is no filter.

@@ -17,7 +17,7 @@ use gridpatrol::casefile::{
 };
 use gridpatrol::domain::{Category, Funding, Project, ProjectStatus, Stored, Town, TownKind};
 use gridpatrol::evaluation::{
-    self, Claim, ItemCode, Roles, SONGJIANG_2025, SelfAssessment, TownMeasures,
+    self, Claim, Escalated, ItemCode, Roles, SONGJIANG_2025, SelfAssessment, TownMeasures,
 };
 use gridpatrol::inspection::{Hazard, HazardKind, HazardStatus, Inspection, Severity};
 
@@ -239,6 +239,10 @@ fn dataset() -> (Dataset, Roles) {
 }
 
 fn measured(data: &Dataset, roles: &Roles) -> TownMeasures {
+    measured_with(data, roles, &[])
+}
+
+fn measured_with(data: &Dataset, roles: &Roles, escalated: &[Escalated]) -> TownMeasures {
     let w = Window::days_before(now(), 90);
     let params = ReportParams {
         window: w,
@@ -251,7 +255,7 @@ fn measured(data: &Dataset, roles: &Roles) -> TownMeasures {
         works: works::Params::default(),
     };
     let r = report(data, &Coverage::Unknown, &params);
-    evaluation::measure(data, &r, roles, &w).remove(0)
+    evaluation::measure(data, &r, roles, escalated, &w).remove(0)
 }
 
 fn ratio(m: &TownMeasures, key: &str) -> (usize, usize) {
@@ -305,6 +309,47 @@ fn every_measure_equals_its_definition() {
     // declared items without a self-assessment give nothing
     assert!(s.item(ItemCode::Organisation).expect("org").score.abs() < 1e-9);
     assert!(s.total > 0.0 && s.total < 100.0);
+}
+
+#[test]
+fn escalated_items_of_the_half_year_count_and_closing_them_scores() {
+    let (data, roles) = dataset();
+    let item = |town: &str, ago: i64, closed: bool| Escalated {
+        town: town.to_owned(),
+        due_on: day(ago),
+        closed,
+    };
+    let supervision = |m: &TownMeasures| {
+        evaluation::score(&SONGJIANG_2025, m, None)
+            .item(ItemCode::Supervision)
+            .expect("item")
+            .score
+    };
+    // none escalated: nothing to measure, and nothing lost
+    let none = measured(&data, &roles);
+    assert_eq!(none.get("escalated_items").and_then(|v| v.value), Some(0.0));
+    assert_eq!(none.get("escalated_closed").and_then(|v| v.value), None);
+    // three of the town in the window (one closed), one before the window,
+    // one of another town: 1 / 3
+    let items = [
+        item(TOWN, 10, true),
+        item(TOWN, 20, false),
+        item(TOWN, 30, false),
+        item(TOWN, 200, true),
+        item("310117002", 10, false),
+    ];
+    let some = measured_with(&data, &roles, &items);
+    assert_eq!(some.get("escalated_items").and_then(|v| v.value), Some(3.0));
+    assert_eq!(ratio(&some, "escalated_closed"), (1, 3));
+    assert!(supervision(&some) < supervision(&none));
+    // closing the other two brings the item back
+    let closed = items.map(|mut e| {
+        e.closed = true;
+        e
+    });
+    let all = measured_with(&data, &roles, &closed);
+    assert_eq!(ratio(&all, "escalated_closed"), (3, 3));
+    assert!((supervision(&all) - supervision(&none)).abs() < 1e-9);
 }
 
 fn full_management(data: &Dataset, roles: &Roles) -> f64 {

@@ -249,3 +249,120 @@ async fn a_cell_or_a_point_is_named_for_people() {
     let none = app.get_as(&token, "/api/v1/basemap/place?lat=31").await;
     common::assert_problem(&none, StatusCode::UNPROCESSABLE_ENTITY, Some("lon"));
 }
+
+#[tokio::test]
+async fn bus_stops_name_cells_and_label_the_map_at_street_zoom() {
+    let store = common::sqlite_store().await;
+    demo::load(&store, &common::fixtures())
+        .await
+        .expect("demo data loads");
+    let app = TestApp::unlimited(&store);
+    let token = common::admin_token(&store).await;
+    // 松江老城, street zoom
+    let a = app
+        .get_as(
+            &token,
+            "/api/v1/basemap/places?bbox=121.21,31.0,121.25,31.03",
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{a}");
+    let features = a.json()["features"].as_array().expect("features").clone();
+    assert!(features.len() > 10, "{} stops", features.len());
+    for f in &features {
+        assert_eq!(f["properties"]["kind"], "stop", "{f}");
+        assert!(
+            f["properties"]["name"].as_str().is_some_and(has_chinese),
+            "{f}"
+        );
+        let c = f["geometry"]["coordinates"].as_array().expect("point");
+        let (lon, lat) = (c[0].as_f64().expect("lon"), c[1].as_f64().expect("lat"));
+        assert!((121.21..=121.25).contains(&lon) && (31.0..=31.03).contains(&lat));
+    }
+    // a point at a crossroads stop is named after it
+    let stop = features
+        .iter()
+        .find(|f| {
+            f["properties"]["name"]
+                .as_str()
+                .is_some_and(|n| n.ends_with('路') && !n.contains('（'))
+        })
+        .expect("a crossroads stop");
+    let name = stop["properties"]["name"].as_str().expect("name");
+    let c = stop["geometry"]["coordinates"].as_array().expect("point");
+    let named = app
+        .get_as(
+            &token,
+            &format!("/api/v1/basemap/place?lon={}&lat={}", c[0], c[1]),
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::OK, "{named}");
+    assert_eq!(named.json()["place"], name, "{named}");
+    assert!(
+        named.json()["zh"]
+            .as_str()
+            .is_some_and(|z| z.starts_with(&format!("{name}附近"))),
+        "{named}"
+    );
+    // a district-wide box is refused, naming the parameter
+    let wide = app
+        .get_as(&token, "/api/v1/basemap/places?bbox=121.0,30.9,121.4,31.2")
+        .await;
+    assert_eq!(wide.status, StatusCode::UNPROCESSABLE_ENTITY, "{wide}");
+    assert!(wide.text().contains("bbox"), "{wide}");
+}
+
+#[tokio::test]
+async fn officers_and_inspectors_are_named_in_the_json_lists() {
+    let store = common::sqlite_store().await;
+    demo::load(&store, &common::fixtures())
+        .await
+        .expect("demo data loads");
+    let app = TestApp::unlimited(&store);
+    let token = common::admin_token(&store).await;
+    let tracks = app.get_as(&token, "/api/v1/tracks?limit=20").await;
+    assert_eq!(tracks.status, StatusCode::OK, "{tracks}");
+    let features = tracks.json()["features"]
+        .as_array()
+        .expect("tracks")
+        .clone();
+    assert!(!features.is_empty());
+    for f in &features {
+        let p = &f["properties"];
+        // the login stays; the name is what people read (夏卫国, not officer01)
+        assert!(
+            p["officer"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("officer")),
+            "{p}"
+        );
+        assert!(p["officer_name"].as_str().is_some_and(has_chinese), "{p}");
+    }
+    let one = features[0]["id"].as_i64().expect("id");
+    let t = app.get_as(&token, &format!("/api/v1/tracks/{one}")).await;
+    assert!(
+        t.json()["properties"]["officer_name"]
+            .as_str()
+            .is_some_and(has_chinese),
+        "{t}"
+    );
+    // an inspected work's inspections name their inspector
+    let ins = app.get_as(&token, "/api/v1/hazards?limit=1").await;
+    assert_eq!(ins.status, StatusCode::OK, "{ins}");
+    let work = ins.json()["items"][0]["project_id"]
+        .as_i64()
+        .expect("a hazard's work");
+    let list = app
+        .get_as(&token, &format!("/api/v1/projects/{work}/inspections"))
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{list}");
+    for i in list.json()["items"].as_array().expect("items") {
+        assert!(i["inspector_name"].as_str().is_some_and(has_chinese), "{i}");
+    }
+    // the case file names who recorded what, and who was told
+    let file = app
+        .get_as(&token, &format!("/api/v1/projects/{work}/casefile"))
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{file}");
+    assert!(file.json()["supervision"].is_array(), "{file}");
+    assert!(file.json()["names"].is_object(), "{file}");
+}

@@ -171,3 +171,35 @@ fn bad_arguments_store_nothing(db: &Path, start_arg: &str, rt: &tokio::runtime::
     });
     assert_eq!(count, 1);
 }
+
+#[test]
+fn imports_named_places_and_refuses_a_bad_file_whole() {
+    let dir = temp_dir("places");
+    let db = dir.join("gridpatrol.db");
+    let stops = common::fixtures().join(gridpatrol::demo::PLACES_FILE);
+    let said = ok(&run(
+        &db,
+        &["import", "places", stops.to_str().expect("path")],
+    ));
+    assert!(said.contains("1445 named places stored"), "{said}");
+    // a line among the points: one readable line naming the feature, non-zero, nothing replaced
+    let bad = dir.join("bad.geojson");
+    std::fs::write(
+        &bad,
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[121.23,31.03]},"properties":{"name":"人民北路荣乐路"}},
+        {"type":"Feature","geometry":{"type":"LineString","coordinates":[[121.2,31.0],[121.3,31.1]]},"properties":{"name":"荣乐路"}}]}"#,
+    )
+    .expect("write");
+    let out = run(&db, &["import", "places", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("features[1].geometry"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // the stored places are those of the first file still
+    let again = ok(&run(
+        &db,
+        &["import", "places", stops.to_str().expect("path")],
+    ));
+    assert!(again.contains("1445 named places stored"), "{again}");
+}

@@ -3,9 +3,9 @@
 //! instead of an H3 id that nobody on the street can read (the id stays in
 //! the answers' details).
 //!
-//! The named places are what the data has: crowded venues (most of them
-//! named after a bus stop, such as 飞航广场), the works' street addresses
-//! (文翔路70号) and the commercial districts. A [`Gazetteer`] indexes them in
+//! The named places are what the data has: bus stops (most named after a
+//! crossroads, such as 人民北路荣乐路), crowded venues (飞航广场), the
+//! works' street addresses (文翔路70号) and the commercial districts. A [`Gazetteer`] indexes them in
 //! an R-tree on a local equirectangular plane (the nearest candidates by
 //! degrees scaled by the cosine of the latitude, then the geodesic distance
 //! for the words), and knows the grid of every cell.
@@ -36,6 +36,29 @@ pub enum PlaceKind {
     Address,
     /// A commercial district (商圈).
     District,
+    /// A bus stop (公交站), most named after a crossroads (人民北路荣乐路).
+    Stop,
+}
+
+impl PlaceKind {
+    /// The kind as stored and served.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Venue => "venue",
+            Self::Address => "address",
+            Self::District => "district",
+            Self::Stop => "stop",
+        }
+    }
+
+    /// The kind of a stored name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Venue, Self::Address, Self::District, Self::Stop]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
 }
 
 /// A named point.
@@ -122,15 +145,17 @@ impl Gazetteer {
     }
 
     /// The places of the data: venues, works' addresses (one per distinct
-    /// address) and commercial districts (at their centres).
+    /// address), commercial districts (at their centres) and the stored
+    /// named places (bus stops).
     #[must_use]
     pub fn from_layers(
         venues: &[Stored<Venue>],
         projects: &[Stored<Project>],
         districts: &[Stored<District>],
         grids: &[Stored<Grid>],
+        stops: &[NamedPlace],
     ) -> Self {
-        let mut places = Vec::new();
+        let mut places = stops.to_vec();
         for v in venues {
             if let Some(position) = point_of(&v.value.geometry) {
                 places.push(NamedPlace {

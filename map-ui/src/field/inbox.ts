@@ -19,7 +19,7 @@ interface Item {
   read: boolean;
   hazard_id: number | null;
   project_id: number | null;
-  chain: Array<{ level_zh: string; recipient: string }>;
+  chain: Array<{ level_zh: string; recipient: string; recipient_name?: string | null }>;
 }
 
 interface Inbox {
@@ -62,7 +62,7 @@ export async function renderInbox(root: HTMLElement, onChange: () => void): Prom
         });
       });
       const open = it.hazard_id !== null ? h('a', { href: `#hazard/${it.hazard_id}`, text: '去复查' }) : null;
-      const chain = it.chain.map((s) => `${s.level_zh} ${s.recipient}`).join(' → ');
+      const chain = it.chain.map((s) => `${s.level_zh} ${s.recipient_name ?? s.recipient}`).join(' → ');
       const li = h(
         'li',
         { 'data-read': String(it.read), 'data-id': String(it.id) },

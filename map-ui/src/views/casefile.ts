@@ -71,6 +71,34 @@ function fileLink(text: string, path: string, name: string, onError: (e: unknown
   return a;
 }
 
+const LEVEL_EN = ['owner', 'town lead', 'district'];
+const STATUS_EN: Record<string, string> = { open: 'open', done: 'done (marked by its owner)', resolved: 'closed (the fact no longer holds)' };
+
+/** The work's items of 督办: what fell due, how far it climbed, who was told, whether it is closed. */
+function supervisionList(items: Rec[]): HTMLElement {
+  const box = h('div', { class: 'casefile-supervision' }, h('h3', { text: zh() ? '督办记录' : 'Supervision (督办)' }));
+  const ul = h('ul', { class: 'reasons' });
+  if (items.length === 0) ul.append(h('li', { class: 'muted small', text: zh() ? '暂无督办事项' : 'Nothing supervised yet' }));
+  for (const it of items) {
+    const chain = ((it.chain as Rec[] | undefined) ?? [])
+      .map((s) => `${zh() ? String(s.level_zh) : LEVEL_EN[Number(s.level)] ?? ''} ${String(s.recipient_name ?? s.recipient)}`)
+      .join(' → ');
+    const status = zh() ? String(it.status_zh) : STATUS_EN[String(it.status)] ?? String(it.status);
+    const head = `${zh() ? String(it.title_zh) : String(it.title_en)} · ${status}`;
+    const sub = `${zh() ? '期限' : 'due'} ${String(it.due_on)} · ${chain}`;
+    ul.append(
+      h(
+        'li',
+        { class: `supervision-item level-${String(it.level)}`, 'data-supervision': String(it.id), 'data-status': String(it.status) },
+        h('div', { text: head }),
+        h('div', { class: 'small muted', text: sub }),
+      ),
+    );
+  }
+  box.append(ul);
+  return box;
+}
+
 /** The case-file section of a work's details panel. */
 export async function caseFileSection(id: number, onError: (e: unknown) => void): Promise<HTMLElement> {
   const section = h('section', { class: 'extras casefile', 'data-casefile': String(id) });
@@ -103,12 +131,15 @@ export async function caseFileSection(id: number, onError: (e: unknown) => void)
     const records = (file.records as Rec[] | undefined) ?? [];
     const list = h('ul', { class: 'reasons casefile-records' });
     if (records.length === 0) list.append(h('li', { class: 'muted small', text: zh() ? '暂无档案记录' : 'No records yet' }));
+    const names = (file.names ?? {}) as Record<string, string>;
+    const who = (login: unknown): string => names[String(login)] ?? String(login ?? '');
     for (const r of records) {
-      const li = h('li', { 'data-record': String(r.id ?? ''), text: `${summary((r.entry ?? {}) as Rec)} — ${String(r.recorded_by ?? '')}` });
+      const li = h('li', { 'data-record': String(r.id ?? ''), text: `${summary((r.entry ?? {}) as Rec)} — ${who(r.recorded_by)}` });
       if (corrected.has(Number(r.id))) li.style.textDecoration = 'line-through';
       list.append(li);
     }
     section.append(list);
+    section.append(supervisionList((file.supervision as Rec[] | undefined) ?? []));
     const attachments = (file.attachments as Rec[] | undefined) ?? [];
     if (attachments.length > 0) {
       const ul = h('ul', { class: 'reasons' });

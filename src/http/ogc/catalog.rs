@@ -298,11 +298,12 @@ async fn tracks(st: &AppState, caller: &Caller, ask: &Ask) -> ApiResult<Got> {
         offset,
     };
     let page = queries::track_page(&st.store, &scope, None, q).await?;
+    let names = crate::service::users::display_names(&st.store).await?;
     let features = page
         .items
         .iter()
         .map(|t| {
-            serde_json::to_value(crate::http::tracks::track_feature(t, false))
+            serde_json::to_value(crate::http::tracks::track_feature(t, false, &names))
                 .unwrap_or(Value::Null)
         })
         .collect();
@@ -324,11 +325,13 @@ async fn routes(st: &AppState, caller: &Caller, ask: &Ask) -> ApiResult<Got> {
         ..RouteQuery::default()
     };
     let page = crate::service::routes::list(&st.store, &caller.scope, q).await?;
+    let names = crate::service::users::display_names(&st.store).await?;
     let features = page
         .items
         .iter()
         .map(|r| {
-            serde_json::to_value(crate::http::routes_answer::feature(r)).unwrap_or(Value::Null)
+            serde_json::to_value(crate::http::routes_answer::feature(r, &names))
+                .unwrap_or(Value::Null)
         })
         .collect();
     Ok(paged(features, page.total, ask))
@@ -400,7 +403,9 @@ pub async fn one(
             let scope = TrackScope::of(&st.store, caller).await?;
             match queries::visible_track(&st.store, &scope, id).await {
                 Ok(t) => {
-                    Ok(serde_json::to_value(crate::http::tracks::track_feature(&t, false)).ok())
+                    let names = crate::service::users::display_names(&st.store).await?;
+                    let f = crate::http::tracks::track_feature(&t, false, &names);
+                    Ok(serde_json::to_value(f).ok())
                 }
                 Err(crate::service::ServiceError::NotFound(_)) => Ok(None),
                 Err(e) => Err(e.into()),
@@ -408,7 +413,11 @@ pub async fn one(
         }
         (Kind::Routes, Some(id)) => {
             match crate::service::routes::get(&st.store, &caller.scope, id).await {
-                Ok(r) => Ok(serde_json::to_value(crate::http::routes_answer::feature(&r)).ok()),
+                Ok(r) => {
+                    let names = crate::service::users::display_names(&st.store).await?;
+                    let f = crate::http::routes_answer::feature(&r, &names);
+                    Ok(serde_json::to_value(f).ok())
+                }
                 Err(crate::service::ServiceError::NotFound(_)) => Ok(None),
                 Err(e) => Err(e.into()),
             }

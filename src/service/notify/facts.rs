@@ -15,8 +15,9 @@ use crate::casefile::CaseFile;
 use crate::domain::{Grid, Project, Stored, Venue};
 use crate::inspection::{Hazard, Inspection};
 use crate::notify::events::Place;
-use crate::notify::{Directory, Person, PersonRole};
+use crate::notify::{AssignedRoute, Directory, Person, PersonRole};
 use crate::store::casefile::RecordQuery;
+use crate::store::routes::RouteQuery;
 use crate::store::{DynStore, InspectionQuery, StoreError, typed};
 
 /// Everything the rules read, owned.
@@ -28,6 +29,7 @@ pub struct Loaded {
     pub places: HashMap<i64, Place>,
     pub near_venue: Vec<i64>,
     pub grids: Vec<(Grid, Option<DateTime<Utc>>)>,
+    pub routes: Vec<AssignedRoute>,
 }
 
 /// The grid (code, zone) each compacted cell belongs to.
@@ -132,6 +134,7 @@ pub async fn load(store: &DynStore, now: DateTime<Utc>) -> Result<Loaded, StoreE
             (g.value, seen)
         })
         .collect();
+    let routes = assigned_routes(store, crate::time::local_day(now)).await?;
     Ok(Loaded {
         works,
         hazards,
@@ -140,7 +143,58 @@ pub async fn load(store: &DynStore, now: DateTime<Utc>) -> Result<Loaded, StoreE
         places,
         near_venue,
         grids,
+        routes,
     })
+}
+
+/// The routes of today and later that are assigned to an officer.
+async fn assigned_routes(
+    store: &DynStore,
+    today: chrono::NaiveDate,
+) -> Result<Vec<AssignedRoute>, StoreError> {
+    let mut out = Vec::new();
+    let mut q = RouteQuery {
+        from: Some(today),
+        limit: 1_000,
+        ..RouteQuery::default()
+    };
+    loop {
+        let page = store.list_routes(&q).await?;
+        let n = page.items.len();
+        out.extend(page.items.into_iter().filter_map(|r| {
+            let route = r.route;
+            let place = route
+                .details
+                .get("area_name")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(
+                    || {
+                        route
+                            .grid_code
+                            .clone()
+                            .unwrap_or_else(|| route.zone_code.clone())
+                    },
+                    str::to_owned,
+                );
+            Some(AssignedRoute {
+                id: r.id,
+                assigned_ms: r.assigned_ms.unwrap_or_default(),
+                officer: route.officer?,
+                date: route.date,
+                starts_at: route.starts_at,
+                place,
+                stops: route.stops.len(),
+                distance_m: route.distance_m,
+                town_code: route.town_code,
+                grid_code: route.grid_code,
+                zone_code: route.zone_code,
+            })
+        }));
+        if n < q.limit as usize {
+            return Ok(out);
+        }
+        q.offset += q.limit;
+    }
 }
 
 /// The users with a live token, as the chain sees them.

@@ -165,6 +165,7 @@ impl Notifier {
                 places: &loaded.places,
                 near_venue: &loaded.near_venue,
                 grids: &loaded.grids,
+                routes: &loaded.routes,
             },
             &self.settings.thresholds,
         );
@@ -324,6 +325,8 @@ impl Notifier {
             format!("{base}/api/v1/hazards/{h}")
         } else if let Some(p) = s.project_id {
             format!("{base}/api/v1/projects/{p}/casefile")
+        } else if let Some(r) = s.route_id {
+            format!("{base}/api/v1/routes/{r}")
         } else if let Some(g) = &s.grid_code {
             format!("{base}/api/v1/grids?code={g}")
         } else {
@@ -344,6 +347,7 @@ impl Notifier {
             "project_id": s.project_id,
             "hazard_id": s.hazard_id,
             "grid_code": s.grid_code,
+            "route_id": s.route_id,
             "town_code": s.town_code,
             "link": link,
             "created_at": iso(item.at),

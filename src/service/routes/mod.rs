@@ -391,9 +391,10 @@ pub async fn assign(
 /// with their ETA and why each is one, the route from the start through the
 /// stops to the end, and the path along the roads as a track, in full
 /// precision. Names and descriptions are in Chinese, with times of day in
-/// Beijing time: a phone shows them as they are.
+/// Beijing time: a phone shows them as they are. The officer is named by
+/// `officer_name` (their name for people) when there is one.
 #[must_use]
-pub fn to_gpx(r: &RouteRecord) -> String {
+pub fn to_gpx(r: &RouteRecord, officer_name: Option<&str>) -> String {
     let route = &r.route;
     let stops = route
         .stops
@@ -426,7 +427,9 @@ pub fn to_gpx(r: &RouteRecord) -> String {
         title: format!(
             "{area} {kind}路线 {}（{}，编号 {}）",
             route.date,
-            route.officer.as_deref().unwrap_or("未指派"),
+            officer_name
+                .or(route.officer.as_deref())
+                .unwrap_or("未指派"),
             r.id
         ),
         created_at: r.created_at,

@@ -49,13 +49,24 @@ pub async fn plan(
     let data =
         crate::service::blindspots::restrict(crate::service::blindspots::load(store).await?, scope);
     let graph = roads.get(store).await?;
+    let stops: Vec<_> = store
+        .places(None)
+        .await?
+        .into_iter()
+        .map(|p| p.place)
+        .collect();
     let cells = area.cells;
     let cells_total = cells.len();
     let plan_input = input.clone();
     let (plan, targets, places) = tokio::task::spawn_blocking(move || {
         let targets = choose_targets(&data, &cells, &status, starts_at);
-        let gazetteer =
-            Gazetteer::from_layers(&data.venues, &data.projects, &data.districts, &data.grids);
+        let gazetteer = Gazetteer::from_layers(
+            &data.venues,
+            &data.projects,
+            &data.districts,
+            &data.grids,
+            &stops,
+        );
         let req = PlanRequest {
             start: plan_input.start,
             end: plan_input.end,
@@ -115,6 +126,7 @@ pub async fn plan(
         route,
         adherence: None,
         created_at: Utc::now(),
+        assigned_ms: None,
     })
 }
 

@@ -162,5 +162,6 @@ pub async fn sweep(
         route,
         adherence: None,
         created_at: Utc::now(),
+        assigned_ms: None,
     })
 }

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod inspections;
 pub mod layers;
 pub mod notify;
+pub mod places;
 pub mod routes;
 pub mod tracks;
 pub mod wkb;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::{Arg, Dialect, Qb, RowReader, SqlBackend, bind_list, qb};
 use crate::notify::{EventKind, Level, Subject};
 use crate::store::notify::{
-    ChainStep, Delivery, Mark, NewDelivery, NewItem, NotifyStore, Prefs, StoredItem,
+    ChainStep, Delivery, ItemQuery, Mark, NewDelivery, NewItem, NotifyStore, Prefs, StoredItem,
 };
 use crate::store::{Backend, StoreError};
 
@@ -177,6 +177,7 @@ async fn with_chains<S: SqlBackend>(
                 level,
                 level_zh: Level::from_index(level).label_zh(),
                 recipient: r.text("recipient")?,
+                recipient_name: None,
                 at: time(r.i64("at_ms")?)?,
             });
     }
@@ -310,6 +311,25 @@ impl<S: SqlBackend> NotifyStore for S {
                 push_mine(b, user);
             },
             " order by created_ms desc, id desc",
+        )
+        .await
+    }
+
+    async fn items(&self, q: &ItemQuery) -> Result<Vec<StoredItem>, StoreError> {
+        let q = *q;
+        items_where(
+            self,
+            |b| {
+                if let Some(p) = q.project_id {
+                    b.push(" and project_id = ");
+                    S::Db::bind_i64(b, Some(p));
+                }
+                if q.min_level > 0 {
+                    b.push(" and level >= ");
+                    S::Db::bind_i64(b, Some(q.min_level));
+                }
+            },
+            " order by created_ms, id",
         )
         .await
     }

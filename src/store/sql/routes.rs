@@ -89,7 +89,7 @@ const INSERT_COLUMNS: [&str; 18] = [
 
 fn route_columns<D: Dialect>() -> String {
     format!(
-        "id, {}, {}, road_network, adherence, details, created_by, {}, {}",
+        "id, {}, {}, road_network, adherence, details, created_by, assigned_ms, {}, {}",
         D::columns(&INSERT_COLUMNS[..14], true),
         D::int_col("new_cells"),
         D::columns(&["created_at"], true),
@@ -129,6 +129,7 @@ fn read_route<D: Dialect>(row: &D::Row) -> Result<RouteRecord, StoreError> {
             .transpose()
             .map_err(corrupt)?,
         created_at: r.time("created_at")?,
+        assigned_ms: r.opt_i64("assigned_ms")?,
     })
 }
 
@@ -365,7 +366,7 @@ impl<S: SqlBackend> RouteStore for S {
     async fn insert_route(&self, r: &NewRoute) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut q = qb::<S::Db>(format!(
-            "insert into route ({}, {}, geom) values (",
+            "insert into route ({}, {}, assigned_ms, geom) values (",
             S::Db::columns(&INSERT_COLUMNS, false),
             S::Db::time_col("created_at")
         ));
@@ -395,6 +396,13 @@ impl<S: SqlBackend> RouteStore for S {
             ],
         );
         q.push(format!(", {}, ", S::Db::NOW));
+        S::Db::bind_i64(
+            &mut q,
+            r.officer
+                .as_ref()
+                .map(|_| chrono::Utc::now().timestamp_millis()),
+        );
+        q.push(", ");
         S::Db::push_geojson(&mut q, line_json(&r.geometry));
         q.push(") returning id");
         let id = RowReader::<S::Db>(&fetch_one::<S::Db>(&mut tx, &mut q).await?).i64("id")?;
@@ -474,6 +482,11 @@ impl<S: SqlBackend> RouteStore for S {
         let mut conn = self.sql_pool().acquire().await?;
         let mut q = qb::<S::Db>("update route set officer = ");
         S::Db::bind_text(&mut q, officer.map(str::to_owned));
+        q.push(", assigned_ms = ");
+        S::Db::bind_i64(
+            &mut q,
+            officer.map(|_| chrono::Utc::now().timestamp_millis()),
+        );
         q.push(", adherence = null, adherence_stops = null, adherence_path = null where id = ");
         S::Db::bind_i64(&mut q, Some(id));
         Ok(S::Db::execute(&mut conn, &mut q).await? > 0)

@@ -46,6 +46,16 @@ impl TownMeasures {
     }
 }
 
+/// An item of 督办 that climbed past its owner (to the town lead or the
+/// district): the town it lies in, the day it fell due, and whether it is
+/// closed (its fact no longer holds, or its owner marked it handled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalated {
+    pub town: String,
+    pub due_on: chrono::NaiveDate,
+    pub closed: bool,
+}
+
 /// The roles named on each work's case file.
 pub type Roles = HashMap<i64, HashSet<PartyRole>>;
 
@@ -123,6 +133,7 @@ pub fn measure(
     data: &Dataset,
     report: &Report,
     roles: &Roles,
+    escalated: &[Escalated],
     window: &Window,
 ) -> Vec<TownMeasures> {
     let gaps: HashMap<i64, &[WorkGap]> = report
@@ -162,6 +173,7 @@ pub fn measure(
             notice(&mut values, ws, window);
             full_management(&mut values, ws);
             supervision(&mut values, ws, data, window, rows.get(code).copied());
+            escalation(&mut values, escalated, code, window);
             project_management(&mut values, ws, report, code);
             innovation(
                 &mut values,
@@ -283,6 +295,18 @@ fn supervision(
         "median_days_to_close",
         row.and_then(|r| r.median_days_to_close),
     ));
+}
+
+/// The items of 督办 of the town that fell due in the window and climbed
+/// past their owner, and the share of them closed.
+fn escalation(out: &mut Vec<Measured>, escalated: &[Escalated], town: &str, window: &Window) {
+    let (from, today) = (local_day(window.from()), window.today());
+    let (n, d) = escalated
+        .iter()
+        .filter(|e| e.town == town && e.due_on >= from && e.due_on <= today)
+        .fold((0, 0), |(n, d), e| (n + usize::from(e.closed), d + 1));
+    out.push(count("escalated_items", d));
+    out.push(ratio("escalated_closed", n, d));
 }
 
 fn project_management(out: &mut Vec<Measured>, ws: &[Work<'_>], report: &Report, town: &str) {

@@ -17,7 +17,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use crate::domain::Invalid;
 use crate::time::{Window, beijing};
 
-pub use measures::{Measured, Roles, TownMeasures, measure};
+pub use measures::{Escalated, Measured, Roles, TownMeasures, measure};
 pub use sample::{Candidate, Draw, Stratum, draw};
 pub use score::{
     Claim, Declaration, Disagreement, Evidence, ItemScore, MeasureScore, Review, SelfAssessment,

@@ -142,7 +142,7 @@ impl Default for Rules {
 fn escalates(k: EventKind) -> bool {
     !matches!(
         k,
-        EventKind::HazardDeadlineNear | EventKind::HotWorkPermitLapsing
+        EventKind::HazardDeadlineNear | EventKind::HotWorkPermitLapsing | EventKind::RouteAssigned
     )
 }
 

@@ -1,13 +1,14 @@
 //! The late facts of the records, as [`Event`]s: hazards near or past their
 //! deadline, works due an inspection (per category), discovered works not
 //! filed, above-limit works not handed over, notices not served before the
-//! start, hot-work permits about to lapse near a crowded venue, and grids
-//! not patrolled within their interval.
+//! start, hot-work permits about to lapse near a crowded venue, grids not
+//! patrolled within their interval, and routes assigned to an officer.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use super::assigned::{AssignedRoute, route_event};
 use super::{Event, EventKind, Subject};
 use crate::casefile::CaseFile;
 use crate::domain::{Category, Grid, Project, ProjectStatus, Stored};
@@ -71,6 +72,8 @@ pub struct Facts<'a> {
     pub near_venue: &'a [i64],
     /// Grids with the last time a track covered any of their cells.
     pub grids: &'a [(Grid, Option<DateTime<Utc>>)],
+    /// Routes assigned to an officer.
+    pub routes: &'a [AssignedRoute],
 }
 
 /// Every late fact of the records, in a stable order.
@@ -92,6 +95,7 @@ pub fn compute(f: &Facts<'_>, t: &Thresholds) -> Vec<Event> {
     for (g, last) in f.grids {
         grid_event(today, g, *last, &mut out);
     }
+    out.extend(f.routes.iter().filter_map(|r| route_event(today, r)));
     out
 }
 
@@ -428,6 +432,7 @@ mod tests {
                 places: &places,
                 near_venue: &[],
                 grids: &[],
+                routes: &[],
             },
             &Thresholds::default(),
         )

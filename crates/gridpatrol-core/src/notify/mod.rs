@@ -9,12 +9,14 @@
 //! computing the events again — on a schedule and after every write — never
 //! makes a second item for the same fact, and a changed deadline is a new one.
 
+pub mod assigned;
 pub mod escalation;
 pub mod events;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use assigned::AssignedRoute;
 pub use escalation::{Chain, Directory, Level, Person, PersonRole, Rules, Step};
 pub use events::{Facts, Thresholds, compute};
 
@@ -29,6 +31,7 @@ crate::domain::vocabulary! {
         NoticeNotServed = "notice_not_served" ["开工前未告知承诺"],
         HotWorkPermitLapsing = "hot_work_permit_lapsing" ["人员密集场所动火审批将到期"],
         GridOverdue = "grid_overdue" ["网格逾期未巡查"],
+        RouteAssigned = "route_assigned" ["巡查路线已指派"],
     }
 }
 
@@ -45,6 +48,7 @@ impl EventKind {
             Self::NoticeNotServed => "notice not served before the start",
             Self::HotWorkPermitLapsing => "hot-work permit lapsing near a crowded venue",
             Self::GridOverdue => "grid not patrolled in time",
+            Self::RouteAssigned => "patrol route assigned",
         }
     }
 }

@@ -87,6 +87,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/basemap/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The named places (bus stops) in a box, for the labels of the base map
+         *     at street zoom.
+         */
+        get: operations["listBaseMapPlaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/basemap/roads": {
         parameters: {
             query?: never;
@@ -1372,6 +1392,15 @@ export interface components {
             numberMatched: number;
             numberReturned: number;
         };
+        /** @description A named place of the base map. */
+        BasePlaceProperties: {
+            /** @description The source's own code, empty where it has none. */
+            code: string;
+            /** @description `stop` (a bus stop, 公交站). */
+            kind: string;
+            /** @description 人民北路荣乐路. */
+            name: string;
+        };
         /** @description A road line of the base map. */
         BaseRoadProperties: {
             /** @description How the map draws it: `main` (bus roads, OSM roads) or `minor`. */
@@ -1556,6 +1585,13 @@ export interface components {
             corrected: number[];
             /** @description The body an above-limit work was handed over to, if it was. */
             handed_over_to?: string | null;
+            /**
+             * @description The names for people of the users the file mentions (who recorded,
+             *     uploaded, was told), by login; a login without a name is left out.
+             */
+            names: {
+                [key: string]: string;
+            };
             /** @description A notice was served before work started (开工前书面告知). */
             notified: boolean;
             /** @description The reason the work is outside the 小微工程 scope, if marked. */
@@ -1567,6 +1603,11 @@ export interface components {
             /** @description Every record, corrected ones too, oldest first. */
             records: components["schemas"]["CaseRecord"][];
             status: components["schemas"]["ProjectStatus"];
+            /**
+             * @description The items of 督办 about the work (reminders and their escalation),
+             *     oldest first, open and closed.
+             */
+            supervision: components["schemas"]["SupervisionItem"][];
         };
         /** @description A stored record, with who recorded it and when. */
         CaseRecord: components["schemas"]["RecordBody"] & {
@@ -1594,6 +1635,8 @@ export interface components {
             level: number;
             level_zh: string;
             recipient: string;
+            /** @description The recipient's name for people, when the user has one. */
+            recipient_name?: string | null;
         };
         /**
          * @description A delivery channel.
@@ -1857,7 +1900,7 @@ export interface components {
          * @description What an inbox item is about.
          * @enum {string}
          */
-        EventKind: "hazard_deadline_near" | "hazard_overdue" | "inspection_due" | "discovered_not_filed" | "above_limit_not_handed_over" | "notice_not_served" | "hot_work_permit_lapsing" | "grid_overdue";
+        EventKind: "hazard_deadline_near" | "hazard_overdue" | "inspection_due" | "discovered_not_filed" | "above_limit_not_handed_over" | "notice_not_served" | "hot_work_permit_lapsing" | "grid_overdue" | "route_assigned";
         /** @description One change of a hazard. */
         EventOut: {
             /** Format: date-time */
@@ -1881,6 +1924,18 @@ export interface components {
          * @enum {string}
          */
         FeatureCollectionType: "FeatureCollection";
+        /** @description A page of features with the OGC API - Features counts. */
+        FeatureCollection_BasePlaceProperties: {
+            features: components["schemas"]["Feature_BasePlaceProperties"][];
+            /**
+             * Format: int64
+             * @description Features matching the query.
+             */
+            numberMatched: number;
+            /** @description Features in this page. */
+            numberReturned: number;
+            type: components["schemas"]["FeatureCollectionType"];
+        };
         /** @description A page of features with the OGC API - Features counts. */
         FeatureCollection_BaseRoadProperties: {
             features: components["schemas"]["Feature_BaseRoadProperties"][];
@@ -2066,6 +2121,21 @@ export interface components {
          */
         FeatureType: "Feature";
         /** @description A GeoJSON Feature of properties `P`. */
+        Feature_BasePlaceProperties: {
+            geometry?: null | components["schemas"]["Geometry"];
+            id: components["schemas"]["FeatureId"];
+            /** @description A named place of the base map. */
+            properties: {
+                /** @description The source's own code, empty where it has none. */
+                code: string;
+                /** @description `stop` (a bus stop, 公交站). */
+                kind: string;
+                /** @description 人民北路荣乐路. */
+                name: string;
+            };
+            type: components["schemas"]["FeatureType"];
+        };
+        /** @description A GeoJSON Feature of properties `P`. */
         Feature_BaseRoadProperties: {
             geometry?: null | components["schemas"]["Geometry"];
             id: components["schemas"]["FeatureId"];
@@ -2247,6 +2317,8 @@ export interface components {
                 /** @description The cells the route newly covers (H3 hex). */
                 new_cells: string[];
                 officer?: string | null;
+                /** @description The officer's name for people, when the user has one. */
+                officer_name?: string | null;
                 /**
                  * Format: int64
                  * @description How many cells of the area were overdue.
@@ -2299,6 +2371,8 @@ export interface components {
                 length_m: number;
                 name: string;
                 officer: string;
+                /** @description The officer's name for people, when the user has one. */
+                officer_name?: string | null;
                 /** @description A live track that accepts more points. */
                 open: boolean;
                 /** Format: int64 */
@@ -2598,6 +2672,8 @@ export interface components {
             links: components["schemas"]["ItemLinks"];
             /** @description The user who owns it. */
             owner: string;
+            /** @description The owner's name for people, when the user has one. */
+            owner_name?: string | null;
             /** Format: int64 */
             project_id?: number | null;
             read: boolean;
@@ -2657,6 +2733,8 @@ export interface components {
             /** Format: date-time */
             inspected_at: string;
             inspector: string;
+            /** @description The inspector's name for people, when the user has one. */
+            inspector_name?: string | null;
             note: string;
             /** Format: int64 */
             project_id: number;
@@ -3162,6 +3240,8 @@ export interface components {
             /** @description The cells the route newly covers (H3 hex). */
             new_cells: string[];
             officer?: string | null;
+            /** @description The officer's name for people, when the user has one. */
+            officer_name?: string | null;
             /**
              * Format: int64
              * @description How many cells of the area were overdue.
@@ -3413,6 +3493,45 @@ export interface components {
             funding: components["schemas"]["Funding"];
             population: number;
         };
+        /** @description An item of 督办 about a work, as its case file shows it. */
+        SupervisionItem: {
+            body_zh: string;
+            /** @description The chain, lowest first, each step with who was told and when. */
+            chain: components["schemas"]["ChainStep"][];
+            /** Format: date-time */
+            closed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Beijing time, `YYYY-MM-DD HH:MM`. */
+            created_at_beijing: string;
+            /**
+             * Format: date
+             * @description The Beijing day it fell due.
+             */
+            due_on: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["EventKind"];
+            /** @description 事项类型, e.g. 隐患逾期未整改. */
+            kind_zh: string;
+            /**
+             * Format: int64
+             * @description How far it climbed: 0 the owner, 1 the town lead, 2 the district.
+             */
+            level: number;
+            level_zh: string;
+            owner: string;
+            /** @description The owner's name for people, when the user has one. */
+            owner_name?: string | null;
+            /**
+             * @description `open`, `done` (its owner marked it handled) or `resolved` (the
+             *     fact no longer holds: the hazard was verified, the work filed).
+             */
+            status: string;
+            status_zh: string;
+            title_en: string;
+            title_zh: string;
+        };
         /** @description What a sweep adds to a route. */
         SweepDetails: {
             /** @description Whether the sweep fits the shift. */
@@ -3527,6 +3646,8 @@ export interface components {
             length_m: number;
             name: string;
             officer: string;
+            /** @description The officer's name for people, when the user has one. */
+            officer_name?: string | null;
             /** @description A live track that accepts more points. */
             open: boolean;
             /** Format: int64 */
@@ -4026,6 +4147,65 @@ export interface operations {
                 };
             };
             /** @description neither a cell nor lon and lat, or invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate limit reached; Retry-After says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database is unreachable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBaseMapPlaces: {
+        parameters: {
+            query?: {
+                /** @description minLon,minLat,maxLon,maxLat (WGS-84), at most 0.12° each way. */
+                bbox?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GeoJSON FeatureCollection of named places (points) in the box, by name; empty when none were imported */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCollection_BasePlaceProperties"];
+                };
+            };
+            /** @description no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing, invalid or too large bbox */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -175,12 +175,16 @@ test('en: no Chinese in the interface text', { timeout: 60_000 }, async () => {
   }
 });
 
-test('at zoom 16 our own road lines and place labels are drawn', { timeout: 90_000 }, async () => {
+test('at zoom 16 our own road lines and place labels (bus stops among them) are drawn', { timeout: 90_000 }, async () => {
   await street();
   await page.waitForFunction(() => Number(document.querySelector('#map').dataset.roadsCount ?? 0) > 20, null, { timeout: 30_000 });
   await page.waitForFunction(() => Number(document.querySelector('#map').dataset.placeLabels ?? 0) > 0, null, { timeout: 30_000 });
   const labels = await page.locator('.place-label').allTextContents();
   assert.ok(labels.length >= 1 && labels.some((l) => /[\u4e00-\u9fff]/.test(l)), labels.join(','));
+  // bus stops, named after their crossroads, among them
+  await page.waitForFunction(() => Number(document.querySelector('#map').dataset.stopLabels ?? 0) > 0, null, { timeout: 30_000 });
+  const stops = await page.locator('.place-label.place-stop').allTextContents();
+  assert.ok(stops.some((l) => /路/.test(l)), stops.join(','));
   // the road canvas (its own pane, under the hexagons) holds drawn pixels
   const drawn = await page.evaluate(() => {
     const canvas = document.querySelector('.leaflet-basemap-pane canvas');

@@ -2,8 +2,9 @@
 // binary with the demo data: an officer records a hazard due tomorrow, the
 // server's notifier puts a reminder in their inbox within seconds (it follows
 // the data version), the field app shows it on the 待办 tab with its badge;
-// the desk map's bell shows the district's late facts. Screenshots go to
-// docs/screenshots/inbox-*.png with SCREENSHOTS=1.
+// the desk map's bell shows the district's late facts, and an item's work
+// lists it in its case file (督办记录). Screenshots go to
+// docs/screenshots/inbox-*.png and casefile-supervision.png with SCREENSHOTS=1.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,5 +97,15 @@ test('a hazard due tomorrow reaches the officer’s inbox; the desk bell lists l
   const shown = await d.$$eval('#inbox-panel .inbox-item', (els) => els.length);
   assert.ok(shown > 0);
   await d.screenshot({ path: `${SHOTS}/inbox-desk.png` });
+
+  // an item's work: its case file lists the item under 督办记录, with its chain by name
+  await d.click('#inbox-panel .inbox-item .link-button');
+  await d.waitForSelector('.casefile-supervision [data-supervision]', { timeout: 30_000 });
+  const supervised = await d.textContent('.casefile-supervision');
+  assert.match(supervised, /督办记录/);
+  assert.match(supervised, /办理中|已办结/);
+  assert.match(supervised, /责任人|街镇督办|区级督办/);
+  await d.$eval('.casefile-supervision', (el) => el.scrollIntoView());
+  await d.screenshot({ path: `${SHOTS}/casefile-supervision.png` });
   await desk.close();
 });

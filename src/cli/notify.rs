@@ -7,15 +7,15 @@ use std::time::Duration as StdDuration;
 use clap::{Args, Subcommand};
 
 use crate::notify::Rules;
-use crate::service::notify::channels::{Channel, HttpSms, Sms, Smtp, Webhook};
+use crate::service::notify::channels::{Channel, HttpSms, Sms, Smtp, SmtpTls, Tls, Webhook};
 use crate::service::notify::{Settings, SystemClock, idem_key};
 use crate::store::notify::{ChannelKind, Delivery};
 
 /// The channels reminders go out on, and the chain's days.
 #[derive(Debug, Clone, Args)]
 pub struct NotifyArgs {
-    /// A webhook receiving every item as signed JSON (`http://`; reach
-    /// `https://` endpoints through a local relay).
+    /// A webhook receiving every item as signed JSON (`http://` or
+    /// `https://`, e.g. a WeCom or DingTalk bot's relay).
     #[arg(long, env = "GRIDPATROL_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
     /// The shared secret of the webhook's HMAC-SHA256 signature.
@@ -24,8 +24,12 @@ pub struct NotifyArgs {
     /// The SMTP relay for e-mail (e.g. the town's mail server).
     #[arg(long, env = "GRIDPATROL_SMTP_HOST")]
     pub smtp_host: Option<String>,
-    #[arg(long, env = "GRIDPATROL_SMTP_PORT", default_value_t = 25)]
-    pub smtp_port: u16,
+    /// The relay's port (default: 25 plain, 587 STARTTLS, 465 TLS).
+    #[arg(long, env = "GRIDPATROL_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// How the SMTP connection is protected.
+    #[arg(long, env = "GRIDPATROL_SMTP_TLS", value_enum, default_value = "none")]
+    pub smtp_tls: SmtpTls,
     /// The sender, e.g. `巡查督办 <notify@songjiang.example.cn>`.
     #[arg(
         long,
@@ -62,6 +66,11 @@ pub struct NotifyArgs {
     /// How often the late facts are computed without a write, in seconds.
     #[arg(long, env = "GRIDPATROL_NOTIFY_TICK_SECS", default_value_t = 300)]
     pub notify_tick_secs: u64,
+    /// A PEM file of private CA certificates trusted, beside the public
+    /// web's roots, for https:// webhooks and SMS APIs and SMTP over TLS
+    /// (a town's internal platform).
+    #[arg(long, env = "GRIDPATROL_NOTIFY_CA_FILE")]
+    pub notify_ca_file: Option<std::path::PathBuf>,
     /// The service's public URL, for links in messages.
     #[arg(long, env = "GRIDPATROL_PUBLIC_URL", default_value = "")]
     pub public_url: String,
@@ -71,6 +80,17 @@ impl NotifyArgs {
     /// The configured channels.
     pub fn channels(&self) -> anyhow::Result<Vec<Box<dyn Channel>>> {
         let mut out: Vec<Box<dyn Channel>> = Vec::new();
+        let pem = match &self.notify_ca_file {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("--notify-ca-file {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        let tls = Tls::new(pem.as_deref()).map_err(|e| match &self.notify_ca_file {
+            Some(path) => anyhow::anyhow!("--notify-ca-file {}: {e}", path.display()),
+            None => anyhow::anyhow!("{e}"),
+        })?;
         if let Some(url) = &self.webhook_url {
             let Some(secret) = self.webhook_secret.clone().filter(|s| s.len() >= 16) else {
                 anyhow::bail!(
@@ -80,14 +100,21 @@ impl NotifyArgs {
             out.push(Box::new(Webhook {
                 url: url.clone(),
                 secret,
+                tls: tls.clone(),
             }));
         }
         if let Some(host) = &self.smtp_host {
             out.push(Box::new(Smtp {
                 host: host.clone(),
-                port: self.smtp_port,
+                port: self.smtp_port.unwrap_or(match self.smtp_tls {
+                    SmtpTls::None => 25,
+                    SmtpTls::Starttls => 587,
+                    SmtpTls::Tls => 465,
+                }),
                 from: self.smtp_from.clone(),
                 credentials: self.smtp_user.clone().zip(self.smtp_password.clone()),
+                security: self.smtp_tls,
+                tls: tls.clone(),
             }));
         }
         if let Some(url) = &self.sms_url {
@@ -99,6 +126,7 @@ impl NotifyArgs {
                 key,
                 sign_name: self.sms_sign_name.clone(),
                 template: self.sms_template.clone(),
+                tls,
             }))));
         }
         Ok(out)

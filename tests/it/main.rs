@@ -35,6 +35,7 @@ mod instances;
 mod notify_delivery;
 mod notify_escalation;
 mod notify_receivers;
+mod notify_tls;
 mod ogc_api;
 mod ogc_gdal;
 mod openapi;

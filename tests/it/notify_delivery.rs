@@ -14,7 +14,7 @@ use geo::Point;
 use gridpatrol::auth::Role;
 use gridpatrol::domain::{Category, Funding, Project, ProjectStatus};
 use gridpatrol::inspection::{Finding, HazardKind, NewInspection, Severity};
-use gridpatrol::service::notify::channels::{Channel, HttpSms, Sms, Smtp, Webhook};
+use gridpatrol::service::notify::channels::{Channel, HttpSms, Sms, Smtp, SmtpTls, Tls, Webhook};
 use gridpatrol::service::notify::{Clock, ManualClock, Notifier, Settings};
 use gridpatrol::service::{self, FileFormat, ImportKind};
 use gridpatrol::spatial::Crs;
@@ -114,6 +114,7 @@ pub fn webhook(r: &HttpReceiver) -> Box<dyn Channel> {
     Box::new(Webhook {
         url: format!("{}/hook", r.url),
         secret: SECRET.into(),
+        tls: Tls::new(None).expect("public roots"),
     })
 }
 
@@ -146,12 +147,15 @@ async fn overdue_hazard_is_told_once_on_every_channel(store: DynStore) {
             port: sink.port,
             from: "巡查督办 <notify@songjiang.example.cn>".into(),
             credentials: None,
+            security: SmtpTls::None,
+            tls: Tls::new(None).expect("public roots"),
         }),
         Box::new(Sms(Box::new(HttpSms {
             url: format!("{}/sms", hook.url),
             key: "sms-key".into(),
             sign_name: "巡查督办".into(),
             template: "SMS_1".into(),
+            tls: Tls::new(None).expect("public roots"),
         }))),
     ];
     // 2026-11-27 10:00 Beijing: two days past the deadline

@@ -1,7 +1,8 @@
 //! Real local receivers for the notification tests, on 127.0.0.1: a webhook
 //! (and SMS provider) HTTP server that drops a repeat of an idempotency key
 //! as an integrator would, and an SMTP sink speaking enough SMTP for
-//! `lettre` (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
+//! `lettre` (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT); each also over
+//! TLS with a certificate of a test CA ([`TestCa`]).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -11,8 +12,48 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// A test CA and a server certificate it issued for 127.0.0.1 and
+/// localhost: the receivers serve it, the client trusts the CA's PEM.
+pub struct TestCa {
+    /// The CA's certificate, PEM.
+    pub ca_pem: String,
+    pub acceptor: TlsAcceptor,
+}
+
+impl TestCa {
+    pub fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "gridpatrol test CA");
+        let ca =
+            CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("CA");
+        let key = KeyPair::generate().expect("key");
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("params")
+            .signed_by(&key, &ca)
+            .expect("leaf");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(ring_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("server config");
+        Self {
+            ca_pem: ca.as_ref().pem(),
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+        }
+    }
+}
 
 /// How the webhook receiver answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +144,38 @@ impl HttpReceiver {
         }
     }
 
+    /// The same receiver over TLS only (`https://127.0.0.1:PORT`).
+    pub async fn start_tls(mode: Mode, acceptor: TlsAcceptor) -> Self {
+        let log = Arc::new(Mutex::new(Log::default()));
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .route("/sms", post(receive))
+            .with_state(St {
+                mode,
+                log: log.clone(),
+            });
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(sock).await else {
+                        return;
+                    };
+                    let svc = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                        .await;
+                });
+            }
+        });
+        Self {
+            url: format!("https://{addr}"),
+            log,
+        }
+    }
+
     pub fn requests(&self, path: &str) -> Vec<Received> {
         let log = self.log.lock().expect("log");
         log.requests
@@ -150,13 +223,35 @@ impl SmtpSink {
         Self { port, mails }
     }
 
+    /// The same sink over TLS from the first byte (SMTPS).
+    pub async fn start_tls(acceptor: TlsAcceptor) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let m = mails.clone();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (m, acceptor) = (m.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(sock).await {
+                        let _ = session(tls, m).await;
+                    }
+                });
+            }
+        });
+        Self { port, mails }
+    }
+
     pub fn mails(&self) -> Vec<Mail> {
         self.mails.lock().expect("mails").clone()
     }
 }
 
-async fn session(sock: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
-    let (r, mut w) = sock.into_split();
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    sock: S,
+    mails: Arc<Mutex<Vec<Mail>>>,
+) -> std::io::Result<()> {
+    let (r, mut w) = tokio::io::split(sock);
     let mut r = BufReader::new(r);
     w.write_all(b"220 sink.test ESMTP\r\n").await?;
     let (mut from, mut to) = (String::new(), Vec::new());
@@ -208,4 +303,11 @@ async fn session(sock: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> s
             w.write_all(b"502 not implemented\r\n").await?;
         }
     }
+}
+
+/// rustls on *ring* (no C toolchain beyond ring's own, unlike aws-lc-rs);
+/// its lack of post-quantum key exchange is why rustls marks it deprecated.
+#[expect(deprecated, reason = "ring is kept to spare the build aws-lc-rs")]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }

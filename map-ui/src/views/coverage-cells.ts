@@ -67,7 +67,11 @@ export class CoverageCells {
       this.failedOnce = false;
       this.host.setNote('coverage', { key: 'common.loading' });
     });
-    layer.on('load', () => this.update());
+    layer.on('load', () => {
+      this.update();
+      // Tests wait for the tiles of a zoom to be drawn.
+      this.mapEl.dataset.cellsZoom = String(mv.map.getZoom());
+    });
     layer.on('tileerror', (e: L.TileErrorEvent) => this.failed(e.error));
     mv.map.on('moveend', () => {
       if (mv.map.hasLayer(layer)) this.update();

@@ -76,7 +76,6 @@ export class MapLayers {
   projectFilter = { status: '', funding: '' };
   trackDay = isoDate(addDays(new Date(), -1));
   trackDayChosen = false;
-  readonly townBounds = new Map<string, L.LatLngBounds>();
   private taken = false;
 
   constructor(app: App, host: LayerHost) {
@@ -141,11 +140,6 @@ export class MapLayers {
           }),
         );
       }
-      this.townBounds.clear();
-      outline.eachLayer((l) => {
-        const gl = l as L.Polygon & { feature?: F };
-        if (gl.feature) this.townBounds.set(String(gl.feature.properties.code), gl.getBounds());
-      });
       mv.set('towns', outline);
       mv.set('labels', labels);
       const b = outline.getBounds();
@@ -190,7 +184,10 @@ export class MapLayers {
     const mv = this.app.mapView;
     try {
       const fc = await loadAll('/api/v1/districts');
-      mv.set('districtFill', mv.geo(fc, { interactive: false, style: () => ({ stroke: false, fillColor: DISTRICT_COLOR, fillOpacity: 0.07, renderer: mv.renderer }) }));
+      // The faint fill lies under the coverage cells (their pane is 300), as it did on the shared canvas.
+      if (!mv.map.getPane('districtFill')) mv.map.createPane('districtFill').style.zIndex = '290';
+      const under = L.canvas({ pane: 'districtFill', padding: 0.3 });
+      mv.set('districtFill', mv.geo(fc, { interactive: false, style: () => ({ stroke: false, fillColor: DISTRICT_COLOR, fillOpacity: 0.07, renderer: under }) }));
       const group = L.featureGroup();
       for (const f of fc.features) {
         const outline = mv.geo(f, {

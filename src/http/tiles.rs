@@ -491,6 +491,29 @@ mod tests {
     }
 
     #[test]
+    fn a_question_keeps_one_cell_set_and_few_are_kept() {
+        let cells = TileCells::default();
+        let key = |v: i64| {
+            AnswerKey::new(&Question {
+                operation: "/api/v1/tiles/coverage",
+                params: vec![],
+                access: "admin".to_owned(),
+                now_ms: None,
+                data_version: v,
+            })
+        };
+        let first = cells.slot(key(1));
+        assert!(Arc::ptr_eq(&first, &cells.slot(key(1))));
+        // a new data version is a new set; the oldest go
+        assert!(!Arc::ptr_eq(&first, &cells.slot(key(2))));
+        for v in 3..=6 {
+            cells.slot(key(v));
+        }
+        assert!(!Arc::ptr_eq(&first, &cells.slot(key(1))));
+        assert!(cells.recent.lock().expect("a lock").len() <= KEPT_CELL_SETS);
+    }
+
+    #[test]
     fn a_point_lands_in_its_tile() {
         let f = json!({"type": "Feature", "id": 7, "geometry": {"type": "Point", "coordinates": [121.25, 31.0]},
                        "properties": {"name": "工地", "n": 3, "ok": true}});

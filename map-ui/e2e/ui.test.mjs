@@ -193,6 +193,7 @@ test('the coverage cells come from vector tiles at district and street zoom, on 
     const wide = await tilePixels(p);
     assert.ok(Object.values(wide).reduce((a, b) => a + b, 0) > 2000, `${device}: coloured cells at district zoom ${JSON.stringify(wide)}`);
     assert.ok(Object.values(wide).filter((n) => n > 50).length >= 2, `${device}: more than one colour at district zoom ${JSON.stringify(wide)}`);
+    await p.waitForTimeout(600); // the tiles fade in
     await p.screenshot({ path: join(SHOTS, `coverage-tiles-district-${device}.png`) });
 
     // Street zoom: the hexagons of the old town, from tiles of zoom 15.
@@ -216,6 +217,7 @@ test('the coverage cells come from vector tiles at district and street zoom, on 
     const [r, g, b, a] = await tilePixelAt(p, centre.x, centre.y);
     const want = rgb(SCALE[scaleClass(centre.props)]);
     assert.ok(a > 100 && Math.abs(r - want[0]) + Math.abs(g - want[1]) + Math.abs(b - want[2]) < 30, `${device}: cell ${centre.id} drawn ${[r, g, b, a]}, its state says ${SCALE[scaleClass(centre.props)]}`);
+    await p.waitForTimeout(600);
     await p.screenshot({ path: join(SHOTS, `coverage-tiles-street-${device}.png`) });
 
     // The same cells and states as the GeoJSON answer for the area in view.

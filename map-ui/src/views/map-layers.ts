@@ -143,8 +143,9 @@ export class MapLayers {
       mv.set('towns', outline);
       mv.set('labels', labels);
       const b = outline.getBounds();
-      // Leave room for the legend in the lower left.
-      if (b.isValid()) mv.map.fitBounds(b, { paddingTopLeft: [190, 10], paddingBottomRight: [10, 10] });
+      // Leave room for the legend in the lower left; on a phone (style.css) it starts folded.
+      const left = window.matchMedia('(max-width: 720px)').matches ? 10 : 190;
+      if (b.isValid()) mv.map.fitBounds(b, { paddingTopLeft: [left, 10], paddingBottomRight: [10, 10] });
       this.host.setCount('towns', fc.features.length);
     } catch (e) {
       this.host.failed('towns', e);

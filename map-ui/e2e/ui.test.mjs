@@ -6,8 +6,11 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { URLSearchParams } from 'node:url';
 import { capabilities, launchBrowser, openPage, startServer } from './harness.mjs';
 
 let server;
@@ -42,13 +45,13 @@ test('the map shows the Songjiang towns, their labels and the coverage cells', {
   for (const word of ['从未巡查', '逾期', '近 3 天内']) assert.ok(legend.includes(word), word);
   if (offers('/api/v1/coverage')) {
     await page.waitForFunction(() => Number(document.querySelector('#map')?.dataset.cellsCount ?? 0) > 0, null, { timeout: 60_000 });
-    // The canvas holds coloured cells: sample it for the scale's colours.
+    // The tiles' canvases hold coloured cells: sample them for the scale's colours.
     const coloured = await page.evaluate(() => {
-      const canvas = document.querySelector('.leaflet-overlay-pane canvas');
-      const ctx = canvas.getContext('2d');
-      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
       let n = 0;
-      for (let i = 0; i < data.length; i += 4 * 7) if (data[i + 3] > 0 && Math.abs(data[i] - data[i + 1]) > 60) n++;
+      for (const canvas of document.querySelectorAll('canvas.coverage-tile')) {
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        for (let i = 0; i < data.length; i += 4 * 7) if (data[i + 3] > 0 && Math.abs(data[i] - data[i + 1]) > 60) n++;
+      }
       return n;
     });
     assert.ok(coloured > 1000, `coloured pixels: ${coloured}`);
@@ -95,6 +98,166 @@ test('a click on a cell shows its patrol state; the tracks of a day are drawn', 
     const all = await server.get('/api/v1/tracks?limit=1');
     if (all.numberMatched > 0) assert.ok(n > 0, 'tracks of the latest day drawn');
   }
+});
+
+// ---- coverage tiles -----------------------------------------------------------
+
+const TILES = '/api/v1/tiles/{layer}/{z}/{x}/{y}';
+const TILE_URL = /\/api\/v1\/tiles\/coverage\/(\d+)\/(\d+)\/(\d+)\.mvt\?(.*)$/;
+const GEOJSON_CELLS = /\/api\/v1\/coverage(\?|$)/;
+const SCALE = { never: '#d7191c', overdue: '#fdae61', recent0: '#1a9850', recent1: '#66bd63', recent2: '#d9ef8b' };
+const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+// docs/screenshots with SCREENSHOTS=1; otherwise a temporary folder
+const SHOTS = process.env.SCREENSHOTS === '1' ? resolve(new URL('.', import.meta.url).pathname, '../../docs/screenshots') : join(tmpdir(), 'gridpatrol-tile-shots');
+
+/** The legend class of a cell's state, as the legend states it (the test's own reading). */
+function scaleClass(p, now = Date.now()) {
+  const days = p.last_patrolled ? Math.floor((now - Date.parse(p.last_patrolled)) / 86_400_000) : null;
+  if (!(p.patrolled === true || days !== null)) return 'never';
+  if (p.overdue === true) return 'overdue';
+  if (days === null || days <= 3) return 'recent0';
+  return days <= 7 ? 'recent1' : 'recent2';
+}
+
+/** Pixels of the on-screen coverage tiles, counted by scale colour. */
+function tilePixels(p) {
+  return p.evaluate((scale) => {
+    const counts = Object.fromEntries(Object.keys(scale).map((k) => [k, 0]));
+    const box = document.querySelector('#map').getBoundingClientRect();
+    for (const canvas of document.querySelectorAll('canvas.coverage-tile')) {
+      const r = canvas.getBoundingClientRect();
+      if (r.right <= box.left || r.left >= box.right || r.bottom <= box.top || r.top >= box.bottom) continue;
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      for (let i = 0; i < data.length; i += 4 * 3) {
+        if (data[i + 3] < 64) continue;
+        for (const [k, [cr, cg, cb]] of Object.entries(scale)) {
+          if (Math.abs(data[i] - cr) + Math.abs(data[i + 1] - cg) + Math.abs(data[i + 2] - cb) < 30) counts[k]++;
+        }
+      }
+    }
+    return counts;
+  }, Object.fromEntries(Object.entries(SCALE).map(([k, v]) => [k, rgb(v)])));
+}
+
+/** The colour drawn at a point of the page, from the coverage tile under it. */
+function tilePixelAt(p, x, y) {
+  return p.evaluate(([px, py]) => {
+    for (const canvas of document.querySelectorAll('canvas.coverage-tile')) {
+      const r = canvas.getBoundingClientRect();
+      if (px < r.left || px >= r.right || py < r.top || py >= r.bottom) continue;
+      const cx = Math.floor(((px - r.left) * canvas.width) / r.width);
+      const cy = Math.floor(((py - r.top) * canvas.height) / r.height);
+      return [...canvas.getContext('2d').getImageData(cx, cy, 1, 1).data];
+    }
+    return null;
+  }, [x, y]);
+}
+
+/** Waits until the tiles of the current zoom are drawn. */
+async function tilesDrawn(p, zoom) {
+  await p.waitForFunction((z) => document.querySelector('#map')?.dataset.cellsZoom === String(z) && Number(document.querySelector('#map').dataset.cellsCount) > 0, zoom, { timeout: 90_000 });
+}
+
+test('the coverage cells come from vector tiles at district and street zoom, on a desk and on a phone', { timeout: 300_000 }, async (t) => {
+  if (!offers(TILES)) {
+    t.skip('no vector tiles yet');
+    return;
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  let compared = 0;
+  for (const [device, viewport] of [
+    ['desktop', { width: 1280, height: 800 }],
+    ['phone', { width: 390, height: 844 }],
+  ]) {
+    const { page: p, errors: errs, context } = await openPage(browser, server, { viewport });
+    const urls = [];
+    p.on('request', (r) => urls.push(r.url()));
+    // Every request from the start: the page again, now watched.
+    await p.reload();
+    await p.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+    await p.waitForSelector('#map[data-towns-count="18"]');
+    // District zoom: the whole district in view, every resolution-10 cell drawn.
+    const districtZoom = await p.evaluate(() => window.gridpatrol.map.getZoom());
+    await tilesDrawn(p, districtZoom);
+    const tiles = urls.map((u) => u.match(TILE_URL)).filter(Boolean);
+    assert.ok(tiles.length > 0, `${device}: coverage tiles asked`);
+    const { from, to } = await p.evaluate(() => window.gridpatrol.app.windowParams());
+    for (const m of tiles) {
+      const q = new URLSearchParams(m[4]);
+      assert.deepEqual([q.get('from'), q.get('to')], [from, to], `${device}: a tile asks the view's window: ${m[0]}`);
+    }
+    assert.ok(tiles.some((m) => Number(m[1]) === Math.round(districtZoom)), `${device}: tiles of zoom ${districtZoom}`);
+    const inDistrict = Number(await p.getAttribute('#map', 'data-cells-count'));
+    assert.ok(inDistrict > 20_000, `${device}: the district's street cells at district zoom: ${inDistrict}`);
+    assert.equal(await p.getAttribute('#map', 'data-cells-res'), '10');
+    const wide = await tilePixels(p);
+    assert.ok(Object.values(wide).reduce((a, b) => a + b, 0) > 2000, `${device}: coloured cells at district zoom ${JSON.stringify(wide)}`);
+    assert.ok(Object.values(wide).filter((n) => n > 50).length >= 2, `${device}: more than one colour at district zoom ${JSON.stringify(wide)}`);
+    await p.waitForTimeout(600); // the tiles fade in
+    await p.screenshot({ path: join(SHOTS, `coverage-tiles-district-${device}.png`) });
+
+    // Street zoom: the hexagons of the old town, from tiles of zoom 15.
+    const before = urls.length;
+    await p.evaluate(() => void window.gridpatrol.map.setView([31.0405, 121.2295], 16, { animate: false }));
+    await tilesDrawn(p, 16);
+    const street = urls.slice(before).map((u) => u.match(TILE_URL)).filter(Boolean);
+    assert.ok(street.length > 0 && street.every((m) => Number(m[1]) === 15), `${device}: street tiles ${street.map((m) => m[0]).join(' ')}`);
+    const near = await tilePixels(p);
+    assert.ok(Object.values(near).reduce((a, b) => a + b, 0) > 5000, `${device}: coloured cells at street zoom ${JSON.stringify(near)}`);
+    // The cell at the centre is drawn in the colour of its state.
+    const centre = await p.evaluate(() => {
+      const map = window.gridpatrol.map;
+      const layer = window.gridpatrol.app.mapView.get('coverage');
+      const cell = layer.cellAt(map.getCenter());
+      const r = map.getContainer().getBoundingClientRect();
+      const pt = map.latLngToContainerPoint(map.getCenter());
+      return cell && { id: cell.id, props: cell.props, x: r.left + pt.x, y: r.top + pt.y };
+    });
+    assert.ok(centre, `${device}: a cell at the centre`);
+    const [r, g, b, a] = await tilePixelAt(p, centre.x, centre.y);
+    const want = rgb(SCALE[scaleClass(centre.props)]);
+    assert.ok(a > 100 && Math.abs(r - want[0]) + Math.abs(g - want[1]) + Math.abs(b - want[2]) < 30, `${device}: cell ${centre.id} drawn ${[r, g, b, a]}, its state says ${SCALE[scaleClass(centre.props)]}`);
+    await p.waitForTimeout(600);
+    await p.screenshot({ path: join(SHOTS, `coverage-tiles-street-${device}.png`) });
+
+    // The same cells and states as the GeoJSON answer for the area in view.
+    if (device === 'desktop') {
+      const drawn = await p.evaluate(() => window.gridpatrol.app.mapView.get('coverage').getLayers().map((l) => l.feature));
+      const answer = await server.get(`/api/v1/coverage?res=10&from=${from}&to=${to}`);
+      const byId = new Map(answer.features.map((f) => [String(f.properties.cell), f.properties]));
+      for (const f of drawn) {
+        const want = byId.get(f.id);
+        assert.ok(want, `cell ${f.id} is in the coverage answer`);
+        assert.deepEqual(
+          [f.properties.patrolled, f.properties.visits, f.properties.last_patrolled ?? null, f.properties.overdue],
+          [want.patrolled, want.visits, want.last_patrolled, want.overdue],
+          `cell ${f.id}`,
+        );
+        compared++;
+      }
+    }
+
+    // A new window asks the tiles again, with the new window.
+    const asked = urls.length;
+    await p.click('#win-presets .chip[data-days="7"]');
+    await p.waitForFunction((n) => window.gridpatrol.app.windowParams().from !== n, from);
+    const w = await p.evaluate(() => window.gridpatrol.app.windowParams());
+    const newWindow = () => urls.slice(asked).map((u) => u.match(TILE_URL)).filter(Boolean);
+    for (let i = 0; i < 300 && newWindow().length === 0; i++) await p.waitForTimeout(100);
+    const again = newWindow();
+    assert.ok(again.length > 0 && again.every((m) => new URLSearchParams(m[4]).get('from') === w.from), `${device}: tiles asked again for the new window`);
+
+    // The coverage switch hides the tiles and shows them again.
+    await p.uncheck('input[data-layer="coverage"]');
+    assert.equal(await p.locator('canvas.coverage-tile').count(), 0);
+    await p.check('input[data-layer="coverage"]');
+    await p.waitForFunction(() => document.querySelectorAll('canvas.coverage-tile').length > 0);
+
+    assert.deepEqual(urls.filter((u) => GEOJSON_CELLS.test(new URL(u).pathname + new URL(u).search)), [], `${device}: no GeoJSON cells asked`);
+    assert.deepEqual(errs, []);
+    await context.close();
+  }
+  assert.ok(compared > 100, `cells compared with the GeoJSON answer: ${compared}`);
 });
 
 test('a click on a project shows its details', { timeout: 60_000 }, async () => {
@@ -285,6 +448,33 @@ test('a GCJ-02 tile source is used and our data are shifted for display only', {
     await page.mouse.click(at.x, at.y);
     const [lon, lat] = (await page.textContent('#route-start-text')).split(',').map(Number);
     assert.ok(metres(wgs, [lon, lat]) < 5, `start ${lon},${lat} is the project's WGS-84 position ${wgs}`);
+    if (offers(TILES)) {
+      // The coverage tiles shift every vertex they draw; a click finds the cell drawn under it.
+      await page.click('a[data-view="map"]');
+      for (const l of ['projects', 'venues', 'tracks', 'districts']) await page.uncheck(`input[data-layer="${l}"]`);
+      await page.evaluate(() => void window.gridpatrol.map.setView([31.0405, 121.2295], 16, { animate: false }));
+      await tilesDrawn(page, 16);
+      const cell = await page.evaluate(() => {
+        const map = window.gridpatrol.map;
+        const layer = window.gridpatrol.app.mapView.get('coverage');
+        const c = layer.cellAt(map.getCenter());
+        if (!c) return null;
+        const shownAt = layer.getLayers().find((l) => l.feature.id === c.id).getBounds().getCenter();
+        const pt = map.latLngToContainerPoint(shownAt);
+        const r = map.getContainer().getBoundingClientRect();
+        return { id: c.id, lonLat: [...c.lonLat], shown: [shownAt.lng, shownAt.lat], x: r.left + pt.x, y: r.top + pt.y };
+      });
+      assert.ok(cell, 'a cell drawn at the centre');
+      const n = cell.lonLat.length / 2;
+      const centre = [0, 1].map((k) => cell.lonLat.filter((_, i) => i % 2 === k).reduce((a, b) => a + b, 0) / n);
+      const cellShift = metres(centre, cell.shown);
+      assert.ok(cellShift > 300 && cellShift < 800, `a cell is drawn shifted by ${cellShift.toFixed(0)} m`);
+      const px = await tilePixelAt(page, cell.x, cell.y);
+      assert.ok(px && px[3] > 100, `the shifted cell is drawn: ${px}`);
+      await page.mouse.click(cell.x, cell.y);
+      await page.waitForSelector('#details[data-kind="cell"]:not([hidden])');
+      assert.equal(await page.getAttribute('#details', 'data-id'), cell.id);
+    }
     assert.deepEqual(errors, []);
     await context.close();
     await tiles.close();

@@ -67,6 +67,8 @@ pub struct AppState {
     pub writes: Arc<health::WriteHealth>,
     /// The answers of the read path (coverage, summaries, blind spots).
     pub answers: Arc<crate::service::cache::AnswerCache>,
+    /// The coverage cells the vector tiles of a view share.
+    pub tiles: Arc<tiles::TileCells>,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             roads: Arc::default(),
             writes: Arc::default(),
             answers: Arc::default(),
+            tiles: Arc::default(),
         }
     }
 

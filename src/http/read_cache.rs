@@ -103,7 +103,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 /// The access a caller's answers depend on: role and scope.
-fn access(caller: &Caller) -> String {
+pub(super) fn access(caller: &Caller) -> String {
     let view = caller.scope.view();
     format!(
         "{}|{}|{}|{}|{}",

@@ -9,8 +9,17 @@
 //! writer. A tile's `ETag` is the SHA-256 of its bytes: a new track
 //! changes the tiles whose cells or lines it changed and no other; a
 //! matching `If-None-Match` is a 304. The compression layer gzips tiles.
+//!
+//! The coverage layer is the district's patrol state, computed whole: the
+//! cells of a question (window, caller's access, data version) are computed
+//! once with their boxes and kept ([`TileCells`]), so that the twenty
+//! tiles of a view filter them instead of computing the district twenty
+//! times; each encoded tile is kept in the answer cache under the same
+//! question, so a revalidation or another look at it costs a lookup.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -28,7 +37,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Query;
 use super::ogc::catalog::{self, Ask, Kind};
 use super::ogc::query::{Interval, Raw, geometry_bbox};
+use super::read_cache::{ReadClock, access};
 use crate::auth::Caller;
+use crate::service::cache::{self, Answer, AnswerKey, Lookup, Question};
 use crate::spatial::Bbox;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -68,6 +79,91 @@ fn layer(name: &str) -> Result<(&'static str, Kind), ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("tile layer {name}")))
 }
 
+/// The coverage cells of one question, each with its box, ready for tiles.
+#[derive(Debug)]
+struct CellSet(Vec<(Bbox, Prepared)>);
+
+type CellSlot = Arc<tokio::sync::OnceCell<Arc<CellSet>>>;
+
+/// How many questions' cells are kept (a view asks one window at a time).
+const KEPT_CELL_SETS: usize = 4;
+
+/// The coverage cells of the latest questions, shared by the tiles of a
+/// view; concurrent tiles of a question wait for one computation.
+#[derive(Debug, Default)]
+pub struct TileCells {
+    recent: Mutex<VecDeque<(AnswerKey, CellSlot)>>,
+}
+
+impl TileCells {
+    fn slot(&self, key: AnswerKey) -> CellSlot {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, slot)) = recent.iter().find(|(k, _)| *k == key) {
+            return slot.clone();
+        }
+        let slot = CellSlot::default();
+        recent.push_front((key, slot.clone()));
+        recent.truncate(KEPT_CELL_SETS);
+        slot
+    }
+}
+
+/// What a tile of a layer depends on besides its place: the window, the
+/// caller's access, "now" when the window is open and the data version.
+fn question_key(version: i64, caller: &Caller, operation: &str, q: &Raw) -> AnswerKey {
+    let mut params: Vec<(String, String)> = ["from", "to"]
+        .iter()
+        .filter_map(|k| q.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    params.sort();
+    let open = !params
+        .iter()
+        .any(|(k, v)| k == "to" && !v.trim().is_empty());
+    AnswerKey::new(&Question {
+        operation,
+        params,
+        access: access(caller),
+        now_ms: open.then(|| ReadClock::now().ms()),
+        data_version: version,
+    })
+}
+
+/// The features of a layer for a tile; the coverage cells from the
+/// question's kept set (computed once, whole).
+async fn source(
+    st: &AppState,
+    caller: &Caller,
+    kind: Kind,
+    ask: &Ask,
+    cells: Option<AnswerKey>,
+) -> Result<Source, ApiError> {
+    let Some(key) = cells else {
+        return Ok(Source::Fetched(
+            catalog::fetch(st, caller, kind, ask).await?.features,
+        ));
+    };
+    let set = st
+        .tiles
+        .slot(key)
+        .get_or_try_init(|| async {
+            let whole = Ask {
+                bbox: None,
+                datetime: ask.datetime,
+                page: None,
+            };
+            let got = catalog::fetch(st, caller, kind, &whole).await?;
+            let cells = tokio::task::spawn_blocking(move || {
+                CellSet(got.features.iter().filter_map(prepare).collect())
+            })
+            .await
+            .map_err(|_| ApiError::internal())?;
+            Ok::<_, ApiError>(Arc::new(cells))
+        })
+        .await?
+        .clone();
+    Ok(Source::Kept(set))
+}
+
 /// The WGS-84 box of tile `z/x/y`.
 fn tile_bbox(z: u8, x: u32, y: u32) -> Option<Bbox> {
     let n = f64::from(1u32 << z);
@@ -103,40 +199,57 @@ fn tile_value(v: &Value) -> Option<TileValue> {
     }
 }
 
-/// Encodes features (GeoJSON values in WGS-84) as one MVT layer of tile `z/x/y`.
-fn encode(name: &str, features: &[Value], z: u8, x: u32, y: u32) -> Result<Vec<u8>, ApiError> {
+/// A feature made ready for any tile: its geometry in Web Mercator metres,
+/// its id and its properties as tile values.
+#[derive(Debug)]
+struct Prepared {
+    id: Option<u64>,
+    geometry: geo::Geometry<f64>,
+    tags: Vec<(String, TileValue)>,
+}
+
+/// A GeoJSON feature (WGS-84) with its box, ready for tiles; `None` without a geometry.
+fn prepare(f: &Value) -> Option<(Bbox, Prepared)> {
+    let bbox = geometry_bbox(&f["geometry"])?;
+    let g = serde_json::from_value::<geojson::Geometry>(f["geometry"].clone()).ok()?;
+    let g = geo::Geometry::<f64>::try_from(g).ok()?;
+    let mut tags: Vec<(String, TileValue)> = f["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| tile_value(v).map(|tv| (k.clone(), tv)))
+        .collect();
+    if let Some(cell) = f["id"].as_str() {
+        tags.push(("id".to_owned(), TileValue::Str(cell.to_owned())));
+    }
+    Some((
+        bbox,
+        Prepared {
+            id: f["id"].as_u64(),
+            geometry: g.map_coords(mercator),
+            tags,
+        },
+    ))
+}
+
+/// Encodes prepared features as one MVT layer of tile `z/x/y`.
+fn encode(name: &str, features: &[&Prepared], z: u8, x: u32, y: u32) -> Result<Vec<u8>, ApiError> {
     let size = 2.0 * HALF_WORLD / f64::from(1u32 << z);
     let left = -HALF_WORLD + f64::from(x) * size;
     let top = HALF_WORLD - f64::from(y) * size;
     let mut tags = TagsBuilder::<String>::new();
     let mut out = Vec::with_capacity(features.len());
     for f in features {
-        let Ok(g) = serde_json::from_value::<geojson::Geometry>(f["geometry"].clone()) else {
-            continue;
-        };
-        let Ok(g) = geo::Geometry::<f64>::try_from(g) else {
-            continue;
-        };
-        let g = g.map_coords(mercator);
-        let mut feature = g
+        let mut feature = f
+            .geometry
             .to_mvt(EXTENT, left, top - size, left + size, top)
             .map_err(|e| {
                 tracing::error!(error = %e, "a tile could not be encoded");
                 ApiError::internal()
             })?;
-        if let Some(id) = f["id"].as_u64() {
-            feature.id = Some(id);
-        }
-        if let Some(props) = f["properties"].as_object() {
-            for (k, v) in props {
-                if let Some(tv) = tile_value(v) {
-                    let (ki, vi) = tags.insert(k.clone(), tv);
-                    feature.tags.extend([ki, vi]);
-                }
-            }
-        }
-        if let Some(cell) = f["id"].as_str() {
-            let (ki, vi) = tags.insert("id".to_owned(), TileValue::Str(cell.to_owned()));
+        feature.id = f.id;
+        for (k, v) in &f.tags {
+            let (ki, vi) = tags.insert(k.clone(), v.clone());
             feature.tags.extend([ki, vi]);
         }
         out.push(feature);
@@ -154,6 +267,39 @@ fn encode(name: &str, features: &[Value], z: u8, x: u32, y: u32) -> Result<Vec<u
         layers: vec![layer],
     };
     Ok(t.encode_to_vec())
+}
+
+/// The features of a tile: the coverage cells from a question's kept set,
+/// or a layer's features as the catalog answered them.
+enum Source {
+    Kept(Arc<CellSet>),
+    Fetched(Vec<Value>),
+}
+
+impl Source {
+    /// Encodes the features whose box meets `bbox` as tile `z/x/y`.
+    fn encode(&self, name: &str, bbox: &Bbox, z: u8, x: u32, y: u32) -> Result<Vec<u8>, ApiError> {
+        match self {
+            Self::Kept(set) => {
+                let features: Vec<&Prepared> = set
+                    .0
+                    .iter()
+                    .filter(|(b, _)| b.intersects(bbox))
+                    .map(|(_, f)| f)
+                    .collect();
+                encode(name, &features, z, x, y)
+            }
+            Self::Fetched(values) => {
+                let prepared: Vec<Prepared> = values
+                    .iter()
+                    .filter_map(prepare)
+                    .filter(|(b, _)| b.intersects(bbox))
+                    .map(|(_, f)| f)
+                    .collect();
+                encode(name, &prepared.iter().collect::<Vec<_>>(), z, x, y)
+            }
+        }
+    }
 }
 
 fn window(q: &Raw) -> Result<Option<Interval>, ApiError> {
@@ -270,15 +416,37 @@ pub async fn tile(
         datetime: window(&q)?,
         page: None,
     };
-    let got = catalog::fetch(&st, &caller, kind, &ask).await?;
-    let features: Vec<Value> = got
-        .features
-        .into_iter()
-        .filter(|f| geometry_bbox(&f["geometry"]).is_some_and(|g| g.intersects(&bbox)))
-        .collect();
-    let bytes = tokio::task::spawn_blocking(move || encode(name, &features, z, x, y))
-        .await
-        .map_err(|_| ApiError::internal())??;
+    // The coverage cells and their tiles are kept per question.
+    let kept = if kind == Kind::CoverageCells {
+        let version = cache::data_version(&st.store).await?;
+        let cells = question_key(version, &caller, "/api/v1/tiles/coverage", &q);
+        let tile = question_key(
+            version,
+            &caller,
+            &format!("/api/v1/tiles/{name}/{z}/{x}/{y}"),
+            &q,
+        );
+        Some((cells, tile))
+    } else {
+        None
+    };
+    let lookup = match kept {
+        Some((_, tile)) => Some(st.answers.lookup(&tile).await),
+        None => None,
+    };
+    let bytes = if let Some(Lookup::Hit(answer)) = &lookup {
+        answer.body.clone()
+    } else {
+        let source = source(&st, &caller, kind, &ask, kept.map(|(c, _)| c)).await?;
+        let bytes = tokio::task::spawn_blocking(move || source.encode(name, &bbox, z, x, y))
+            .await
+            .map_err(|_| ApiError::internal())??;
+        let bytes = bytes::Bytes::from(bytes);
+        if let Some(Lookup::Miss(Some(loading))) = lookup {
+            loading.fill(Arc::new(Answer::new(MVT.to_owned(), bytes.clone())));
+        }
+        bytes
+    };
     let tag = etag(&bytes);
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -323,10 +491,34 @@ mod tests {
     }
 
     #[test]
+    fn a_question_keeps_one_cell_set_and_few_are_kept() {
+        let cells = TileCells::default();
+        let key = |v: i64| {
+            AnswerKey::new(&Question {
+                operation: "/api/v1/tiles/coverage",
+                params: vec![],
+                access: "admin".to_owned(),
+                now_ms: None,
+                data_version: v,
+            })
+        };
+        let first = cells.slot(key(1));
+        assert!(Arc::ptr_eq(&first, &cells.slot(key(1))));
+        // a new data version is a new set; the oldest go
+        assert!(!Arc::ptr_eq(&first, &cells.slot(key(2))));
+        for v in 3..=6 {
+            cells.slot(key(v));
+        }
+        assert!(!Arc::ptr_eq(&first, &cells.slot(key(1))));
+        assert!(cells.recent.lock().expect("a lock").len() <= KEPT_CELL_SETS);
+    }
+
+    #[test]
     fn a_point_lands_in_its_tile() {
         let f = json!({"type": "Feature", "id": 7, "geometry": {"type": "Point", "coordinates": [121.25, 31.0]},
                        "properties": {"name": "工地", "n": 3, "ok": true}});
-        let bytes = encode("works", &[f], 12, 3427, 1676).expect("encodes");
+        let (_, prepared) = prepare(&f).expect("a geometry");
+        let bytes = encode("works", &[&prepared], 12, 3427, 1676).expect("encodes");
         let t = Tile::decode(bytes.as_slice()).expect("decodes");
         assert_eq!(t.layers[0].name, "works");
         assert_eq!(t.layers[0].features.len(), 1);

@@ -120,7 +120,12 @@ export class InboxBell {
     const close = h('button', { type: 'button', class: 'close', text: '×', 'aria-label': t('common.close') });
     close.addEventListener('click', () => (this.panel.hidden = true));
     const list = h('ul', { class: 'inbox-list' });
-    for (const item of inbox.items) list.append(itemCard(item, () => void this.refresh(), this.onWork));
+    const openWork = (id: number): void => {
+      // the work's details (and its case file) show beside the map, not under the panel
+      this.panel.hidden = true;
+      this.onWork(id);
+    };
+    for (const item of inbox.items) list.append(itemCard(item, () => void this.refresh(), openWork));
     this.panel.replaceChildren(
       h('header', {}, h('h2', { text: `${t('inbox.title')} · ${t('inbox.count').replace('{n}', String(inbox.total)).replace('{u}', String(inbox.unread))}` }), close),
       inbox.items.length ? list : h('p', { class: 'inbox-empty', text: t('inbox.empty') }),

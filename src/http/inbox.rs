@@ -74,7 +74,7 @@ pub struct InboxItem {
 }
 
 impl InboxItem {
-    fn new(mut i: StoredItem, names: &std::collections::HashMap<String, String>) -> Self {
+    fn new(mut i: StoredItem, names: &crate::service::users::Names) -> Self {
         crate::service::supervision::name_chain(&mut i.chain, names);
         let s = i.subject;
         Self {

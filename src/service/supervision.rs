@@ -2,12 +2,11 @@
 //! its case file (一工地一档), and the escalated items of every town, for
 //! the evaluation (逾期事项督办办结率). People are named by their names.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::ServiceError;
+use super::users::Names;
 use crate::evaluation::Escalated;
 use crate::notify::{EventKind, Level};
 use crate::store::DynStore;
@@ -56,7 +55,7 @@ pub fn status_zh(status: &str) -> &'static str {
 }
 
 /// The chain's recipients named for people.
-pub fn name_chain(chain: &mut [ChainStep], names: &HashMap<String, String>) {
+pub fn name_chain(chain: &mut [ChainStep], names: &Names) {
     for s in chain {
         s.recipient_name = names.get(&s.recipient).cloned();
     }
@@ -64,7 +63,7 @@ pub fn name_chain(chain: &mut [ChainStep], names: &HashMap<String, String>) {
 
 impl SupervisionItem {
     #[must_use]
-    pub fn new(mut i: StoredItem, names: &HashMap<String, String>) -> Self {
+    pub fn new(mut i: StoredItem, names: &Names) -> Self {
         name_chain(&mut i.chain, names);
         Self {
             id: i.id,
@@ -126,7 +125,7 @@ pub fn table(items: &[SupervisionItem]) -> Vec<Vec<String>> {
 pub async fn of_work(
     store: &DynStore,
     project_id: i64,
-    names: &HashMap<String, String>,
+    names: &Names,
 ) -> Result<Vec<SupervisionItem>, ServiceError> {
     Ok(store
         .items(&ItemQuery {

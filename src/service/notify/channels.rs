@@ -281,6 +281,7 @@ impl Channel for Smtp {
 
     async fn deliver(&self, d: &Delivery, _now: DateTime<Utc>) -> Result<(), Failed> {
         use lettre::message::header::ContentType;
+        use lettre::transport::smtp::client::Tls as Mode;
         use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
         let p = &d.payload;
         let text = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
@@ -301,7 +302,6 @@ impl Channel for Smtp {
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| failed("message", e))?;
-        use lettre::transport::smtp::client::Tls as Mode;
         let mode = match self.security {
             SmtpTls::None => Mode::None,
             SmtpTls::Starttls => Mode::Required(self.tls_parameters()?),

@@ -60,13 +60,7 @@ pub async fn plan(
     let plan_input = input.clone();
     let (plan, targets, places) = tokio::task::spawn_blocking(move || {
         let targets = choose_targets(&data, &cells, &status, starts_at);
-        let gazetteer = Gazetteer::from_layers(
-            &data.venues,
-            &data.projects,
-            &data.districts,
-            &data.grids,
-            &stops,
-        );
+        let gazetteer = gazetteer_of(&data, &stops);
         let req = PlanRequest {
             start: plan_input.start,
             end: plan_input.end,
@@ -209,4 +203,18 @@ fn kind_name(k: TargetKind) -> &'static str {
 )]
 fn seconds_ms(s: f64) -> i64 {
     (s * 1000.0).round() as i64
+}
+
+/// The names of the area's places: its layers and the stored named places.
+fn gazetteer_of(
+    data: &crate::blindspots::Dataset,
+    stops: &[crate::naming::NamedPlace],
+) -> Gazetteer {
+    Gazetteer::from_layers(
+        &data.venues,
+        &data.projects,
+        &data.districts,
+        &data.grids,
+        stops,
+    )
 }

@@ -94,12 +94,7 @@ pub async fn name_point(
     projects.retain(|p| access.allows_geometry(p.value.town.as_deref(), &p.value.geometry));
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;
-    let stops: Vec<_> = store
-        .places(None)
-        .await?
-        .into_iter()
-        .map(|p| p.place)
-        .collect();
+    let stops = crate::service::places::named(store).await?;
     tokio::task::spawn_blocking(move || {
         Gazetteer::from_layers(&venues, &projects, &districts, &grids.grids, &stops).label(at)
     })

@@ -597,12 +597,7 @@ pub async fn ranked_blind_cells(
     let projects = typed::all::<Project>(store).await?;
     let venues = typed::all::<Venue>(store).await?;
     let districts = typed::all::<District>(store).await?;
-    let stops: Vec<_> = store
-        .places(None)
-        .await?
-        .into_iter()
-        .map(|p| p.place)
-        .collect();
+    let stops = crate::service::places::named(store).await?;
     tokio::task::spawn_blocking(move || {
         let r = report(&cells, &data, from_ms, to_ms).map_err(|e| analysis_failed(&e))?;
         let st = statuses(&cells, &r);

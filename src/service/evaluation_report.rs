@@ -235,6 +235,7 @@ fn problem_classes(pool: &[&TownEvaluation], out: &mut Vec<Block>) {
     let loose = weak(&|t| {
         value(t, "inspected_after_filing").is_some_and(|v| v < 1.0)
             || value(t, "hazards_closed_in_time").is_some_and(|v| v < 1.0)
+            || value(t, "escalated_closed").is_some_and(|v| v < 1.0)
     });
     out.push(Block::para(
         "其余街镇在小微工程管理体制机制、全面纳管、动态监管等方面还存在如下问题：",
@@ -288,7 +289,16 @@ fn problem_classes(pool: &[&TownEvaluation], out: &mut Vec<Block>) {
             .map(|t| {
                 let (n, d) = count(t, "inspected_after_filing");
                 let (hn, hd) = count(t, "hazards_closed_in_time");
-                format!("{}备案后检查{}/{}项，隐患按期整改{}/{}项", t.town_name, n, d, hn, hd)
+                let (en, ed) = count(t, "escalated_closed");
+                let escalated = if ed > 0 {
+                    format!("，逾期督办事项办结{en}/{ed}项")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}备案后检查{}/{}项，隐患按期整改{}/{}项{escalated}",
+                    t.town_name, n, d, hn, hd
+                )
             })
             .collect();
         format!(
@@ -413,6 +423,7 @@ fn next_steps(o: &Overview, out: &mut Vec<Block>) {
     let (fn_, fd) = total("found_managed");
     let (checked_n, checked_d) = total("inspected_after_filing");
     let (hn, hd) = total("hazards_closed_in_time");
+    let (en, ed) = total("escalated_closed");
     let (hot_n, hot_d) = total("hot_work_permitted");
     let (foam_n, foam_d) = total("insulation_filed");
     let (pol_n, pol_d) = total("insured");
@@ -420,7 +431,7 @@ fn next_steps(o: &Overview, out: &mut Vec<Block>) {
         "1、切实提高认识、压实安全责任。各街镇（经开区）要严格落实小微工程属地安全生产监管责任，坚决防范安全事故的发生。".to_owned(),
         "2、充分完善制度、规范日常监督。建立“片区化 + 网格化”管理体系，实行“定期巡查 + 专项督导”制度，建立健全“发现、查处、整改、销项”全链条闭环管理机制。".to_owned(),
         format!("3、强化全面纳管、不留管理盲区。本期社会投资项目纳管{sn}/{sd}项，排摸发现工程纳管{fn_}/{fd}项；要加大排摸力度，做到“底数清、情况明、数字准、动态实”，限额以上工程及时登记并移交。"),
-        format!("4、加大监督检查、消除安全隐患。本期备案后检查{checked_n}/{checked_d}项，隐患按期整改{hn}/{hd}项；要当场督促整改并全程跟踪督办，规范完善检查台账。"),
+        format!("4、加大监督检查、消除安全隐患。本期备案后检查{checked_n}/{checked_d}项，隐患按期整改{hn}/{hd}项，逾期升级督办事项办结{en}/{ed}项；要当场督促整改并全程跟踪督办，规范完善检查台账。"),
         format!("5、重点排查整治、强化风险防范。本期人员密集场所动火作业审批{hot_n}/{hot_d}项，保温材料备案{foam_n}/{foam_d}项；要对人员密集场所小微工程全覆盖监管。"),
         format!("6、加强管理创新、提升管理效能。本期安全生产责任保险投保{pol_n}/{pol_d}项；要充分利用数字化手段，定期开展业务培训。"),
     ];

@@ -67,6 +67,16 @@ pub fn parse_places(text: &str) -> Result<Vec<StoredPlace>, Invalid> {
     Ok(out)
 }
 
+/// The stored named places, for a gazetteer.
+pub async fn named(store: &DynStore) -> Result<Vec<NamedPlace>, ServiceError> {
+    Ok(store
+        .places(None)
+        .await?
+        .into_iter()
+        .map(|p| p.place)
+        .collect())
+}
+
 /// Replaces the stored named places with those of a GeoJSON file; how many.
 pub async fn import_places_file(store: &DynStore, path: &Path) -> Result<usize, ServiceError> {
     let text = tokio::fs::read_to_string(path)

@@ -124,7 +124,8 @@ async fn receive(
 }
 
 impl HttpReceiver {
-    pub async fn start(mode: Mode) -> Self {
+    /// The receiver's routes and their log.
+    fn app(mode: Mode) -> (Router, Arc<Mutex<Log>>) {
         let log = Arc::new(Mutex::new(Log::default()));
         let app = Router::new()
             .route("/hook", post(receive))
@@ -133,6 +134,11 @@ impl HttpReceiver {
                 mode,
                 log: log.clone(),
             });
+        (app, log)
+    }
+
+    pub async fn start(mode: Mode) -> Self {
+        let (app, log) = Self::app(mode);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
@@ -146,14 +152,7 @@ impl HttpReceiver {
 
     /// The same receiver over TLS only (`https://127.0.0.1:PORT`).
     pub async fn start_tls(mode: Mode, acceptor: TlsAcceptor) -> Self {
-        let log = Arc::new(Mutex::new(Log::default()));
-        let app = Router::new()
-            .route("/hook", post(receive))
-            .route("/sms", post(receive))
-            .with_state(St {
-                mode,
-                log: log.clone(),
-            });
+        let (app, log) = Self::app(mode);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {

@@ -31,14 +31,20 @@ fn assert_bilingual(reasons: &Value, what: &str) {
     }
 }
 
-#[tokio::test]
-async fn blind_cells_are_named_by_place_and_grid_with_chinese_reasons() {
+/// The demo on an embedded store, served, with an admin's token.
+async fn demo_app() -> (TestApp, String) {
     let store = common::sqlite_store().await;
     demo::load(&store, &common::fixtures())
         .await
         .expect("demo data loads");
     let app = TestApp::unlimited(&store);
     let token = common::admin_token(&store).await;
+    (app, token)
+}
+
+#[tokio::test]
+async fn blind_cells_are_named_by_place_and_grid_with_chinese_reasons() {
+    let (app, token) = demo_app().await;
     let a = app
         .get_as(&token, "/api/v1/blindspots/cells?limit=50")
         .await;
@@ -252,12 +258,7 @@ async fn a_cell_or_a_point_is_named_for_people() {
 
 #[tokio::test]
 async fn bus_stops_name_cells_and_label_the_map_at_street_zoom() {
-    let store = common::sqlite_store().await;
-    demo::load(&store, &common::fixtures())
-        .await
-        .expect("demo data loads");
-    let app = TestApp::unlimited(&store);
-    let token = common::admin_token(&store).await;
+    let (app, token) = demo_app().await;
     // 松江老城, street zoom
     let a = app
         .get_as(
@@ -313,12 +314,7 @@ async fn bus_stops_name_cells_and_label_the_map_at_street_zoom() {
 
 #[tokio::test]
 async fn officers_and_inspectors_are_named_in_the_json_lists() {
-    let store = common::sqlite_store().await;
-    demo::load(&store, &common::fixtures())
-        .await
-        .expect("demo data loads");
-    let app = TestApp::unlimited(&store);
-    let token = common::admin_token(&store).await;
+    let (app, token) = demo_app().await;
     let tracks = app.get_as(&token, "/api/v1/tracks?limit=20").await;
     assert_eq!(tracks.status, StatusCode::OK, "{tracks}");
     let features = tracks.json()["features"]

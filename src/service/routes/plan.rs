@@ -49,12 +49,7 @@ pub async fn plan(
     let data =
         crate::service::blindspots::restrict(crate::service::blindspots::load(store).await?, scope);
     let graph = roads.get(store).await?;
-    let stops: Vec<_> = store
-        .places(None)
-        .await?
-        .into_iter()
-        .map(|p| p.place)
-        .collect();
+    let stops = crate::service::places::named(store).await?;
     let cells = area.cells;
     let cells_total = cells.len();
     let plan_input = input.clone();

@@ -112,13 +112,14 @@ fn rows_of<'a>(json: &'a Value, key: &str) -> &'a [Value] {
     json[key].as_array().map_or(&[][..], Vec::as_slice)
 }
 
+/// A scratch file of its own: both stores' tests run at once and often
+/// export the same bytes, so the name is a counter, not the content.
 fn scratch(bytes: &[u8], ext: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!("gp-exports-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let n = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    });
-    let path = dir.join(format!("{n:x}.{ext}"));
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("{n}.{ext}"));
     std::fs::write(&path, bytes).expect("written");
     path
 }

@@ -163,15 +163,15 @@ fn engine(csv: &[u8], fixes: usize) -> Duration {
     eprintln!(
         "  engine: parse {} | clean {} | tile {} (a fresh tiler per track: {}; to_cell per fix: \
          {}) → {} tracks, {kept} fixes kept, {visits} visits; CPU {:.2} s",
-        rate(fixes, t1 - t0),
-        rate(fixes, t2 - t1),
-        rate(fixes, t3 - t2),
-        rate(fixes, t4 - t3),
-        rate(fixes, t5 - t4),
+        rate(fixes, t1.saturating_sub(t0)),
+        rate(fixes, t2.saturating_sub(t1)),
+        rate(fixes, t3.saturating_sub(t2)),
+        rate(fixes, t4.saturating_sub(t3)),
+        rate(fixes, t5.saturating_sub(t4)),
         cleaned.len(),
         cpu.as_secs_f64()
     );
-    t3 - t0
+    t3.saturating_sub(t0)
 }
 
 /// Where the database's own CPU time is read: the admin connection and

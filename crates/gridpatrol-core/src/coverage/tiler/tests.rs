@@ -7,6 +7,7 @@
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
     reason = "synthetic tracks: small counts and durations"
 )]
 
@@ -82,13 +83,13 @@ impl Rng {
     }
 }
 
-/// A patrol of `n` fixes `dt_s` apart at about `speed` m/s with `noise` m
-/// of jitter, turning now and then; every `gap_every` fixes (if not 0) a
-/// jump of `gap_m` metres, as when the receiver was off.
+/// A patrol of `n` fixes `dt_s` apart at about `speed_m_s` with `noise` m
+/// of jitter, turning now and then; every `gap.0` fixes (if not 0) a jump
+/// of `gap.1` metres, as when the receiver was off.
 fn patrol(
     seed: u64,
     n: usize,
-    speed: f64,
+    speed_m_s: f64,
     dt_s: i64,
     noise: f64,
     gap: (usize, f64),
@@ -102,7 +103,7 @@ fn patrol(
         if rng.unit() < 0.02 {
             heading += std::f64::consts::PI * 0.9;
         }
-        let mut step = speed * dt_s as f64 * (0.7 + 0.6 * rng.unit());
+        let mut step = speed_m_s * dt_s as f64 * (0.7 + 0.6 * rng.unit());
         if gap.0 > 0 && i % gap.0 == gap.0 - 1 {
             step += gap.1;
         }

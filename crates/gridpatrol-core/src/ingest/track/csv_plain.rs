@@ -36,7 +36,7 @@ pub(super) fn parse_plain(text: &str, delim: u8, names: &CsvColumns) -> Option<V
     let mut tracks: Vec<ParsedTrack> = Vec::new();
     let mut groups: HashMap<(String, String), usize> = HashMap::new();
     // rows of one track come in runs: the last row's group is tried first
-    let mut last: Option<(String, String, usize)> = None;
+    let mut current: Option<(String, String, usize)> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(width);
     for line in lines {
         cells.clear();
@@ -59,7 +59,7 @@ pub(super) fn parse_plain(text: &str, delim: u8, names: &CsvColumns) -> Option<V
         };
         let officer = columns.officer.map(cell).unwrap_or_default();
         let track = columns.track.map(cell).unwrap_or_default();
-        let index = match &last {
+        let index = match &current {
             Some((o, t, i)) if o == officer && t == track => *i,
             _ => {
                 let key = (officer.to_owned(), track.to_owned());
@@ -72,7 +72,7 @@ pub(super) fn parse_plain(text: &str, delim: u8, names: &CsvColumns) -> Option<V
                     });
                     tracks.len() - 1
                 });
-                last = Some((key.0, key.1, index));
+                current = Some((key.0, key.1, index));
                 index
             }
         };

@@ -1,7 +1,9 @@
 //! Coverage benchmarks on deterministic, seeded data around Songjiang.
 //!
 //! - `tiler/*`: `cover_track` throughput in fixes per second on one thread,
-//!   next to the baseline of indexing every fix with `LatLng::to_cell`.
+//!   next to the baseline of indexing every fix with `LatLng::to_cell`, and
+//!   one `TrackTiler` over a file of many 5 s e-bike rides, as an import
+//!   tiles them.
 //! - `analysis/*`: a whole district (about 53,000 res-10 cells) against a
 //!   year of visits.
 //!
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gridpatrol::coverage::analysis::{PatrolIntervals, TimeWindow, VisitRow, analyse};
-use gridpatrol::coverage::{CoverageParams, cover_track};
+use gridpatrol::coverage::{CoverageParams, TrackTiler, cover_track};
 use gridpatrol::spatial::TrackPoint;
 use h3o::{CellIndex, LatLng, Resolution};
 
@@ -59,9 +61,21 @@ const M_PER_DEG_LAT: f64 = 110_869.0;
 /// Gaussian noise of `noise_m` per axis. Stays inside Songjiang by turning
 /// back at the edge of a 10 km box.
 fn patrol(seed: u64, n: usize, speed_m_s: f64, dt_s: i64, noise_m: f64) -> Vec<TrackPoint> {
+    patrol_from(seed, n, speed_m_s, dt_s, noise_m, (0.0, 0.0))
+}
+
+/// [`patrol`] from `start`, metres east and north of the box's centre.
+fn patrol_from(
+    seed: u64,
+    n: usize,
+    speed_m_s: f64,
+    dt_s: i64,
+    noise_m: f64,
+    start: (f64, f64),
+) -> Vec<TrackPoint> {
     let mut rng = Rng(seed);
     let (lon0, lat0) = (121.23, 31.03);
-    let (mut x, mut y) = (0.0_f64, 0.0_f64);
+    let (mut x, mut y) = start;
     let mut heading = rng.unit() * std::f64::consts::TAU;
     let mut t_ms = 1_700_000_000_000_i64;
     let mut out = Vec::with_capacity(n);
@@ -144,6 +158,48 @@ fn tiler(c: &mut Criterion) {
             base.as_secs_f64() / ours.as_secs_f64()
         );
     }
+    // As an import does it: one tiler for a file of many officers' 5 s
+    // e-bike rides from all over the box, against to_cell on the same fixes.
+    let mut starts = Rng(99);
+    let rides: Vec<Vec<TrackPoint>> = (0..200)
+        .map(|k| {
+            let start = (
+                10_000.0 * (starts.unit() - 0.5),
+                10_000.0 * (starts.unit() - 0.5),
+            );
+            patrol_from(100 + k, 2_000, 5.5, 5, 5.0, start)
+        })
+        .collect();
+    let fixes: usize = rides.iter().map(Vec::len).sum();
+    let mut tiler = TrackTiler::new(&params);
+    for ride in &rides {
+        assert_eq!(
+            tiler.cover(ride),
+            cover_track(ride, &params),
+            "a kept tiler"
+        );
+    }
+    let kept = time_per_run(|| {
+        let mut tiler = TrackTiler::new(&params);
+        for ride in &rides {
+            black_box(tiler.cover(black_box(ride)));
+        }
+    });
+    let base = time_per_run(|| {
+        for ride in &rides {
+            black_box(baseline(black_box(ride), params.resolution()));
+        }
+    });
+    let rate = |d: Duration| fixes as f64 / d.as_secs_f64() / 1e6;
+    eprintln!(
+        "tiler/ebike_5s_file: {} rides, {fixes} fixes, one tiler; cover {:.2} M fixes/s (CPU \
+         time), to_cell per fix {:.2} M fixes/s, ratio {:.2}x",
+        rides.len(),
+        rate(kept),
+        rate(base),
+        base.as_secs_f64() / kept.as_secs_f64()
+    );
+
     let mut group = c.benchmark_group("tiler");
     group.throughput(Throughput::Elements(N as u64));
     group.sample_size(20);

@@ -14,7 +14,7 @@ use crate::store::tracks::{
     Inserted, NewTrack, Replaced, StoredVisit, TrackQuery, TrackRecord, TrackStore, segments_from,
     segments_geometry, segments_times,
 };
-use crate::store::{Page, StoreError};
+use crate::store::{Backend, Page, StoreError};
 
 /// Visits per multi-row upsert of [`insert_visits`] (four binds each).
 const VISIT_CHUNK: usize = 1_000;
@@ -206,6 +206,18 @@ impl<S: SqlBackend> TrackStore for S {
         tracks: Vec<(NewTrack, Vec<StoredVisit>)>,
     ) -> Result<Vec<Inserted>, StoreError> {
         let mut tx = self.begin_write().await?;
+        if matches!(S::Db::BACKEND, Backend::Postgis) {
+            // A track row's lines and times are tens of KB, compressed when
+            // stored: lz4 (PostgreSQL 14 and later, when built with it) does
+            // it several times faster than the default pglz, which took a
+            // fifth of the server's time of a day's import.
+            let mut q = qb::<S::Db>(
+                "select set_config('default_toast_compression', 'lz4', true) \
+                 where exists (select 1 from pg_settings \
+                 where name = 'default_toast_compression' and 'lz4' = any(enumvals))",
+            );
+            S::Db::execute(&mut tx, &mut q).await?;
+        }
         let mut out = Vec::with_capacity(tracks.len());
         // the visits of every new track, written in bulk after the tracks
         let mut new_visits = Vec::with_capacity(tracks.iter().map(|(_, v)| v.len()).sum());

@@ -214,17 +214,21 @@ impl CellGeom {
     /// hexagon buffered by `s`, i.e. on `|s - signed_distance|`: a radius
     /// within which being in range or not cannot change.
     pub fn margin(&self, x: f64, y: f64, s: f64) -> f64 {
+        self.signed_margin(x, y, s).abs()
+    }
+
+    /// [`Self::margin`] with a sign: negative in range (within `s` of the
+    /// hexagon), positive out of range.
+    pub fn signed_margin(&self, x: f64, y: f64, s: f64) -> f64 {
         if self.convex {
             let (emax, outside) = self.edge_lines(x, y);
-            if outside <= 1 {
-                return (s - emax).abs();
-            }
-            // Off a corner the distance is at least that to the farthest
+            // In the slab of one edge the distance to its line is exact;
+            // off a corner the distance is at least that to the farthest
             // edge line: enough when that line is already out of range.
-            if emax > s {
+            if outside <= 1 || emax > s {
                 return emax - s;
             }
-            return (s - self.boundary_dist2(x, y).sqrt()).abs();
+            return self.boundary_dist2(x, y).sqrt() - s;
         }
         // Cheap bounds from the outer radius spare the general distance
         // far away.
@@ -232,7 +236,7 @@ impl CellGeom {
         if dc - self.r_out > s + s {
             return dc - self.r_out - s;
         }
-        (s - self.signed_distance(x, y)).abs()
+        self.signed_distance(x, y) - s
     }
 
     /// A lower bound on the distance from the segment `a`–`b` to the

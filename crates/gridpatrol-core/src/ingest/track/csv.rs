@@ -86,6 +86,18 @@ pub fn parse_csv_with(
     names: &CsvColumns,
 ) -> Result<Vec<ParsedTrack>, TrackParseError> {
     let text = utf8_text(bytes, TrackFormat::Csv)?;
+    if let Some(tracks) = super::csv_plain::parse_plain(text, delimiter(text), names) {
+        return Ok(tracks);
+    }
+    read_general(text, names)
+}
+
+/// The general reader, for every CSV the fast path leaves to it (quoted
+/// cells, and every error).
+pub(super) fn read_general(
+    text: &str,
+    names: &CsvColumns,
+) -> Result<Vec<ParsedTrack>, TrackParseError> {
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter(text))
         // cells are trimmed where they are read: the reader's own trimming
@@ -164,7 +176,7 @@ pub fn parse_csv_with(
 }
 
 /// The separator: a comma unless the header has none but has a `;` or tab.
-fn delimiter(text: &str) -> u8 {
+pub(super) fn delimiter(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or_default();
     if header.contains(',') {
         b','
@@ -197,13 +209,13 @@ const DEVICE_NAMES: &[&str] = &["device", "device_id", "设备", "设备号"];
 const TRACK_NAMES: &[&str] = &["track", "track_id", "轨迹"];
 
 /// Where each meaningful column is.
-struct Columns {
-    lon: usize,
-    lat: usize,
-    time: Option<usize>,
-    officer: Option<usize>,
-    device: Option<usize>,
-    track: Option<usize>,
+pub(super) struct Columns {
+    pub(super) lon: usize,
+    pub(super) lat: usize,
+    pub(super) time: Option<usize>,
+    pub(super) officer: Option<usize>,
+    pub(super) device: Option<usize>,
+    pub(super) track: Option<usize>,
 }
 
 /// A header cell as it is compared with names.
@@ -212,7 +224,7 @@ fn header_name(cell: &str) -> String {
 }
 
 impl Columns {
-    fn find(header: &StringRecord, given: &CsvColumns) -> Result<Self, TrackParseError> {
+    pub(super) fn find(header: &StringRecord, given: &CsvColumns) -> Result<Self, TrackParseError> {
         let find = |meaning: &str, names: &[&str]| -> Result<Option<usize>, TrackParseError> {
             let named = match meaning {
                 "longitude" => &given.lon,

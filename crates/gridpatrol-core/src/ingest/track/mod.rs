@@ -19,6 +19,7 @@
 mod area;
 mod clean;
 mod csv;
+mod csv_plain;
 mod error;
 mod format;
 mod geojson;

@@ -33,15 +33,15 @@
 )]
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
-use h3o::{CellIndex, LatLng, Resolution};
+use h3o::{LatLng, Resolution};
 
-use super::geometry::CellGeom;
+mod cells;
+
 use super::{CellVisit, CoverageParams};
 use crate::spatial::TrackPoint;
 use crate::spatial::frame::metres_per_degree;
+use cells::{CellMap, Hot, Slot};
 
 /// Safe discs are shrunk by this much so that rounding in the distance
 /// computations can never let a skipped segment cross a boundary.
@@ -139,84 +139,6 @@ fn clean(points: &[TrackPoint]) -> Cow<'_, [TrackPoint]> {
     Cow::Owned(owned)
 }
 
-/// A cheap hash for cell indexes: the low bits of an H3 index are mostly
-/// unused digits (all ones), so they are folded in from the high bits.
-#[derive(Default)]
-struct CellHasher(u64);
-
-impl Hasher for CellHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let h = (self.0 ^ n ^ (n >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = h ^ (h >> 32);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type CellMap<V> = HashMap<CellIndex, V, BuildHasherDefault<CellHasher>>;
-
-/// Everything the tiler knows about one cell during one track.
-struct Slot {
-    cell: CellIndex,
-    geom: CellGeom,
-    /// The visit so far; empty while `first > last`.
-    first: i64,
-    last: i64,
-    /// Slots of the neighbouring cells, filled on first use.
-    neighbours: Option<([u32; 6], u8)>,
-}
-
-/// What the per-fix checks and the flood fills read of a cell, kept apart
-/// from the bulky [`Slot`]: they touch many cells and little of each, and
-/// this way stay in cache.
-struct Hot {
-    lon0: f64,
-    lat0: f64,
-    kx: f64,
-    ky: f64,
-    r_out: f64,
-    /// Stamp of the rebuild that brought `safe` up to date with the fix
-    /// being processed.
-    fresh: u32,
-    safe: SafeDisc,
-}
-
-/// A cell's state (in range or not) holds while fixes stay within `m`
-/// metres, in the cell's own metric, of the anchor fix where it was found.
-#[derive(Clone, Copy)]
-struct SafeDisc {
-    a_lon: f64,
-    a_lat: f64,
-    m: f64,
-    m2: f64,
-    inside: bool,
-}
-
-impl Hot {
-    #[inline]
-    fn holds(&self, p: &TrackPoint) -> bool {
-        let dx = (p.lon - self.safe.a_lon) * self.kx;
-        let dy = (p.lat - self.safe.a_lat) * self.ky;
-        dx * dx + dy * dy < self.safe.m2
-    }
-
-    /// What is left of the safe disc's radius seen from `p`.
-    #[inline]
-    fn slack_at(&self, p: &TrackPoint) -> f64 {
-        let dx = (p.lon - self.safe.a_lon) * self.kx;
-        let dy = (p.lat - self.safe.a_lat) * self.ky;
-        self.safe.m - (dx * dx + dy * dy).sqrt()
-    }
-}
-
 struct Tiler {
     params: CoverageParams,
     res: Resolution,
@@ -294,117 +216,6 @@ impl Tiler {
         }
     }
 
-    fn slot_of(&mut self, cell: CellIndex) -> u32 {
-        if let Some(&i) = self.index.get(&cell) {
-            return i;
-        }
-        let i = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-        let geom = CellGeom::new(cell);
-        self.seen.push(0);
-        self.hot.push(Hot {
-            lon0: geom.frame.lon0(),
-            lat0: geom.frame.lat0(),
-            kx: geom.frame.kx(),
-            ky: geom.frame.ky(),
-            r_out: geom.r_out,
-            fresh: 0,
-            safe: SafeDisc {
-                a_lon: 0.0,
-                a_lat: 0.0,
-                m: 0.0,
-                m2: 0.0,
-                inside: false,
-            },
-        });
-        self.slots.push(Slot {
-            cell,
-            geom,
-            first: i64::MAX,
-            last: i64::MIN,
-            neighbours: None,
-        });
-        self.index.insert(cell, i);
-        i
-    }
-
-    fn neighbours(&mut self, i: u32) -> ([u32; 6], u8) {
-        if let Some(n) = self.slots[i as usize].neighbours {
-            return n;
-        }
-        let cell = self.slots[i as usize].cell;
-        let mut out = [i; 6];
-        let mut k = 0u8;
-        for c in cell.grid_disk::<Vec<CellIndex>>(1) {
-            if c != cell && usize::from(k) < out.len() {
-                out[usize::from(k)] = self.slot_of(c);
-                k += 1;
-            }
-        }
-        self.slots[i as usize].neighbours = Some((out, k));
-        (out, k)
-    }
-
-    fn next_stamp(&mut self) -> u32 {
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            // After four billion flood fills, old stamps could collide.
-            for h in &mut self.hot {
-                h.fresh = 0;
-            }
-            self.seen.fill(0);
-            self.stamp = 1;
-        }
-        self.stamp
-    }
-
-    /// Tests segment `q`–`p` exactly against cell `i`, records the visit and
-    /// returns whether `p` is in range.
-    ///
-    /// The segment is evaluated from its lexicographically smaller end so
-    /// that a reversed track gives bit-identical parameters, and times are
-    /// offsets rounded away from that end, which mirrors exactly under time
-    /// reversal.
-    #[expect(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        reason = "segment durations are far below 2^53 ms, offsets are bounded by them"
-    )]
-    fn eval(&mut self, i: u32, q: &TrackPoint, p: &TrackPoint) -> bool {
-        let p_last = (q.lon, q.lat) <= (p.lon, p.lat);
-        let (c0, c1) = if p_last { (q, p) } else { (p, q) };
-        let slot = &mut self.slots[i as usize];
-        let g = &slot.geom;
-        let (ax, ay) = g.project(c0.lon, c0.lat);
-        let (bx, by) = g.project(c1.lon, c1.lat);
-        let Some((lo, hi)) = g.segment_range(ax, ay, bx, by, self.s) else {
-            return false;
-        };
-        let dt = c1.t_ms.saturating_sub(c0.t_ms) as f64;
-        let (d_lo, d_hi) = (lo * dt, hi * dt);
-        let first = c0.t_ms.saturating_add(d_lo.min(d_hi).floor() as i64);
-        let last = c0.t_ms.saturating_add(d_lo.max(d_hi).ceil() as i64);
-        if slot.first > slot.last {
-            self.touched.push(i);
-        }
-        slot.first = slot.first.min(first);
-        slot.last = slot.last.max(last);
-        if p_last { hi >= 1.0 } else { lo <= 0.0 }
-    }
-
-    /// Anchors cell `i`'s safe disc at `p`, where its state is `inside`.
-    fn anchor(&mut self, i: u32, p: &TrackPoint, inside: bool) {
-        let geom = &self.slots[i as usize].geom;
-        let (x, y) = geom.project(p.lon, p.lat);
-        let m = (geom.margin(x, y, self.s) - SAFE_EPS_M).max(0.0);
-        self.hot[i as usize].safe = SafeDisc {
-            a_lon: p.lon,
-            a_lat: p.lat,
-            m,
-            m2: m * m,
-            inside,
-        };
-    }
-
     /// Processes the segment `q`–`p`, `q` having been processed already.
     fn step(&mut self, q: TrackPoint, p: TrackPoint) {
         let dx = (p.lon - self.g_lon) * self.gkx;
@@ -416,8 +227,7 @@ impl Tiler {
         for k in 0..self.watched.len() {
             let i = self.watched[k];
             if !self.hot[i as usize].holds(&p) {
-                let inside = self.eval(i, &q, &p);
-                self.anchor(i, &p, inside);
+                self.settle(i, &q, &p);
             }
         }
     }
@@ -451,8 +261,7 @@ impl Tiler {
                     self.stable[k - self.watched.len()]
                 };
                 if !self.hot[i as usize].holds(&p) {
-                    let inside = self.eval(i, &q, &p);
-                    self.anchor(i, &p, inside);
+                    self.settle(i, &q, &p);
                 }
                 self.hot[i as usize].fresh = fresh;
             }
@@ -527,18 +336,34 @@ impl Tiler {
         Some(self.slot_of(cell))
     }
 
+    /// A cell to start a segment's flood fill from: one whose centre lies
+    /// within `near + r_in` of `q` (so the fill would not prune it, and the
+    /// cells it reaches are connected to it), from the neighbourhood if one
+    /// will do, else the cell of `q`.
+    fn seed_segment(&mut self, q: &TrackPoint, near: f64) -> Option<u32> {
+        for &i in self.watched.iter().chain(self.stable.iter()) {
+            let g = &self.slots[i as usize].geom;
+            let (x, y) = g.project(q.lon, q.lat);
+            let r = near + g.r_in;
+            if x * x + y * y <= r * r {
+                return Some(i);
+            }
+        }
+        let cell = LatLng::new(q.lat, q.lon).ok()?.to_cell(self.res);
+        Some(self.slot_of(cell))
+    }
+
     /// Tests a long segment against every cell it may reach, found by a
     /// flood fill from the cell of `q`, and anchors each at `p`.
     fn fill_segment(&mut self, q: &TrackPoint, p: &TrackPoint, fresh: u32) {
         let seen = self.next_stamp();
-        let Ok(cell) = LatLng::new(q.lat, q.lon).map(|ll| ll.to_cell(self.res)) else {
+        let near = self.s + SLACK_M;
+        let Some(start) = self.seed_segment(q, near) else {
             return;
         };
-        let start = self.slot_of(cell);
         self.seen[start as usize] = seen;
         self.queue.clear();
         self.queue.push(start);
-        let near = self.s + SLACK_M;
         while let Some(i) = self.queue.pop() {
             let g = &self.slots[i as usize].geom;
             let (ax, ay) = g.project(q.lon, q.lat);
@@ -600,3 +425,6 @@ impl Tiler {
         out
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,6 +12,12 @@ import { launchBrowser, openPage, startServer } from './harness.mjs';
 let server;
 let browser;
 let page;
+/** Answers of 400 and above the page received, for the diagnosis of a download that never came. */
+const refused = [];
+/** Requests in flight. */
+const pending = new Set();
+/** Requests done, newest last. */
+const finished = [];
 let errors;
 let me;
 
@@ -20,6 +26,16 @@ before(async () => {
   browser = await launchBrowser();
   // Beijing time whatever the browser's zone: this page runs in New York.
   ({ page, errors } = await openPage(browser, server, { timezoneId: 'America/New_York' }));
+  page.on('response', (r) => {
+    if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`);
+  });
+  page.on('request', (r) => pending.add(r));
+  page.on('console', (m) => finished.push(`console ${m.type()}: ${m.text().slice(0, 80)}`));
+  page.on('requestfinished', (r) => {
+    pending.delete(r);
+    finished.push(new URL(r.url()).pathname);
+  });
+  page.on('requestfailed', (r) => pending.delete(r));
   me = await server.get('/api/v1/me').catch(() => null);
 });
 
@@ -229,8 +245,13 @@ test("searching a manager's name zooms the map to their grid", { timeout: 60_000
 
 /** Clicks a download button and reads the file. */
 async function downloaded(selector) {
-  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click(selector)]);
-  return { name: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') };
+  try {
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click(selector)]);
+    return { name: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') };
+  } catch (e) {
+    const toast = await page.textContent('#toast').catch(() => '');
+    throw new Error(`${selector}: no download (${e.message}); toast: ${toast}; refused: ${refused.slice(-10).join(', ')}; in flight: ${[...pending].slice(0, 12).map((r) => new URL(r.url()).pathname).join(', ')} (${pending.size}); last done: ${finished.slice(-6).join(', ')}`);
+  }
 }
 
 /** The media type each format's file is served with. */
@@ -298,6 +319,7 @@ test('every list has a working download', { timeout: 180_000 }, async () => {
   // the GPX of a route reads in Chinese
   await page.click('a[data-view="routes"]');
   if (await page.locator('#route-gpx').count()) {
+    await page.waitForSelector('#route-gpx[data-ready="true"]', { timeout: 30_000 });
     const gpx = await downloaded('#route-gpx');
     assert.match(gpx.text, /<name>起点<\/name>/);
     assert.doesNotMatch(gpx.text, /<name>\d+\. (cell|work) /);

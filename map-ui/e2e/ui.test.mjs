@@ -333,6 +333,7 @@ test('planning a route draws it, numbers its stops and offers the GPX', { timeou
   const stops = await page.locator('.stop-marker').count();
   assert.ok(stops > 0, 'numbered stops drawn');
   assert.equal(await page.locator('#route-stops li').count(), stops);
+  await page.waitForSelector('#route-gpx[data-ready="true"]', { timeout: 30_000 });
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#route-gpx')]);
   const gpx = readFileSync(await download.path(), 'utf8');
   assert.match(gpx, /<gpx[\s>]/);

@@ -249,6 +249,9 @@ export class RouteView {
     this.mapEl.dataset.routeStops = String(a.stops.length);
   }
 
+  /** The object URL of the GPX of the route shown. */
+  private gpxUrl: string | null = null;
+
   private renderResult(a: RouteAnswer): void {
     const result = this.panel.querySelector('#route-result') as HTMLElement;
     const cells = a.new_cell_count ?? (Array.isArray(a.new_cells) ? a.new_cells.length : a.new_cells);
@@ -263,8 +266,7 @@ export class RouteView {
         cells: cells ?? 0,
       }),
     });
-    const gpx = h('button', { type: 'button', class: 'primary', id: 'route-gpx', text: t('route.gpx') });
-    gpx.addEventListener('click', () => void this.downloadGpx(a.id));
+    const gpx = this.gpxLink(a.id);
     const stops = h('ol', { class: 'stops', id: 'route-stops' });
     for (const s of a.stops) {
       const kind = tv('stop', s.kind);
@@ -304,6 +306,34 @@ export class RouteView {
       h('h3', { text: `${t('route.left_out')} (${leftOut.length})` }),
       leftOut.length ? left : h('p', { class: 'muted small', text: t('common.none') }),
     );
+  }
+
+  /**
+   * The GPX button: a link to the route's file, fetched (with the token) as
+   * soon as the route is shown, so that a click saves it at once as the
+   * browser's own download — nothing to wait for between the click and the
+   * file, which a busy page could otherwise lose. Until the file is there,
+   * a click fetches it.
+   */
+  private gpxLink(id: number | string): HTMLAnchorElement {
+    const name = `${t('route.file')}-${id}.gpx`;
+    const link = h('a', { class: 'button primary', id: 'route-gpx', href: '#', download: name, role: 'button', text: t('route.gpx') });
+    link.addEventListener('click', (ev) => {
+      if (link.dataset.ready === 'true') return;
+      ev.preventDefault();
+      void this.downloadGpx(id);
+    });
+    apiBlob(`/api/v1/routes/${id}.gpx`)
+      .then((blob) => {
+        if (this.gpxUrl) URL.revokeObjectURL(this.gpxUrl);
+        this.gpxUrl = URL.createObjectURL(blob);
+        link.href = this.gpxUrl;
+        link.dataset.ready = 'true';
+      })
+      .catch(() => {
+        // the click fetches it (and says why when it cannot)
+      });
+    return link;
   }
 
   private async downloadGpx(id: number | string): Promise<void> {

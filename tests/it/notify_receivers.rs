@@ -207,34 +207,30 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let mails = Arc::new(Mutex::new(Vec::new()));
-        let m = mails.clone();
-        tokio::spawn(async move {
-            while let Ok((sock, _)) = listener.accept().await {
-                let m = m.clone();
-                tokio::spawn(async move {
-                    let _ = session(sock, m).await;
-                });
-            }
-        });
-        Self { port, mails }
+        Self::listen(None).await
     }
 
     /// The same sink over TLS from the first byte (SMTPS).
     pub async fn start_tls(acceptor: TlsAcceptor) -> Self {
+        Self::listen(Some(acceptor)).await
+    }
+
+    async fn listen(tls: Option<TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let m = mails.clone();
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
-                let (m, acceptor) = (m.clone(), acceptor.clone());
+                let (m, tls) = (m.clone(), tls.clone());
                 tokio::spawn(async move {
-                    if let Ok(tls) = acceptor.accept(sock).await {
-                        let _ = session(tls, m).await;
-                    }
+                    let _ = match tls {
+                        None => session(sock, m).await,
+                        Some(acceptor) => match acceptor.accept(sock).await {
+                            Ok(stream) => session(stream, m).await,
+                            Err(_) => Ok(()),
+                        },
+                    };
                 });
             }
         });

@@ -156,6 +156,17 @@ pub async fn case_file(
     scope: &Scope,
     project_id: i64,
 ) -> Result<CaseFileView, ServiceError> {
+    let all = super::users::display_names(store).await?;
+    case_file_named(store, scope, project_id, &all).await
+}
+
+/// [`case_file`] with the users' names already read (`all`).
+pub async fn case_file_named(
+    store: &DynStore,
+    scope: &Scope,
+    project_id: i64,
+    all: &super::users::Names,
+) -> Result<CaseFileView, ServiceError> {
     let work = work_in_scope(store, scope, project_id).await?;
     let q = RecordQuery {
         project: Some(project_id),
@@ -165,8 +176,7 @@ pub async fn case_file(
     let file = CaseFile::new(records.clone());
     let parties = parties_in_force(store.work_parties(&q).await?);
     let attachments = store.attachments(&q).await?;
-    let all = super::users::display_names(store).await?;
-    let supervision = super::supervision::of_work(store, project_id, &all).await?;
+    let supervision = super::supervision::of_work(store, project_id, all).await?;
     let mentioned = records
         .iter()
         .map(|r| &r.recorded_by)

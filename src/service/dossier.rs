@@ -12,7 +12,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 
 use super::ServiceError;
-use super::casefile::{CaseFileView, case_file};
+use super::casefile::{CaseFileView, case_file_named};
 use super::docx::Block;
 use super::users::Names;
 use crate::auth::Scope;
@@ -259,8 +259,8 @@ fn hazard_events(h: &Hazard, events: &[HazardEvent], names: &Names) -> Vec<Event
 
 /// Gathers a work's dossier (the work must be in the scope).
 pub async fn dossier(store: &DynStore, scope: &Scope, id: i64) -> Result<Dossier, ServiceError> {
-    let file = case_file(store, scope, id).await?;
     let names = super::users::display_names(store).await?;
+    let file = case_file_named(store, scope, id, &names).await?;
     let work = super::inspections::work_in_scope(store, scope, id).await?;
     let town_name = match &work.value.town {
         Some(code) => typed::all::<Town>(store)

@@ -5,7 +5,6 @@
 //! GDAL's `ogrinfo` — and a town's officer gets the town's rows in every
 //! format. Needs `gdal-bin` and `target/xlsx-venv` (scripts/test.sh).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use axum::body::Body;
@@ -112,21 +111,9 @@ fn rows_of<'a>(json: &'a Value, key: &str) -> &'a [Value] {
     json[key].as_array().map_or(&[][..], Vec::as_slice)
 }
 
-/// A scratch file of its own: both stores' tests run at once and often
-/// export the same bytes, so the name is a counter, not the content.
-fn scratch(bytes: &[u8], ext: &str) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!("gp-exports-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = dir.join(format!("{n}.{ext}"));
-    std::fs::write(&path, bytes).expect("written");
-    path
-}
-
 /// The feature count GDAL reads from a file (its one layer).
 fn ogr_count(bytes: &[u8], ext: &str) -> u64 {
-    let path = scratch(bytes, ext);
+    let path = common::scratch(bytes, ext);
     let out = Command::new("ogrinfo")
         .args(["-ro", "-so", "-al"])
         .arg(&path)

@@ -112,6 +112,19 @@ pub async fn admin_token(store: &DynStore) -> String {
     }
 }
 
+/// Writes `bytes` to a scratch file of its own, with extension `ext`. Both
+/// stores' tests run at once and often write the same bytes, so the name is
+/// a counter, not the content (one test removed the file the other read).
+pub fn scratch(bytes: &[u8], ext: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!("gp-scratch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("{n}.{ext}"));
+    std::fs::write(&path, bytes).expect("written");
+    path
+}
+
 /// Runs a Python script of the test venv (`target/xlsx-venv`, where
 /// scripts/test.sh installs openpyxl and python-docx) on `bytes` written to
 /// a scratch file with extension `ext` (its path is `sys.argv[1]`); its
@@ -123,13 +136,7 @@ pub fn python_on_file(script: &str, bytes: &[u8], ext: &str) -> Vec<u8> {
         "{} is missing: python3 -m venv target/xlsx-venv && target/xlsx-venv/bin/pip install openpyxl python-docx (scripts/test.sh does)",
         py.display()
     );
-    let dir = std::env::temp_dir().join(format!("gp-python-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let n = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    });
-    let path = dir.join(format!("{n:x}.{ext}"));
-    std::fs::write(&path, bytes).expect("written");
+    let path = scratch(bytes, ext);
     let out = std::process::Command::new(py)
         .arg("-c")
         .arg(script)

@@ -373,10 +373,18 @@ impl<S: SqlBackend> TrackStore for S {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<StoredVisit>, StoreError> {
+        // A visit lies within its track's span, so the tracks of the
+        // window (their time index) lead to its visits (the key's prefix).
         let mut conn = self.sql_pool().acquire().await?;
-        let mut q = qb::<S::Db>(
-            "select track_id, cell, first_ms, last_ms from cell_visit where first_ms < ",
-        );
+        let mut q = qb::<S::Db>(format!(
+            "select track_id, cell, first_ms, last_ms from cell_visit \
+             where track_id in (select t.id from track t where {} < ",
+            S::Db::time_col("t.started_at")
+        ));
+        bind(&mut q, time_arg(to_ms));
+        q.push(format!(" and {} >= ", S::Db::time_col("t.ended_at")));
+        bind(&mut q, time_arg(from_ms));
+        q.push(") and first_ms < ");
         S::Db::bind_i64(&mut q, Some(to_ms));
         q.push(" and last_ms >= ");
         S::Db::bind_i64(&mut q, Some(from_ms));

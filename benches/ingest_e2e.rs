@@ -16,7 +16,10 @@
 //! repetitions. A bench binary, not criterion: one run takes seconds and
 //! needs a fresh database.
 
-#![expect(clippy::cast_precision_loss, reason = "rates of counts far below 2^52")]
+#![expect(
+    clippy::cast_precision_loss,
+    reason = "rates and sizes of counts far below 2^52"
+)]
 
 #[path = "common/patrols.rs"]
 mod patrols;
@@ -97,6 +100,36 @@ fn cpu_of(stat_path: &str) -> Duration {
         .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
         .sum();
     Duration::from_millis(ticks * 10)
+}
+
+/// CPU time of this process's threads named `prefix…`, by thread id (the
+/// SQLite connections' worker threads are `sqlx-sqlite-worker-N`).
+fn threads_cpu(prefix: &str) -> std::collections::HashMap<String, Duration> {
+    let mut out = std::collections::HashMap::new();
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let dir = task.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.starts_with(prefix) {
+            let tid = task.file_name().to_string_lossy().into_owned();
+            out.insert(tid, cpu_of(&dir.join("stat").to_string_lossy()));
+        }
+    }
+    out
+}
+
+/// Bytes this process has written through system calls (`wchar` of
+/// `/proc/self/io`): the WAL and the database file, for SQLite.
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("wchar: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// CPU time of the PostgreSQL backends serving database `name` (the server
@@ -194,6 +227,8 @@ async fn end_to_end(
         Some((admin, name)) => backends_cpu(admin, name).await,
         None => Duration::ZERO,
     };
+    let sqlite0 = threads_cpu("sqlx-sqlite");
+    let written0 = bytes_written();
     let cpu0 = process_cpu();
     let t0 = Instant::now();
     let outcome = upload_each(
@@ -208,6 +243,11 @@ async fn end_to_end(
     .expect("upload");
     let took = t0.elapsed();
     let cpu = process_cpu().saturating_sub(cpu0);
+    let written = bytes_written().saturating_sub(written0);
+    let sqlite_cpu: Duration = threads_cpu("sqlx-sqlite")
+        .into_iter()
+        .map(|(tid, t)| t.saturating_sub(sqlite0.get(&tid).copied().unwrap_or_default()))
+        .sum();
     let server_cpu = match server.as_mut() {
         Some((admin, name)) => Some(backends_cpu(admin, name).await.saturating_sub(server0)),
         None => None,
@@ -216,6 +256,15 @@ async fn end_to_end(
     let cells: usize = outcome.stored.iter().map(|t| t.cells).sum();
     assert!(outcome.refused.is_empty(), "{:?}", outcome.refused.first());
     assert!(outcome.stored.iter().all(|t| t.created));
+    let sqlite_note = if sqlite_cpu.is_zero() {
+        String::new()
+    } else {
+        format!(
+            "; SQLite's threads {:.2} s, {:.0} MB written",
+            sqlite_cpu.as_secs_f64(),
+            written as f64 / 1e6
+        )
+    };
     let server_note = server_cpu.map_or(String::new(), |s| {
         format!(
             " + the server's backends {:.2} s = {}",
@@ -224,7 +273,7 @@ async fn end_to_end(
         )
     });
     eprintln!(
-        "  stored {} tracks, {points} fixes, {cells} visits: {}; this process's CPU {:.2} s ({}){server_note}",
+        "  stored {} tracks, {points} fixes, {cells} visits: {}; this process's CPU {:.2} s ({}){sqlite_note}{server_note}",
         outcome.stored.len(),
         rate(fixes, took),
         cpu.as_secs_f64(),

@@ -264,7 +264,7 @@ fn track_label(parsed: &ParsedTrack, index: usize) -> String {
 /// Fixes cleaned and tiled before a group of tracks is stored: a group's
 /// tracks share one transaction (each track stays whole), so that a day of
 /// many officers' patrols is not a commit per track.
-const GROUP_FIXES: usize = 250_000;
+const GROUP_FIXES: usize = 1_000_000;
 
 /// A cleaned track with its visits, ready to store.
 type Prepared = (NewTrack, Vec<StoredVisit>, CleaningReport);

@@ -1,8 +1,9 @@
 //! Bulk writes of tracks on SQLite: the visits of new tracks go in through
 //! prepared multi-row inserts as large as the bind limit allows, and a
-//! track's lines and times are blobs (WKB, packed integers) rather than
-//! GeoJSON and JSON text. Rows written as text by earlier versions are
-//! still read: a value says whether it is a blob.
+//! track's lines and times are packed blobs (see [`packed`]; lines finer
+//! than the packing as WKB) rather than GeoJSON and JSON text. Rows written
+//! by earlier versions (text, WKB, 8-byte times) are still read: a value
+//! says whether it is a blob, and a blob's header what it holds.
 
 use std::sync::OnceLock;
 
@@ -12,6 +13,7 @@ use sqlx::{Row, TypeInfo, ValueRef};
 use crate::spatial::geometry_from_geojson;
 use crate::store::StoreError;
 use crate::store::sql::wkb;
+use crate::store::sqlite::packed;
 
 use crate::store::tracks::StoredVisit;
 
@@ -27,7 +29,12 @@ fn insert_sql(rows: usize) -> &'static str {
     let k = rows.trailing_zeros() as usize;
     SQL[k.min(12)].get_or_init(|| {
         let mut sql = String::with_capacity(64 + 14 * rows);
-        sql.push_str("insert into cell_visit (track_id, cell, first_ms, last_ms) values ");
+        // `or fail`: a failing row fails the statement without undoing the
+        // rows before it, which the transaction's rollback does anyway; with
+        // the default `or abort`, SQLite copies every page the statement
+        // touches to a statement journal first, which was most of the bytes
+        // a day's import wrote
+        sql.push_str("insert or fail into cell_visit (track_id, cell, first_ms, last_ms) values ");
         for i in 0..rows {
             sql.push_str(if i == 0 {
                 "(?, ?, ?, ?)"
@@ -63,7 +70,17 @@ pub(super) async fn insert_visits(
                 .bind(v.first_ms)
                 .bind(v.last_ms);
         }
-        q.execute(&mut *conn).await?;
+        if let Err(e) = q.execute(&mut *conn).await {
+            // Without a statement journal an I/O error (a full disk) makes
+            // SQLite roll back the whole transaction, not the statement: a
+            // savepoint opens one again (or nests in the one still open), so
+            // that the rollback of the caller's transaction finds one to end
+            // and the connection goes back to the pool as it should.
+            let _ = sqlx::query("savepoint visits_failed")
+                .execute(&mut *conn)
+                .await;
+            return Err(e);
+        }
         rest = tail;
     }
     Ok(())
@@ -86,14 +103,15 @@ pub(super) fn lines_blob(g: &geo::Geometry<f64>) -> Option<(Vec<u8>, Option<[f64
         b[2] = b[2].max(c.x);
         b[3] = b[3].max(c.y);
     }
-    Some((wkb::lines_wkb(g)?, bbox))
+    // packed when every coordinate is a whole 1e-7 degree, else WKB
+    Some((packed::lines_blob(g).or_else(|| wkb::lines_wkb(g))?, bbox))
 }
 
 /// Lines kept by an earlier version as `GeoJSON` text, or as WKB.
 pub(super) fn lines_read(row: &SqliteRow, col: &str) -> Result<geo::Geometry<f64>, StoreError> {
     if is_blob(row, col)? {
         let bytes: Vec<u8> = row.try_get(col)?;
-        return wkb::lines_from_wkb(&bytes);
+        return packed::lines_from(&bytes).unwrap_or_else(|| wkb::lines_from_wkb(&bytes));
     }
     let text: String = row.try_get(col)?;
     geometry_from_geojson(&text).map_err(StoreError::Corrupt)
@@ -103,22 +121,22 @@ fn is_blob(row: &SqliteRow, col: &str) -> Result<bool, StoreError> {
     Ok(row.try_get_raw(col)?.type_info().name() == "BLOB")
 }
 
-/// Integers packed as 8 little-endian bytes each: a day's times are written
-/// and read back without formatting or parsing a digit.
+/// Integers packed (see [`packed`]): a day's times are written and read
+/// back without formatting or parsing a digit, in a quarter of the bytes
+/// of 8 a value.
 pub(super) fn i64s_blob(v: &[i64]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 * v.len());
-    for x in v {
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out
+    packed::times_blob(v)
 }
 
-/// Integers as [`i64s_blob`] packs them, or as a JSON array (how an
-/// earlier version kept them).
+/// Integers as [`i64s_blob`] packs them, as 8 little-endian bytes each, or
+/// as a JSON array (how earlier versions kept them).
 pub(super) fn i64s_read(row: &SqliteRow, col: &str) -> Result<Vec<i64>, StoreError> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{col}: {e}"));
     if is_blob(row, col)? {
         let bytes: Vec<u8> = row.try_get(col)?;
+        if let Some(times) = packed::times_from(&bytes) {
+            return times;
+        }
         let chunks = bytes.chunks_exact(8);
         if !chunks.remainder().is_empty() {
             return Err(corrupt(&"not a whole number of 8-byte integers"));
@@ -141,13 +159,24 @@ mod tests {
             geo::LineString::from(vec![(121.25, 31.0), (121.250_001_5, 31.000_02)]),
             geo::LineString::from(vec![(121.0, 30.5), (121.0, 30.5)]),
         ]));
-        let (wkb, bbox) = lines_blob(&g).expect("lines");
-        assert_eq!(wkb::lines_from_wkb(&wkb).expect("WKB"), g);
+        let (blob, bbox) = lines_blob(&g).expect("lines");
+        assert_eq!(
+            packed::lines_from(&blob).expect("packed").expect("reads"),
+            g
+        );
+        // a coordinate finer than 1e-7 degree: kept as WKB
+        let fine = geo::Geometry::LineString(geo::LineString::from(vec![(121.123_456_789, 31.0)]));
+        let (blob, _) = lines_blob(&fine).expect("lines");
+        assert_eq!(wkb::lines_from_wkb(&blob).expect("WKB"), fine);
         assert_eq!(bbox, Some([121.0, 30.5, 121.250_001_5, 31.000_02]));
         let empty = geo::Geometry::MultiLineString(geo::MultiLineString::new(vec![]));
         assert_eq!(lines_blob(&empty).map(|(_, b)| b), Some(None));
         assert!(lines_blob(&geo::Geometry::Point(geo::Point::new(0.0, 0.0))).is_none());
-        assert_eq!(i64s_blob(&[1, -2]).len(), 16);
-        assert_eq!(&i64s_blob(&[i64::MIN])[..], &i64::MIN.to_le_bytes());
+        assert_eq!(
+            packed::times_from(&i64s_blob(&[1, -2]))
+                .expect("packed")
+                .ok(),
+            Some(vec![1, -2])
+        );
     }
 }

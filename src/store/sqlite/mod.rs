@@ -5,6 +5,7 @@
 
 mod bulk;
 mod layers;
+mod packed;
 
 use std::str::FromStr;
 use std::sync::Arc;

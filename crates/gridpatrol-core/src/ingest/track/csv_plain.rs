@@ -20,7 +20,8 @@ use super::{ParsedTrack, RawPoint, time};
 /// The tracks of `text` when it holds no `"`, or `None` when the general
 /// reader must decide.
 pub(super) fn parse_plain(text: &str, delim: u8, names: &CsvColumns) -> Option<Vec<ParsedTrack>> {
-    if text.as_bytes().contains(&b'"') {
+    // cells are split on the delimiter's byte: an ASCII one
+    if !delim.is_ascii() || memchr::memchr(b'"', text.as_bytes()).is_some() {
         return None;
     }
     let mut lines = Lines { text, at: 0 };
@@ -40,7 +41,7 @@ pub(super) fn parse_plain(text: &str, delim: u8, names: &CsvColumns) -> Option<V
     let mut cells: Vec<&str> = Vec::with_capacity(width);
     for line in lines {
         cells.clear();
-        cells.extend(line.split(char::from(delim)));
+        split_cells(line, delim, &mut cells);
         if cells.len() != width {
             return None;
         }
@@ -85,6 +86,17 @@ pub(super) fn parse_plain(text: &str, delim: u8, names: &CsvColumns) -> Option<V
     (!tracks.is_empty()).then_some(tracks)
 }
 
+/// The cells of `line` split at the ASCII byte `delim` (so every cut is a
+/// character boundary), as `str::split` gives them.
+fn split_cells<'a>(line: &'a str, delim: u8, cells: &mut Vec<&'a str>) {
+    let mut start = 0;
+    for end in memchr::memchr_iter(delim, line.as_bytes()) {
+        cells.push(line.get(start..end).unwrap_or_default());
+        start = end + 1;
+    }
+    cells.push(line.get(start..).unwrap_or_default());
+}
+
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
@@ -110,10 +122,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let start = self.at;
-        let len = bytes[start..]
-            .iter()
-            .position(|b| matches!(b, b'\n' | b'\r'))
-            .unwrap_or(bytes.len() - start);
+        let len = memchr::memchr2(b'\n', b'\r', &bytes[start..]).unwrap_or(bytes.len() - start);
         self.at = start + len;
         // the ends are ASCII bytes, so both are character boundaries
         self.text.get(start..start + len)

@@ -29,8 +29,8 @@ pub(super) async fn copy_visits(
     let mut buf = Vec::with_capacity(SEND_BYTES + 64);
     buf.extend_from_slice(COPY_HEADER);
     // in the order of the (cell, last_ms) index, whose leaves the rows of
-    // many tracks otherwise reach in turn at random: a fifth less of the
-    // server's time for the rows
+    // many tracks otherwise reach in turn at random (the primary key's
+    // leaves, by track, are few per group and stay in memory)
     let mut ordered: Vec<&StoredVisit> = visits.iter().collect();
     ordered.sort_unstable_by_key(|v| (v.cell, v.last_ms, v.track_id));
     for v in ordered {

@@ -65,7 +65,8 @@ pub fn times_blob(v: &[i64]) -> Vec<u8> {
 /// The coordinate in whole units, when it is one exactly.
 fn units(x: f64) -> Option<i64> {
     let n = (x * SCALE).round();
-    if !(n.abs() <= MAX_UNITS) {
+    // NaN and the infinities fail here too
+    if n.is_nan() || n.abs() > MAX_UNITS {
         return None;
     }
     #[expect(

@@ -110,7 +110,17 @@ struct Reader<'a> {
     what: &'static str,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// A reader of what follows `magic`; `None` when `bytes` does not
+    /// start with it.
+    fn after(bytes: &'a [u8], magic: &[u8], what: &'static str) -> Option<Self> {
+        Some(Self {
+            bytes: bytes.strip_prefix(magic)?,
+            at: 0,
+            what,
+        })
+    }
+
     fn corrupt(&self, why: &str) -> StoreError {
         StoreError::Corrupt(format!("packed {}: {why}", self.what))
     }
@@ -156,12 +166,7 @@ impl Reader<'_> {
 
 /// The times of a [`times_blob`]; `None` when `bytes` is not one.
 pub fn times_from(bytes: &[u8]) -> Option<Result<Vec<i64>, StoreError>> {
-    let body = bytes.strip_prefix(TIMES_MAGIC)?;
-    let mut r = Reader {
-        bytes: body,
-        at: 0,
-        what: "times",
-    };
+    let mut r = Reader::after(bytes, TIMES_MAGIC, "times")?;
     let mut read = || {
         let n = r.count(1)?;
         let mut out = Vec::with_capacity(n);
@@ -185,12 +190,7 @@ fn degrees(units: i64) -> f64 {
 
 /// The lines of a [`lines_blob`]; `None` when `bytes` is not one.
 pub fn lines_from(bytes: &[u8]) -> Option<Result<geo::Geometry<f64>, StoreError>> {
-    let body = bytes.strip_prefix(LINES_MAGIC)?;
-    let mut r = Reader {
-        bytes: body,
-        at: 0,
-        what: "track geometry",
-    };
+    let mut r = Reader::after(bytes, LINES_MAGIC, "track geometry")?;
     let mut read = || {
         let Some(&kind) = r.bytes.first() else {
             return Err(r.corrupt("no geometry type"));

@@ -57,5 +57,6 @@ mod track_cleaning_real;
 mod track_parsers;
 mod tracks_api;
 mod tracks_batch_api;
+mod visits_follow_tracks;
 mod write_guards;
 mod write_text;

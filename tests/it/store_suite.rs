@@ -443,7 +443,7 @@ async fn gcj02_import_lands_on_wgs84(store: DynStore) {
     assert!(d < 1.0, "{d} m off");
 }
 
-fn walk(officer: &str, start_ms: i64, lon0: f64) -> gridpatrol::store::tracks::NewTrack {
+pub(crate) fn walk(officer: &str, start_ms: i64, lon0: f64) -> gridpatrol::store::tracks::NewTrack {
     let segments = vec![
         (0..20)
             .map(|i| gridpatrol::spatial::TrackPoint {

@@ -18,12 +18,12 @@ const CELLS: [u64; 2] = [0x08a3_09a4_ae6b_7fff, 0x08a3_09a4_ae68_7fff];
 fn visits(from_ms: i64) -> Vec<StoredVisit> {
     CELLS
         .iter()
-        .enumerate()
-        .map(|(k, &cell)| StoredVisit {
+        .zip([from_ms, from_ms + 10_000])
+        .map(|(&cell, first_ms)| StoredVisit {
             track_id: 0,
             cell,
-            first_ms: from_ms + 10_000 * i64::try_from(k).expect("small"),
-            last_ms: from_ms + 10_000 * i64::try_from(k).expect("small") + 5_000,
+            first_ms,
+            last_ms: first_ms + 5_000,
         })
         .collect()
 }

@@ -88,7 +88,11 @@ fn read_track<D: Dialect>(row: &D::Row) -> Result<TrackRecord, StoreError> {
     })
 }
 
+/// A time column's value, held to the years 1 to 9999 that every backend
+/// stores: a query bound beyond them acts as the widest there is (it had
+/// become the epoch, and a window to `i64::MAX` selected no track).
 fn time_arg(ms: i64) -> Arg {
+    let ms = ms.clamp(-62_135_596_800_000, 253_402_300_799_999);
     Arg::time(DateTime::from_timestamp_millis(ms).unwrap_or_default())
 }
 
@@ -381,12 +385,9 @@ impl<S: SqlBackend> TrackStore for S {
              where track_id in (select t.id from track t where {} < ",
             S::Db::time_col("t.started_at")
         ));
-        // the tracks' bounds as times of years 1 to 9999 (any window
-        // wider selects them all), the visits' own as given
-        let year_span = |ms: i64| ms.clamp(-62_135_596_800_000, 253_402_300_799_999);
-        bind(&mut q, time_arg(year_span(to_ms)));
+        bind(&mut q, time_arg(to_ms));
         q.push(format!(" and {} >= ", S::Db::time_col("t.ended_at")));
-        bind(&mut q, time_arg(year_span(from_ms)));
+        bind(&mut q, time_arg(from_ms));
         q.push(") and first_ms < ");
         S::Db::bind_i64(&mut q, Some(to_ms));
         q.push(" and last_ms >= ");

@@ -1,6 +1,6 @@
 //! Lines as little-endian WKB (ISO 2D): how a track's lines are written to
-//! PostGIS (which reads WKB without parsing text) and kept in SQLite (a
-//! blob a tenth of the work of GeoJSON text to write and to read back).
+//! PostGIS (which reads WKB without parsing text), and kept in SQLite when
+//! a coordinate is finer than its packed form (`sqlite::packed`).
 
 use crate::store::StoreError;
 

@@ -86,7 +86,8 @@ pub(super) async fn insert_visits(
     Ok(())
 }
 
-/// Lines as WKB with their bounding box (`[min_lon, min_lat, max_lon,
+/// Lines as a blob (packed, or WKB when finer than the packing) with their
+/// bounding box (`[min_lon, min_lat, max_lon,
 /// max_lat]`, `None` without a vertex); `None` for geometries other than
 /// lines.
 pub(super) fn lines_blob(g: &geo::Geometry<f64>) -> Option<(Vec<u8>, Option<[f64; 4]>)> {
@@ -107,7 +108,8 @@ pub(super) fn lines_blob(g: &geo::Geometry<f64>) -> Option<(Vec<u8>, Option<[f64
     Some((packed::lines_blob(g).or_else(|| wkb::lines_wkb(g))?, bbox))
 }
 
-/// Lines kept by an earlier version as `GeoJSON` text, or as WKB.
+/// Lines as [`lines_blob`] keeps them, or as earlier versions did: WKB
+/// alone or `GeoJSON` text.
 pub(super) fn lines_read(row: &SqliteRow, col: &str) -> Result<geo::Geometry<f64>, StoreError> {
     if is_blob(row, col)? {
         let bytes: Vec<u8> = row.try_get(col)?;
@@ -121,15 +123,8 @@ fn is_blob(row: &SqliteRow, col: &str) -> Result<bool, StoreError> {
     Ok(row.try_get_raw(col)?.type_info().name() == "BLOB")
 }
 
-/// Integers packed (see [`packed`]): a day's times are written and read
-/// back without formatting or parsing a digit, in a quarter of the bytes
-/// of 8 a value.
-pub(super) fn i64s_blob(v: &[i64]) -> Vec<u8> {
-    packed::times_blob(v)
-}
-
-/// Integers as [`i64s_blob`] packs them, as 8 little-endian bytes each, or
-/// as a JSON array (how earlier versions kept them).
+/// Integers as [`packed::times_blob`] packs them, as 8 little-endian bytes
+/// each, or as a JSON array (how earlier versions kept them).
 pub(super) fn i64s_read(row: &SqliteRow, col: &str) -> Result<Vec<i64>, StoreError> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{col}: {e}"));
     if is_blob(row, col)? {
@@ -173,7 +168,7 @@ mod tests {
         assert_eq!(lines_blob(&empty).map(|(_, b)| b), Some(None));
         assert!(lines_blob(&geo::Geometry::Point(geo::Point::new(0.0, 0.0))).is_none());
         assert_eq!(
-            packed::times_from(&i64s_blob(&[1, -2]))
+            packed::times_from(&packed::times_blob(&[1, -2]))
                 .expect("packed")
                 .ok(),
             Some(vec![1, -2])

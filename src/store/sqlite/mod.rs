@@ -166,7 +166,8 @@ impl Dialect for Sqlite {
     }
 
     fn bind_i64s(qb: &mut Qb<'_, Self>, v: Vec<i64>) {
-        qb.push_bind(bulk::i64s_blob(&v));
+        // packed: no digit formatted or parsed, a quarter of 8 bytes a value
+        qb.push_bind(packed::times_blob(&v));
     }
 
     fn push_text_is_in(qb: &mut Qb<'_, Self>, col: &str, values: &[String]) {

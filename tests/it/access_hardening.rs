@@ -5,7 +5,6 @@
 
 use crate::common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::{TestApp, assert_problem};
@@ -248,57 +247,104 @@ async fn cors_is_off_unless_an_origin_is_configured() {
     );
 }
 
-/// A writer into a shared buffer, for the log.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn the_access_log_names_the_user_never_the_token() {
-    let store = common::sqlite_store().await;
-    let token = common::token_for(
-        &store,
-        "officer07",
-        gridpatrol::auth::Role::Officer,
-        &["district"],
-    )
-    .await;
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let st = TestApp::new(&store);
-    let a = st.get_as(&token, "/api/v1/towns?town=310117001").await;
-    assert_eq!(a.status, StatusCode::OK);
-    let a = st.get_as("gp_0123456789abcdef_00", "/api/v1/towns").await;
-    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    let text = String::from_utf8(log.0.lock().expect("log").clone()).expect("utf-8");
-    assert!(text.contains("officer07"), "{text}");
-    assert!(text.contains("/api/v1/towns"), "{text}");
+/// The running binary's access log, read from its standard error: it names
+/// the user, path and status of each request, never a token (taken or
+/// refused) nor the query string. The binary logs through its own global
+/// subscriber, as in production, so no other test's logging can hide a line.
+#[test]
+fn the_access_log_names_the_user_never_the_token() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("gridpatrol-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("log.db");
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    let bin = env!("CARGO_BIN_EXE_gridpatrol");
+    let out = Command::new(bin)
+        .args([
+            "user",
+            "add",
+            "officer07",
+            "--role",
+            "officer",
+            "--scope",
+            "district",
+        ])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
     assert!(
-        text.contains("status=200") || text.contains("status: 200"),
-        "{text}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!text.contains(&token), "the token is never logged");
-    assert!(!text.contains(&token[token.len() - 64..]));
-    assert!(!text.contains("gp_0123456789abcdef"), "nor a refused one");
-    assert!(!text.contains("310117001"), "nor the query string");
+    let token = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+
+    let mut server = Command::new(bin)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+        .env("RUST_LOG", "info,sqlx=warn")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut stderr = BufReader::new(server.stderr.take().expect("stderr"));
+    let mut log = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).expect("log line");
+        assert!(n > 0, "the server stopped before listening: {log}");
+        log.push_str(&line);
+        if let Some(at) = line.find("open http://") {
+            let rest = &line[at + "open http://".len()..];
+            break rest[..rest.find('/').expect("url")].to_owned();
+        }
+    };
+    let get = |path: &str, token: &str| -> String {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            conn,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).expect("answer");
+        answer
+    };
+    let a = get("/api/v1/towns?town=310117001", &token);
+    assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+    let a = get("/api/v1/towns", "gp_0123456789abcdef_00");
+    assert!(a.starts_with("HTTP/1.1 401"), "{a}");
+    // each response is logged before it is sent; stop the server and read
+    // what it wrote
+    server.kill().expect("stop");
+    server.wait().expect("stopped");
+    for line in stderr.lines() {
+        log.push_str(&line.expect("log line"));
+        log.push('\n');
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let requests: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("/api/v1/towns"))
+        .collect();
+    assert!(
+        requests
+            .iter()
+            .any(|l| l.contains("officer07") && l.contains("status=200")),
+        "{log}"
+    );
+    assert!(requests.iter().any(|l| l.contains("status=401")), "{log}");
+    assert!(!log.contains(&token), "the token is never logged");
+    assert!(!log.contains(&token[token.len() - 64..]));
+    assert!(!log.contains("gp_0123456789abcdef"), "nor a refused one");
+    assert!(!log.contains("310117001"), "nor the query string");
 }
 
 #[tokio::test]

@@ -42,8 +42,19 @@ pub(super) struct Slot {
     /// The visit so far; empty while `first > last`.
     pub(super) first: i64,
     pub(super) last: i64,
-    /// Slots of the neighbouring cells, filled on first use.
-    pub(super) neighbours: Option<([u32; 6], u8)>,
+}
+
+/// Slots of a cell's neighbouring cells, filled on first use: kept apart
+/// from the bulky [`Slot`] because every flood fill reads them.
+#[derive(Clone, Copy)]
+pub(super) struct Links {
+    pub(super) nb: [u32; 6],
+    /// How many of `nb` are neighbours; [`Links::UNKNOWN`] until filled.
+    pub(super) k: u8,
+}
+
+impl Links {
+    pub(super) const UNKNOWN: u8 = u8::MAX;
 }
 
 /// What the per-fix checks and the flood fills read of a cell, kept apart
@@ -117,27 +128,39 @@ impl Tiler {
             geom,
             first: i64::MAX,
             last: i64::MIN,
-            neighbours: None,
+        });
+        self.links.push(Links {
+            nb: [i; 6],
+            k: Links::UNKNOWN,
         });
         self.index.insert(cell, i);
         i
     }
 
-    pub(super) fn neighbours(&mut self, i: u32) -> ([u32; 6], u8) {
-        if let Some(n) = self.slots[i as usize].neighbours {
-            return n;
+    pub(super) fn neighbours(&mut self, i: u32) -> Links {
+        let links = self.links[i as usize];
+        if links.k != Links::UNKNOWN {
+            return links;
         }
         let cell = self.slots[i as usize].cell;
-        let mut out = [i; 6];
-        let mut k = 0u8;
-        for c in cell.grid_disk::<Vec<CellIndex>>(1) {
-            if c != cell && usize::from(k) < out.len() {
-                out[usize::from(k)] = self.slot_of(c);
+        let mut found = [cell; 6];
+        let mut k = 0;
+        // the fast walk gives up near pentagons; the general one does not
+        let fast: Option<Vec<CellIndex>> = cell.grid_disk_fast(1).collect();
+        let ring = fast.unwrap_or_else(|| cell.grid_disk(1));
+        for c in ring {
+            if c != cell && k < found.len() {
+                found[k] = c;
                 k += 1;
             }
         }
-        self.slots[i as usize].neighbours = Some((out, k));
-        (out, k)
+        let mut out = Links { nb: [i; 6], k: 0 };
+        for (n, &c) in found[..k].iter().enumerate() {
+            out.nb[n] = self.slot_of(c);
+        }
+        out.k = u8::try_from(k).unwrap_or(0);
+        self.links[i as usize] = out;
+        out
     }
 
     pub(super) fn next_stamp(&mut self) -> u32 {

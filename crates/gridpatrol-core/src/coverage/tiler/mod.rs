@@ -41,7 +41,7 @@ mod cells;
 use super::{CellVisit, CoverageParams};
 use crate::spatial::TrackPoint;
 use crate::spatial::frame::metres_per_degree;
-use cells::{CellMap, Hot, Slot};
+use cells::{CellMap, Hot, Links, Slot};
 
 /// Safe discs are shrunk by this much so that rounding in the distance
 /// computations can never let a skipped segment cross a boundary.
@@ -98,6 +98,12 @@ impl TrackTiler {
         self.tiler.params
     }
 
+    /// How many cells' geometry and neighbours are kept for the next track.
+    #[must_use]
+    pub fn kept_cells(&self) -> usize {
+        self.tiler.slots.len()
+    }
+
     /// What [`cover_track`] answers for `points`.
     #[must_use]
     pub fn cover(&mut self, points: &[TrackPoint]) -> Vec<CellVisit> {
@@ -151,6 +157,7 @@ struct Tiler {
     /// Per slot: flood-fill stamps, and the hot part of each cell.
     seen: Vec<u32>,
     hot: Vec<Hot>,
+    links: Vec<Links>,
     index: CellMap<u32>,
     /// Slots with a visit in the current track.
     touched: Vec<u32>,
@@ -201,6 +208,7 @@ impl Tiler {
             slots: Vec::new(),
             seen: Vec::new(),
             hot: Vec::new(),
+            links: Vec::new(),
             index: CellMap::default(),
             touched: Vec::new(),
             watched: Vec::new(),
@@ -299,8 +307,8 @@ impl Tiler {
             } else {
                 self.next_watched.push(i);
             }
-            let (nb, k) = self.neighbours(i);
-            for &j in &nb[..usize::from(k)] {
+            let links = self.neighbours(i);
+            for &j in &links.nb[..usize::from(links.k)] {
                 let s = &mut self.seen[j as usize];
                 if *s != seen {
                     *s = seen;
@@ -374,8 +382,8 @@ impl Tiler {
             let inside = self.eval(i, q, p);
             self.anchor(i, p, inside);
             self.hot[i as usize].fresh = fresh;
-            let (nb, k) = self.neighbours(i);
-            for &j in &nb[..usize::from(k)] {
+            let links = self.neighbours(i);
+            for &j in &links.nb[..usize::from(links.k)] {
                 let s = &mut self.seen[j as usize];
                 if *s != seen {
                     *s = seen;

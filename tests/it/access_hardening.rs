@@ -261,8 +261,9 @@ fn the_access_log_names_the_user_never_the_token() {
     let _ = std::fs::remove_file(&db);
     let url = format!("sqlite://{}", db.display());
     let bin = env!("CARGO_BIN_EXE_gridpatrol");
-    let out = Command::new(bin)
-        .args([
+    let out = common::gridpatrol_on(
+        &db,
+        &[
             "user",
             "add",
             "officer07",
@@ -270,11 +271,8 @@ fn the_access_log_names_the_user_never_the_token() {
             "officer",
             "--scope",
             "district",
-        ])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs");
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",

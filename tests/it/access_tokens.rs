@@ -4,8 +4,6 @@
 
 use crate::common::{self, Answer, TestApp, assert_problem_in};
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -270,15 +268,6 @@ async fn postgis_holds_no_plaintext_token(pool: sqlx::PgPool) {
     }
 }
 
-fn gridpatrol(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gridpatrol"))
-        .args(args)
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs")
-}
-
 /// `user add` prints the token alone on stdout; it works until `user revoke`.
 #[tokio::test]
 async fn the_command_line_issues_lists_and_revokes_tokens() {
@@ -286,14 +275,14 @@ async fn the_command_line_issues_lists_and_revokes_tokens() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let db = dir.join("cli.db");
     let towns = common::fixtures().join("towns.geojson");
-    let out = gridpatrol(&db, &["import", "towns", towns.to_str().expect("utf-8")]);
+    let out = common::gridpatrol_on(&db, &["import", "towns", towns.to_str().expect("utf-8")]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let out = gridpatrol(
+    let out = common::gridpatrol_on(
         &db,
         &[
             "user",
@@ -339,7 +328,7 @@ async fn the_command_line_issues_lists_and_revokes_tokens() {
             "user", "add", "yy-staff", "--role", "viewer", "--scope", "district",
         ][..],
     ] {
-        let out = gridpatrol(&db, args);
+        let out = common::gridpatrol_on(&db, args);
         assert!(!out.status.success(), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
         let err = String::from_utf8_lossy(&out.stderr);
@@ -365,7 +354,7 @@ async fn the_command_line_issues_lists_and_revokes_tokens() {
     let towns = get(&store, "/api/v1/towns", Some(&bearer(tok))).await;
     assert_eq!(towns.json()["numberMatched"], 1);
 
-    let out = gridpatrol(&db, &["user", "list"]);
+    let out = common::gridpatrol_on(&db, &["user", "list"]);
     assert!(out.status.success());
     assert!(out.stdout.is_empty(), "the list goes to stderr");
     let list = String::from_utf8_lossy(&out.stderr);
@@ -374,7 +363,7 @@ async fn the_command_line_issues_lists_and_revokes_tokens() {
         "{list}"
     );
 
-    let out = gridpatrol(&db, &["user", "revoke", "yy-staff"]);
+    let out = common::gridpatrol_on(&db, &["user", "revoke", "yy-staff"]);
     assert!(out.status.success());
     assert_401(
         &get(&store, "/api/v1/me", Some(&bearer(tok))).await,

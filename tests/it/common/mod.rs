@@ -112,6 +112,17 @@ pub async fn admin_token(store: &DynStore) -> String {
     }
 }
 
+/// Runs the `gridpatrol` binary with `args` on the SQLite file `db`,
+/// logging warnings only; its output.
+pub fn gridpatrol_on(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gridpatrol"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
 /// Writes `bytes` to a scratch file of its own, with extension `ext`. Both
 /// stores' tests run at once and often write the same bytes, so the name is
 /// a counter, not the content (one test removed the file the other read).

@@ -143,22 +143,16 @@ impl Tiler {
             return links;
         }
         let cell = self.slots[i as usize].cell;
-        let mut found = [cell; 6];
-        let mut k = 0;
         // the fast walk gives up near pentagons; the general one does not
         let fast: Option<Vec<CellIndex>> = cell.grid_disk_fast(1).collect();
         let ring = fast.unwrap_or_else(|| cell.grid_disk(1));
+        let mut out = Links { nb: [i; 6], k: 0 };
         for c in ring {
-            if c != cell && k < found.len() {
-                found[k] = c;
-                k += 1;
+            if c != cell && usize::from(out.k) < out.nb.len() {
+                out.nb[usize::from(out.k)] = self.slot_of(c);
+                out.k += 1;
             }
         }
-        let mut out = Links { nb: [i; 6], k: 0 };
-        for (n, &c) in found[..k].iter().enumerate() {
-            out.nb[n] = self.slot_of(c);
-        }
-        out.k = u8::try_from(k).unwrap_or(0);
         self.links[i as usize] = out;
         out
     }
